@@ -1,0 +1,1 @@
+//! Perplexity-calibrated t-SNE input affinities (dense and sparse kNN), standalone

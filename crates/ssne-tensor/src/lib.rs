@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
+
+mod distance;
+mod error;
+mod gemm;
+mod real;
+mod reduce;
+mod rowwise;
+
+pub use distance::{row_sq_norms, sq_dists, sq_dists_between};
+pub use error::TensorError;
+pub use gemm::{Trans, gemm, matmul};
+pub use ndarray;
+pub use real::Real;
+pub use reduce::{SUM_BLOCK, sum_blocks_f64, sum_f64};
+pub use rowwise::{log_sum_exp_rows, softmax_rows};

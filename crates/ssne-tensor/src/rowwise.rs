@@ -1,0 +1,54 @@
+//! Numerically stable row-wise softmax and log-sum-exp.
+
+use ndarray::{Array1, ArrayView2, ArrayViewMut2, Axis, Zip};
+
+use crate::Real;
+
+/// Replaces each row of `x` by its softmax, subtracting the row maximum first so
+/// that large logits cannot overflow. Rows that are entirely `-inf` become NaN,
+/// as the softmax is undefined there.
+///
+/// # Example
+/// ```
+/// use ssne_tensor::{softmax_rows, ndarray::array};
+/// let mut x = array![[1000.0_f32, 1000.0]];
+/// softmax_rows(x.view_mut());
+/// assert_eq!(x, array![[0.5, 0.5]]);
+/// ```
+pub fn softmax_rows<R: Real>(mut x: ArrayViewMut2<'_, R>) {
+    Zip::from(x.rows_mut()).par_for_each(|mut row| {
+        let max = row.iter().fold(R::neg_infinity(), |m, &v| m.max(v));
+        let mut total = 0.0_f64;
+        row.mapv_inplace(|v| {
+            let e = (v - max).exp();
+            total += e.to_f64();
+            e
+        });
+        let inv = R::from_f64(1.0 / total);
+        row.mapv_inplace(|v| v * inv);
+    });
+}
+
+/// `log(sum_j exp(x_ij))` for every row, computed as `max + log(sum exp(x - max))`
+/// with the sum in `f64`.
+///
+/// # Example
+/// ```
+/// use ssne_tensor::{log_sum_exp_rows, ndarray::array};
+/// let lse = log_sum_exp_rows(array![[0.0_f64, 0.0], [800.0, 800.0]].view());
+/// assert!((lse[0] - 2f64.ln()).abs() < 1e-12);
+/// assert!((lse[1] - (800.0 + 2f64.ln())).abs() < 1e-9);
+/// ```
+pub fn log_sum_exp_rows<R: Real>(x: ArrayView2<'_, R>) -> Array1<R> {
+    let mut out = Array1::zeros(x.nrows());
+    Zip::from(&mut out).and(x.axis_iter(Axis(0))).par_for_each(|o, row| {
+        let max = row.iter().fold(R::neg_infinity(), |m, &v| m.max(v));
+        if max == R::neg_infinity() || !max.is_finite() {
+            *o = max;
+            return;
+        }
+        let total: f64 = row.iter().map(|&v| (v - max).exp().to_f64()).sum();
+        *o = max + R::from_f64(total.ln());
+    });
+    out
+}
