@@ -1,1 +1,21 @@
-//! Perplexity-calibrated t-SNE input affinities (dense and sparse kNN), standalone
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
+
+mod csr;
+mod dense;
+mod error;
+mod exp;
+mod knn;
+mod options;
+mod pass;
+mod search;
+mod sparse;
+mod validate;
+
+pub use csr::SparseP;
+pub use dense::{Conditional, DenseP, conditional_dense, joint_dense, joint_from_sq_dists};
+pub use error::AffinityError;
+pub use knn::{Knn, knn, knn_between};
+pub use options::{Perplexity, SearchOptions};
+pub use sparse::{ConditionalKnn, conditional_knn, joint_knn, joint_knn_with_k};

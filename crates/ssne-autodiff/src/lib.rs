@@ -1,1 +1,21 @@
-//! Reverse-mode automatic differentiation tape over ssne-tensor matrices, with the t-SNE loss
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
+
+mod backward;
+pub mod check;
+mod error;
+mod grads;
+mod kernel;
+mod op;
+mod ops;
+mod pool;
+mod tape;
+#[cfg(test)]
+mod testing;
+
+pub use error::{AutodiffError, Result};
+pub use grads::Grads;
+pub use kernel::StudentT;
+pub use ssne_tensor::Real;
+pub use tape::{Tape, Var};

@@ -1,1 +1,25 @@
-//! Dataset loaders for salient-sne: IDX (MNIST), NPY, CSV, splits, scaling, atomic writes
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
+
+mod atomic;
+#[cfg(feature = "bundled-mnist")]
+pub mod bundled;
+pub mod csv;
+mod dataset;
+mod error;
+pub mod idx;
+mod load;
+pub mod mnist;
+pub mod npy;
+mod scaling;
+mod source;
+mod split;
+
+pub use atomic::write_atomic;
+pub use dataset::Dataset;
+pub use error::DataError;
+pub use load::{Format, LoadOptions, load, load_with};
+pub use ndarray;
+pub use scaling::{Scaling, ScalingKind};
+pub use split::Split;

@@ -1,1 +1,28 @@
-//! Parametric t-SNE network: pretraining, t-SNE fine-tuning, embedding, checkpoints and metrics
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
+
+mod activation;
+mod batch;
+pub mod clusters;
+pub mod checkpoint;
+mod config;
+mod error;
+mod finetune;
+pub mod metrics;
+mod model;
+mod network;
+mod observer;
+mod optim;
+mod pretrain;
+pub mod refine;
+
+pub use activation::Activation;
+pub use config::{FinetuneConfig, PretrainConfig, Preset, Scheme, TrainConfig};
+pub use error::{ModelError, Result};
+pub use finetune::{EdgeSampler, FinetuneReport, FinetuneRngs, TrainingPoints, finetune};
+pub use model::{ModelStage, ParametricTsne, Reference, TrainReport, varying_inputs};
+pub use network::{BoundNetwork, Dense, Forward, HeadInput, Network, NetworkSpec, Trainable};
+pub use observer::{EpochSummary, Silent, Stage, TrainObserver};
+pub use optim::{Adam, AdamConfig, LrSchedule};
+pub use pretrain::{Labelled, PretrainReport, accuracy, pretrain};

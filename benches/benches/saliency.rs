@@ -1,0 +1,109 @@
+//! Criterion benches of `ssne-saliency` on a freshly initialised default
+//! network (784-100-10-2): directional maps for a batch of points, the
+//! Jacobian of one point, and the parts of a one-point call.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use rand::SeedableRng;
+use ssne_autodiff::Tape;
+use ssne_benches::random_matrix;
+use ssne_model::{Network, Preset, TrainConfig, Trainable};
+use ssne_saliency::{Attribution, Gradient, IntegratedGradients, Networks, Target, jacobian};
+use ssne_tensor::ndarray::{Array2, s};
+use std::hint::black_box;
+
+const N_FEATURES: usize = 784;
+
+fn network() -> Network {
+    let spec = TrainConfig::preset(Preset::Default, 0).network_spec(N_FEATURES, 10);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    Network::init(spec, &mut rng).expect("the default spec is valid")
+}
+
+/// Pixel-like inputs in [0, 1).
+fn points(n: usize) -> Array2<f32> {
+    random_matrix::<f32>(n, N_FEATURES, 21).mapv(|v| 0.5 * (v + 1.0))
+}
+
+fn bench_batches(c: &mut Criterion) {
+    let net = network();
+    let networks = Networks::new(&net).with_classifier(&net);
+    let mut group = c.benchmark_group("saliency");
+    for n_points in [100, 1000] {
+        let x = points(n_points);
+        let dirs = random_matrix::<f32>(n_points, 2, 22);
+        let target = Target::Direction(dirs);
+        group.throughput(Throughput::Elements(n_points as u64));
+        group.bench_with_input(
+            BenchmarkId::new("directional", format!("batch={n_points}")),
+            &x,
+            |b, x| b.iter(|| black_box(Gradient.attribute(networks, x.view(), &target).expect("valid shapes"))),
+        );
+        let classes = Target::Classes((0..n_points as u32).map(|i| i % 10).collect());
+        group.bench_with_input(BenchmarkId::new("class", format!("batch={n_points}")), &x, |b, x| {
+            b.iter(|| black_box(Gradient.attribute(networks, x.view(), &classes).expect("valid shapes")))
+        });
+    }
+    let x = points(32);
+    let ig = IntegratedGradients::default();
+    let target = Target::unit_direction(&[0.6, 0.8]);
+    group.throughput(Throughput::Elements(32));
+    group.bench_function("integrated/steps=32/batch=32", |b| {
+        b.iter(|| black_box(ig.attribute(networks, x.view(), &target).expect("valid shapes")))
+    });
+    group.finish();
+}
+
+fn bench_one_point(c: &mut Criterion) {
+    let net = network();
+    let x = points(1);
+    let mut group = c.benchmark_group("saliency");
+    group.bench_function("jacobian/points=1", |b| {
+        b.iter(|| black_box(jacobian(&net, x.row(0)).expect("valid shapes")))
+    });
+    // The parts of a one-point Jacobian. Binding copies the ~80K parameters
+    // into a fresh tape on every call.
+    group.bench_function("bind/784-100-10-2", |b| {
+        b.iter(|| {
+            let mut tape = Tape::<f32>::new();
+            let bound = net.bind(&mut tape, Trainable::None);
+            black_box((tape, bound))
+        })
+    });
+    // What a tape "mark/rewind" would save: the parameters are bound once and
+    // every call appends its own nodes (the tape is replaced every 64 calls to
+    // bound its size, so the rebinding is amortised).
+    let repeated = Array2::from_shape_fn((2, N_FEATURES), |(_, j)| x[[0, j]]);
+    let seed = Array2::from_shape_fn((2, 2), |(r, d)| if r == d { 1.0_f32 } else { 0.0 });
+    let mut tape = Tape::<f32>::new();
+    let mut bound = net.bind(&mut tape, Trainable::None);
+    let mut n_calls = 0;
+    group.bench_function("jacobian/points=1/prebound", |b| {
+        b.iter(|| {
+            if n_calls == 64 {
+                tape = Tape::new();
+                bound = net.bind(&mut tape, Trainable::None);
+                n_calls = 0;
+            }
+            n_calls += 1;
+            let x_var = tape.var_from(repeated.view());
+            let forward = net.forward_on(&mut tape, &bound, x_var).expect("valid shapes");
+            let mut grads = tape.vjp(forward.embedding, seed.view()).expect("valid seed");
+            black_box(grads.take(x_var))
+        })
+    });
+    let one = x.slice(s![0..1, ..]);
+    group.bench_function("directional/batch=1", |b| {
+        let target = Target::unit_direction(&[0.6, 0.8]);
+        b.iter(|| {
+            black_box(
+                Gradient
+                    .attribute(Networks::new(&net), one, &target)
+                    .expect("valid shapes"),
+            )
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_batches, bench_one_point);
+criterion_main!(benches);

@@ -1,0 +1,191 @@
+//! `salient-sne demo`: the whole method on the bundled MNIST sample, from a fresh clone: train on
+//! the first rows, embed the held-out rows, evaluate, plot, and draw the directional maps of the
+//! clusters that are neighbours in the map; everything goes into one folder.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::Args;
+use serde_json::{Value, json};
+use ssne_model::ParametricTsne;
+
+use super::eval::{evaluate, print_table};
+use super::plot::render_map;
+use super::saliency::{ClassData, MethodArgs, auto_pairs, directional_maps, overview};
+use super::{embed_batched, save_model, scale_training_data, train};
+use crate::data_args::Loaded;
+use crate::output;
+use crate::progress::{TrainProgress, Ui};
+use crate::train_args::TrainArgs;
+
+const EXAMPLES: &str = "\
+Writes into --out: model.ssne, model.log.jsonl, test-embedding.csv, metrics.json, map.png
+(held-out digits over the training map), map-train.png, directional-overview.png and
+saliency/directional-A-to-B.{png,npy} for every pair of neighbouring clusters.
+
+Examples:
+  salient-sne demo                                # about a minute and a half on 2 cores (release)
+  salient-sne demo --fast --out out/quick         # a small run: 1500 training digits, 300 steps
+  salient-sne demo --preset paper --out out/paper # the paper's exact method
+  salient-sne demo --json                         # the figures and the files as one JSON object";
+
+/// The size of the bundled sample.
+const SAMPLE_LEN: usize = ssne_data::bundled::MNIST_SAMPLE_LEN;
+
+/// `demo` flags.
+#[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
+pub(crate) struct DemoArgs {
+    /// The folder for every output
+    #[arg(long, value_name = "DIR", default_value = "out/demo")]
+    out: PathBuf,
+    /// Train on rows 0..N of the bundled sample [default: 8000; --fast: 1500]
+    #[arg(long, value_name = "N")]
+    train_rows: Option<usize>,
+    /// Hold out the next N rows [default: 2000; --fast: 500]
+    #[arg(long, value_name = "N")]
+    test_rows: Option<usize>,
+    /// A small, quick run: fewer rows, 2 pretraining epochs, 300 fine-tuning steps
+    #[arg(long)]
+    fast: bool,
+    #[command(flatten)]
+    method: MethodArgs,
+    #[command(flatten)]
+    train: TrainArgs,
+}
+
+/// Sizes of `--fast`.
+const FAST_TRAIN_ROWS: usize = 1500;
+const FAST_TEST_ROWS: usize = 500;
+const FAST_PRETRAIN_EPOCHS: usize = 2;
+const FAST_FINETUNE_STEPS: usize = 300;
+
+pub(crate) fn run(args: &DemoArgs, ui: &Ui) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let (default_train, default_test) = if args.fast {
+        (FAST_TRAIN_ROWS, FAST_TEST_ROWS)
+    } else {
+        (8000, 2000)
+    };
+    let n_train = args.train_rows.unwrap_or(default_train);
+    let n_test = args.test_rows.unwrap_or(default_test);
+    anyhow::ensure!(
+        n_train > 0 && n_test > 0 && n_train.saturating_add(n_test) <= SAMPLE_LEN,
+        "--train-rows {n_train} and --test-rows {n_test} must both be above 0 and add up to at most {SAMPLE_LEN}, \
+         the size of the bundled sample"
+    );
+    let mut train_args = args.train.clone();
+    if args.fast {
+        train_args = train_args.with_default_pretrain_epochs(FAST_PRETRAIN_EPOCHS);
+        if !train_args.finetune.length_given() {
+            train_args.finetune = train_args.finetune.with_steps(FAST_FINETUNE_STEPS);
+        }
+    }
+
+    let sample = ui.step("loading the bundled MNIST sample", ssne_data::bundled::mnist_sample)?;
+    let mut training = Loaded {
+        data: sample.rows(0..n_train)?,
+        description: format!("the bundled MNIST sample, rows 0..{n_train}"),
+    };
+    let mut test = Loaded {
+        data: sample.rows(n_train..n_train + n_test)?,
+        description: format!("held-out rows {n_train}..{}", n_train + n_test),
+    };
+    scale_training_data(&mut training.data, train_args.scaling.into())?;
+    let config = train_args.to_config(n_train)?;
+    config.validate().context("checking the training flags")?;
+    train::announce(&training, &config, true, ui);
+
+    let mut progress = TrainProgress::new(ui);
+    let model = ParametricTsne::fit(&training.data, None, &config, &mut progress)
+        .with_context(|| format!("training on {}", training.description))?;
+    let mut files = Vec::new();
+    let model_path = args.out.join("model.ssne");
+    files.push(model_path.clone());
+    files.push(save_model(&model, &model_path, None, &progress, ui)?);
+
+    model.prepare(&mut test.data).context("preparing the held-out rows")?;
+    let embedding = embed_batched(&model, test.data.features.view(), ui)?;
+    let embedding_path = args.out.join("test-embedding.csv");
+    output::write_embedding(&embedding_path, embedding.view(), test.data.labels.as_deref())?;
+    files.push(embedding_path);
+
+    let metrics = evaluate(&model, &test.data, embedding.view(), n_test, ui)?;
+    let mut summary = metrics.to_json();
+    summary.insert("train_rows".into(), json!(n_train));
+    let metrics_path = args.out.join("metrics.json");
+    output::write_json(&metrics_path, &Value::Object(summary.clone()))?;
+    files.push(metrics_path);
+
+    let title = format!("salient-sne: parametric t-SNE of {} MNIST digits", n_train);
+    let map_path = args.out.join("map.png");
+    output::write_bytes(
+        &map_path,
+        &render_map(&model, Some((&test, &embedding)), title.clone(), 1200, 1000, ui)?,
+    )?;
+    files.push(map_path);
+    let train_map_path = args.out.join("map-train.png");
+    output::write_bytes(&train_map_path, &render_map(&model, None, title, 1200, 1000, ui)?)?;
+    files.push(train_map_path);
+
+    files.extend(explain(&model, &training, &args.method, &args.out, ui)?);
+
+    let seconds = started.elapsed().as_secs_f64();
+    if ui.json() {
+        summary.insert("seconds".into(), json!(seconds));
+        summary.insert("files".into(), output::file_list(&files));
+        output::print_json(&Value::Object(summary));
+    } else {
+        println!(
+            "salient-sne demo: trained on {} ({} digits), evaluated on {} ({} digits)",
+            training.description, n_train, test.description, n_test
+        );
+        let mut rows = metrics.table();
+        rows.push(("seconds".to_owned(), format!("{seconds:.1}")));
+        print_table(&rows);
+        println!("files:");
+        for file in &files {
+            println!("  {}", file.display());
+        }
+    }
+    Ok(())
+}
+
+/// Directional maps between neighbouring clusters, taken at the training rows' class centres,
+/// and one overview figure of them all.
+fn explain(
+    model: &ParametricTsne,
+    training: &Loaded,
+    method: &MethodArgs,
+    out: &std::path::Path,
+    ui: &Ui,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let data = &training.data;
+    let image_shape = model.image_shape.or(data.image_shape);
+    let classes = ClassData::new(model, data.features.view(), data.labels.as_deref(), image_shape)?;
+    let pairs = auto_pairs(model, &classes, 1)?;
+    let folder = out.join("saliency");
+    std::fs::create_dir_all(&folder).with_context(|| format!("{}: cannot create the folder", folder.display()))?;
+    let written = directional_maps(
+        std::slice::from_ref(model),
+        &classes,
+        &pairs,
+        &*method.build()?,
+        &folder,
+        ui,
+    )?;
+    let mut files = Vec::new();
+    if let Some(shape) = image_shape {
+        let overview_path = out.join("directional-overview.png");
+        overview(&written, shape)?
+            .write_png(&overview_path)
+            .context("writing the overview figure")?;
+        files.push(overview_path);
+    }
+    for map in written {
+        files.extend(map.png);
+        files.push(map.npy);
+    }
+    Ok(files)
+}

@@ -1,0 +1,201 @@
+//! `salient-sne eval`: the quality of a model on a data set, as a table or one JSON object.
+//!
+//! k-NN accuracy places each embedded point among the model's stored training map (the
+//! reference); trustworthiness compares the embedding with the inputs of the same points; the KL
+//! is the t-SNE objective of the embedding at the model's perplexity; classifier accuracy is the
+//! pretrained classifier's. The metrics themselves are `ssne_model::metrics`.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Args;
+use serde_json::{Value, json};
+use ssne_affinity::AffinityError;
+use ssne_data::Dataset;
+use ssne_data::ndarray::{ArrayView2, s};
+use ssne_model::{ModelError, ParametricTsne, metrics};
+
+use super::{embed_batched, figure, load_finetuned_model, prepare};
+use crate::data_args::DataArgs;
+use crate::output;
+use crate::progress::Ui;
+
+/// Neighbours of the trustworthiness measure (the usual choice in the parametric t-SNE literature).
+const TRUSTWORTHINESS_K: usize = 12;
+/// The k of the two k-NN accuracies.
+const KNN_KS: [usize; 2] = [1, 10];
+
+const EXAMPLES: &str = "\
+KL uses dense affinities (memory grows with the square of the points), so it is measured on
+the first --kl-points rows; its perplexity is the model's, lowered to n - 1 for fewer points.
+
+Examples:
+  salient-sne eval --model m.ssne --rows 8000..10000
+  salient-sne eval --model m.ssne --data data/mnist --split test --json";
+
+/// `eval` flags.
+#[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
+pub(crate) struct EvalArgs {
+    /// The trained model file
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    /// Rows (from the first) on which the KL is measured
+    #[arg(long, value_name = "N", default_value_t = 5000)]
+    kl_points: usize,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+/// The figures of one evaluation; `None` where a figure does not apply (e.g. no labels).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Metrics {
+    pub(crate) n_points: usize,
+    pub(crate) knn: [Option<f64>; 2],
+    pub(crate) trustworthiness: Option<f64>,
+    pub(crate) kl: Option<f64>,
+    pub(crate) kl_perplexity: Option<f64>,
+    pub(crate) kl_points: usize,
+    pub(crate) classifier_accuracy: Option<f64>,
+}
+
+impl Metrics {
+    /// The JSON object of `eval --json` (and the core of `demo --json`).
+    pub(crate) fn to_json(&self) -> serde_json::Map<String, Value> {
+        let finite = |v: Option<f64>| v.filter(|v| v.is_finite()).map_or(Value::Null, |v| json!(v));
+        let mut map = serde_json::Map::new();
+        map.insert("knn1_accuracy".into(), finite(self.knn[0]));
+        map.insert("knn10_accuracy".into(), finite(self.knn[1]));
+        map.insert("trustworthiness".into(), finite(self.trustworthiness));
+        map.insert("kl".into(), finite(self.kl));
+        map.insert("classifier_accuracy".into(), finite(self.classifier_accuracy));
+        map.insert("n_points".into(), json!(self.n_points));
+        map.insert("kl_perplexity".into(), finite(self.kl_perplexity));
+        map.insert("kl_points".into(), json!(self.kl_points));
+        map
+    }
+
+    /// The human table, one figure a line.
+    pub(crate) fn table(&self) -> Vec<(String, String)> {
+        let kl_label = match self.kl_perplexity {
+            Some(p) => format!("KL (perplexity {p}, {} points)", self.kl_points),
+            None => "KL".to_owned(),
+        };
+        vec![
+            ("points".to_owned(), self.n_points.to_string()),
+            (format!("k-NN accuracy (k={})", KNN_KS[0]), figure(self.knn[0])),
+            (format!("k-NN accuracy (k={})", KNN_KS[1]), figure(self.knn[1])),
+            (
+                format!("trustworthiness (k={TRUSTWORTHINESS_K})"),
+                figure(self.trustworthiness),
+            ),
+            (kl_label, figure(self.kl)),
+            ("classifier accuracy".to_owned(), figure(self.classifier_accuracy)),
+        ]
+    }
+}
+
+pub(crate) fn run(args: &EvalArgs, ui: &Ui) -> anyhow::Result<()> {
+    let model = load_finetuned_model(&args.model, ui)?;
+    let mut loaded = args.data.load(ui)?;
+    prepare(&model, &mut loaded, &args.model)?;
+    let embedding = embed_batched(&model, loaded.data.features.view(), ui)?;
+    let metrics = evaluate(&model, &loaded.data, embedding.view(), args.kl_points, ui)?;
+    if ui.json() {
+        output::print_json(&Value::Object(metrics.to_json()));
+    } else {
+        println!("model of {} on {}", args.model.display(), loaded.description);
+        print_table(&metrics.table());
+    }
+    Ok(())
+}
+
+/// Prints label/value rows aligned.
+pub(crate) fn print_table(rows: &[(String, String)]) {
+    let width = rows.iter().map(|(label, _)| label.len()).max().unwrap_or(0);
+    for (label, value) in rows {
+        println!("  {label:<width$}  {value}");
+    }
+}
+
+/// Measures `embedding` (the model's map of `data`, already prepared).
+pub(crate) fn evaluate(
+    model: &ParametricTsne,
+    data: &Dataset,
+    embedding: ArrayView2<'_, f32>,
+    kl_points: usize,
+    ui: &Ui,
+) -> anyhow::Result<Metrics> {
+    let n_points = data.n_points();
+    let labels = data.labels.as_deref();
+    let reference = &model.reference;
+    let mut knn = [None, None];
+    if let (Some(labels), Some(reference_labels)) = (labels, reference.labels.as_deref()) {
+        for (slot, k) in knn.iter_mut().zip(KNN_KS) {
+            if k <= reference.embedding.nrows() {
+                *slot = Some(ui.step(format!("{k}-NN accuracy"), || {
+                    metrics::knn_accuracy(reference.embedding.view(), reference_labels, embedding, labels, k)
+                        .context("k-NN accuracy")
+                })?);
+            }
+        }
+    } else if labels.is_none() {
+        ui.note("the data has no labels: no k-NN or classifier accuracy");
+    }
+    let trustworthiness = if 2 * TRUSTWORTHINESS_K < n_points {
+        Some(ui.step("trustworthiness", || {
+            metrics::trustworthiness(data.features.view(), embedding, TRUSTWORTHINESS_K).context("trustworthiness")
+        })?)
+    } else {
+        ui.note(format!(
+            "trustworthiness needs more than {} points",
+            2 * TRUSTWORTHINESS_K
+        ));
+        None
+    };
+    let kl_points = kl_points.min(n_points);
+    let (kl, kl_perplexity) = ui.step("KL divergence", || {
+        kl_at_model_perplexity(model, data, embedding, kl_points)
+    })?;
+    let classifier_accuracy = match (labels, &model.classifier) {
+        (Some(labels), Some(_)) => {
+            let predicted = ui.step("classifier accuracy", || model.classify(data.features.view()))?;
+            Some(metrics::accuracy(&predicted, labels))
+        }
+        _ => None,
+    };
+    Ok(Metrics {
+        n_points,
+        knn,
+        trustworthiness,
+        kl,
+        kl_perplexity,
+        kl_points,
+        classifier_accuracy,
+    })
+}
+
+/// The KL of the first `n` points at the model's perplexity, or at the largest the library
+/// accepts for `n` points when that is lower.
+fn kl_at_model_perplexity(
+    model: &ParametricTsne,
+    data: &Dataset,
+    embedding: ArrayView2<'_, f32>,
+    n: usize,
+) -> anyhow::Result<(Option<f64>, Option<f64>)> {
+    if n < 2 {
+        return Ok((None, None));
+    }
+    let x = data.features.slice(s![..n, ..]);
+    let y = embedding.slice(s![..n, ..]);
+    let finetune = &model.config.finetune;
+    match metrics::tsne_kl(x, y, finetune.perplexity, finetune.dof) {
+        Ok(kl) => Ok((Some(kl), Some(finetune.perplexity))),
+        // The library knows the largest perplexity n points allow; use it.
+        Err(ModelError::Affinity(AffinityError::PerplexityTooLarge { max, .. })) => {
+            let kl = metrics::tsne_kl(x, y, max, finetune.dof).context("KL divergence")?;
+            Ok((Some(kl), Some(max)))
+        }
+        Err(err) => Err(err).context("KL divergence"),
+    }
+}

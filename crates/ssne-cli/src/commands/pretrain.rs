@@ -1,0 +1,52 @@
+//! `salient-sne pretrain`: only the supervised pretraining; the model file records the whole
+//! configuration, so `finetune` continues with it.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Args;
+use ssne_model::ParametricTsne;
+
+use super::{save_model, scale_training_data, train};
+use crate::data_args::DataArgs;
+use crate::progress::{TrainProgress, Ui};
+use crate::train_args::TrainArgs;
+
+const EXAMPLES: &str = "\
+The fine-tuning flags given here are stored in the model and used by `finetune` unless it
+overrides them.
+
+Examples:
+  salient-sne pretrain --rows 0..8000 --model pre.ssne
+  salient-sne finetune --model pre.ssne --rows 0..8000 --out m.ssne
+  salient-sne pretrain --data data/mnist --pretrain-epochs 20 --lr 0.0005 --model pre.ssne";
+
+/// `pretrain` flags.
+#[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
+pub(crate) struct PretrainCmdArgs {
+    /// Where to write the pretrained model file
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    /// The training log, one JSON object per epoch [default: beside the model, NAME.log.jsonl]
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    train: TrainArgs,
+}
+
+pub(crate) fn run(args: &PretrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
+    let mut loaded = args.data.load(ui)?;
+    scale_training_data(&mut loaded.data, args.train.scaling.into())?;
+    let config = args.train.to_config(loaded.data.n_points())?;
+    config.validate().context("checking the training flags")?;
+    train::announce(&loaded, &config, true, ui);
+    let mut progress = TrainProgress::new(ui);
+    let model = ParametricTsne::pretrained(&loaded.data, None, &config, &mut progress)
+        .with_context(|| format!("pretraining on {}", loaded.description))?;
+    let log = save_model(&model, &args.model, args.log.as_deref(), &progress, ui)?;
+    train::report(&model.report, &args.model, &log, &loaded, ui);
+    Ok(())
+}

@@ -1,0 +1,542 @@
+//! `salient-sne saliency`: class, Jacobian and directional saliency maps, written as PNG
+//! figures and raw NPY arrays. The maps and the pictures are `ssne-saliency`'s; this module
+//! picks the groups, the method and the file names.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use clap::{Args, ValueEnum};
+use serde_json::json;
+use ssne_data::ndarray::{Array1, Array2, ArrayView2, Axis};
+use ssne_model::{ParametricTsne, clusters};
+use ssne_saliency::picture::{Layout, Panel, RgbImage, directional_figure, ensemble_directional_figure, grid};
+use ssne_saliency::{
+    Attribution, Baseline, Ensemble, Gradient, Groups, IntegratedGradients, Networks, SmoothGrad, Target,
+};
+
+use super::{label_name, load_finetuned_model, prepare};
+use crate::data_args::DataArgs;
+use crate::output;
+use crate::progress::Ui;
+
+const EXAMPLES: &str = "\
+Maps are evaluated at the centre (mean input) of each class of --data, which must have labels.
+Each map is written as a PNG figure and as an NPY array (1 x features; the Jacobian 2 x features).
+Class saliency explains the pretrained classifier; Jacobian and directional saliency the map.
+
+Examples:
+  salient-sne saliency --model m.ssne --rows 0..8000 --from 4 --to 9 --out maps/
+  salient-sne saliency --model m.ssne --rows 0..8000 --pairs auto --method smoothgrad --out maps/
+  salient-sne saliency --model m.ssne --rows 0..8000 --kind class --class 3 --class 8 --out maps/
+  salient-sne saliency --model m1.ssne --ensemble m2.ssne m3.ssne --rows 0..8000 --pairs auto --out maps/";
+
+/// `--kind`: what the maps explain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum KindArg {
+    /// v . dY/dx at cluster A's centre, v the unit direction from A to B in the map
+    Directional,
+    /// The pretrained classifier's score of each class at the class centre
+    Class,
+    /// Both rows of dY/dx (2 x features) at each class centre
+    Jacobian,
+}
+
+/// `--method`: how a map is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum MethodArg {
+    /// The plain gradient (one vector-Jacobian product)
+    Gradient,
+    /// Integrated gradients from a black image (--steps path points)
+    Integrated,
+    /// SmoothGrad: the mean gradient over --samples noisy copies
+    Smoothgrad,
+}
+
+/// `--pairs`: which cluster pairs get directional maps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PairsArg {
+    /// Each cluster with its nearest clusters in the model's map (--neighbours), both directions
+    Auto,
+}
+
+/// The method settings shared with `demo`.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Method")]
+pub(crate) struct MethodArgs {
+    /// How each map is computed
+    #[arg(long, value_enum, default_value_t = MethodArg::Gradient)]
+    pub(crate) method: MethodArg,
+    /// Path points of integrated gradients
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    steps: usize,
+    /// Noisy copies of SmoothGrad
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    samples: usize,
+    /// SmoothGrad noise, as a fraction of each point's value range
+    #[arg(long, default_value_t = 0.15, value_name = "F")]
+    noise: f32,
+    /// Seed of the SmoothGrad noise
+    #[arg(long, default_value_t = 42, value_name = "SEED")]
+    noise_seed: u64,
+}
+
+impl MethodArgs {
+    /// The attribution method (the library validates the settings).
+    pub(crate) fn build(&self) -> anyhow::Result<Box<dyn Attribution>> {
+        Ok(match self.method {
+            MethodArg::Gradient => Box::new(Gradient),
+            MethodArg::Integrated => Box::new(IntegratedGradients::new(Baseline::Zeros, self.steps)?),
+            MethodArg::Smoothgrad => Box::new(SmoothGrad::new(Gradient, self.samples, self.noise, self.noise_seed)?),
+        })
+    }
+
+    fn name(&self) -> &'static str {
+        match self.method {
+            MethodArg::Gradient => "gradient",
+            MethodArg::Integrated => "integrated",
+            MethodArg::Smoothgrad => "smoothgrad",
+        }
+    }
+}
+
+/// `saliency` flags.
+#[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
+pub(crate) struct SaliencyArgs {
+    /// The trained model file
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    /// More models of the same data (e.g. other seeds): the maps are averaged, with an agreement panel
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    ensemble: Vec<PathBuf>,
+    /// The folder for the PNG and NPY files
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// What the maps explain
+    #[arg(long, value_enum, default_value_t = KindArg::Directional)]
+    kind: KindArg,
+    /// Directional: the source cluster, a label or a label name
+    #[arg(long, value_name = "A", requires = "to", conflicts_with = "pairs")]
+    from: Option<String>,
+    /// Directional: the destination cluster
+    #[arg(long, value_name = "B", requires = "from")]
+    to: Option<String>,
+    /// Directional: choose the pairs from the map instead of --from/--to
+    #[arg(long, value_enum)]
+    pairs: Option<PairsArg>,
+    /// With --pairs auto: how many nearest clusters per cluster
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    neighbours: usize,
+    /// Class and Jacobian: only these classes (repeatable) [default: every class of the data]
+    #[arg(long = "class", value_name = "C")]
+    classes: Vec<String>,
+    #[command(flatten)]
+    method: MethodArgs,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+/// One written map.
+pub(crate) struct Written {
+    pub(crate) title: String,
+    /// The raw map, as written to the NPY file.
+    pub(crate) map: Array2<f32>,
+    pub(crate) png: Option<PathBuf>,
+    pub(crate) npy: PathBuf,
+}
+
+/// The labelled data the maps are taken from, grouped by class.
+pub(crate) struct ClassData<'a> {
+    x: ArrayView2<'a, f32>,
+    groups: Groups,
+    /// The label of each group, in group order.
+    labels: Vec<u32>,
+    names: Option<&'a [String]>,
+    image_shape: Option<[usize; 2]>,
+}
+
+impl<'a> ClassData<'a> {
+    /// Groups `x` by `labels`, naming the groups with the model's class names.
+    pub(crate) fn new(
+        model: &'a ParametricTsne,
+        x: ArrayView2<'a, f32>,
+        labels: Option<&[u32]>,
+        image_shape: Option<[usize; 2]>,
+    ) -> anyhow::Result<Self> {
+        let Some(labels) = labels else {
+            bail!("saliency maps are taken at class centres, and the data has no labels; give labelled data")
+        };
+        let names = model.label_names.as_deref();
+        let groups = Groups::from_labels_named(labels, names.unwrap_or_default());
+        let present: BTreeSet<u32> = labels.iter().copied().collect();
+        Ok(ClassData {
+            x,
+            groups,
+            labels: present.into_iter().collect(),
+            names,
+            image_shape,
+        })
+    }
+
+    /// The group of a label given as a number or a name.
+    fn group(&self, text: &str) -> String {
+        if self.groups.names().iter().any(|n| n == text) {
+            return text.to_owned();
+        }
+        match text.parse::<u32>() {
+            Ok(label) => label_name(self.names, label),
+            // Unknown names go to the library, whose error lists the known ones.
+            Err(_) => text.to_owned(),
+        }
+    }
+
+    fn label_of(&self, group: &str) -> Option<u32> {
+        self.labels
+            .iter()
+            .copied()
+            .find(|&l| label_name(self.names, l) == group)
+    }
+}
+
+pub(crate) fn run(args: &SaliencyArgs, ui: &Ui) -> anyhow::Result<()> {
+    let direction_given = args.from.is_some() || args.pairs.is_some();
+    match args.kind {
+        KindArg::Directional if !direction_given => {
+            bail!("directional saliency needs --from A --to B or --pairs auto (or choose --kind class or jacobian)")
+        }
+        KindArg::Class | KindArg::Jacobian if direction_given => {
+            bail!("--from, --to and --pairs belong to --kind directional")
+        }
+        KindArg::Jacobian if args.method.method != MethodArg::Gradient => {
+            bail!("the Jacobian is exact; --method applies to class and directional maps")
+        }
+        KindArg::Jacobian if !args.ensemble.is_empty() => {
+            bail!("--ensemble averages class and directional maps; the Jacobian is per model")
+        }
+        _ => {}
+    }
+    let method = args.method.build()?;
+    let mut models = vec![load_finetuned_model(&args.model, ui)?];
+    for path in &args.ensemble {
+        let member = load_finetuned_model(path, ui)?;
+        anyhow::ensure!(
+            member.n_features() == models[0].n_features(),
+            "{} takes {} features, but {} takes {}; an ensemble needs models of the same data",
+            path.display(),
+            member.n_features(),
+            args.model.display(),
+            models[0].n_features()
+        );
+        models.push(member);
+    }
+    let mut loaded = args.data.load(ui)?;
+    prepare(&models[0], &mut loaded, &args.model)?;
+    let image_shape = models[0].image_shape.or(loaded.data.image_shape);
+    let data = ClassData::new(
+        &models[0],
+        loaded.data.features.view(),
+        loaded.data.labels.as_deref(),
+        image_shape,
+    )?;
+    std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create the folder", args.out.display()))?;
+    let written = match args.kind {
+        KindArg::Directional => {
+            let pairs = match (&args.from, &args.to) {
+                (Some(from), Some(to)) => vec![(data.group(from), data.group(to))],
+                _ => auto_pairs(&models[0], &data, args.neighbours)?,
+            };
+            directional_maps(&models, &data, &pairs, &*method, &args.out, ui)?
+        }
+        KindArg::Class => class_maps(&models, &data, &args.classes, &*method, &args.out, ui)?,
+        KindArg::Jacobian => jacobian_maps(&models[0], &data, &args.classes, &args.out, ui)?,
+    };
+    if image_shape.is_none() {
+        ui.note("the data has no image shape: only the raw NPY maps were written");
+    }
+    let files: Vec<PathBuf> = written
+        .iter()
+        .flat_map(|w| w.png.iter().cloned().chain(std::iter::once(w.npy.clone())))
+        .collect();
+    if ui.json() {
+        output::print_json(&json!({
+            "out": args.out.display().to_string(),
+            "method": args.method.name(),
+            "maps": written.iter().map(|w| w.title.clone()).collect::<Vec<_>>(),
+            "files": output::file_list(&files),
+        }));
+    } else {
+        println!(
+            "{} {} map(s) ({}) in {}:",
+            written.len(),
+            kind_name(args.kind),
+            args.method.name(),
+            args.out.display()
+        );
+        for file in &files {
+            println!("  {}", file.display());
+        }
+    }
+    Ok(())
+}
+
+fn kind_name(kind: KindArg) -> &'static str {
+    match kind {
+        KindArg::Directional => "directional",
+        KindArg::Class => "class",
+        KindArg::Jacobian => "Jacobian",
+    }
+}
+
+/// Each cluster with its nearest clusters in the model's training map, in both directions.
+pub(crate) fn auto_pairs(
+    model: &ParametricTsne,
+    data: &ClassData<'_>,
+    per_cluster: usize,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let reference = &model.reference;
+    let Some(labels) = reference.labels.as_deref() else {
+        bail!("--pairs auto finds neighbouring clusters in the model's map, and the model was trained without labels")
+    };
+    let centres = clusters::map_centres(reference.embedding.view(), labels).context("cluster centres")?;
+    let mut pairs = Vec::new();
+    for (a, b) in clusters::adjacent_pairs(&centres, per_cluster) {
+        // Only clusters the data has can be explained from it.
+        if data.labels.contains(&a) && data.labels.contains(&b) {
+            let (a, b) = (label_name(data.names, a), label_name(data.names, b));
+            pairs.push((a.clone(), b.clone()));
+            pairs.push((b, a));
+        }
+    }
+    anyhow::ensure!(
+        !pairs.is_empty(),
+        "no two clusters of the map are both present in the data"
+    );
+    Ok(pairs)
+}
+
+/// Directional maps for `pairs` (group names), one figure and one NPY each; with several models,
+/// the ensemble's mean map and its agreement.
+pub(crate) fn directional_maps(
+    models: &[ParametricTsne],
+    data: &ClassData<'_>,
+    pairs: &[(String, String)],
+    method: &dyn Attribution,
+    out: &Path,
+    ui: &Ui,
+) -> anyhow::Result<Vec<Written>> {
+    let bar = ui.bar(pairs.len() as u64, "saliency");
+    let layout = data.image_shape.map(Layout::new);
+    let mut written = Vec::with_capacity(pairs.len());
+    let ensemble = if models.len() > 1 {
+        Some(Ensemble::from_models(models)?)
+    } else {
+        None
+    };
+    for (from, to) in pairs {
+        let context = || format!("directional saliency from {from} to {to}");
+        let stem = format!("directional-{}-to-{}", file_part(from), file_part(to));
+        let (map, figure) = match &ensemble {
+            None => {
+                let networks = Networks::from(&models[0]);
+                let map = ssne_saliency::directional(networks, data.x, &data.groups, from, to, &method)
+                    .with_context(context)?;
+                let figure = layout
+                    .as_ref()
+                    .map(|l| directional_figure(&map, l))
+                    .transpose()
+                    .with_context(context)?;
+                (map.map, figure)
+            }
+            Some(ensemble) => {
+                let map = ssne_saliency::directional_ensemble(ensemble, data.x, &data.groups, from, to, &method)
+                    .with_context(context)?;
+                let figure = layout
+                    .as_ref()
+                    .map(|l| ensemble_directional_figure(&map, l))
+                    .transpose()
+                    .with_context(context)?;
+                (map.mean, figure)
+            }
+        };
+        written.push(write_map(
+            out,
+            &stem,
+            format!("{from} -> {to}"),
+            map.view().insert_axis(Axis(0)),
+            figure,
+        )?);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(written)
+}
+
+/// The classes to draw: those asked for, or every class of the data.
+fn chosen_groups(data: &ClassData<'_>, classes: &[String]) -> Vec<String> {
+    if classes.is_empty() {
+        data.groups.names().to_vec()
+    } else {
+        classes.iter().map(|c| data.group(c)).collect()
+    }
+}
+
+/// Class saliency of each class at its centre.
+fn class_maps(
+    models: &[ParametricTsne],
+    data: &ClassData<'_>,
+    classes: &[String],
+    method: &dyn Attribution,
+    out: &Path,
+    ui: &Ui,
+) -> anyhow::Result<Vec<Written>> {
+    let groups = chosen_groups(data, classes);
+    let bar = ui.bar(groups.len() as u64, "saliency");
+    let mut written = Vec::with_capacity(groups.len());
+    for group in &groups {
+        let context = || format!("class saliency of {group}");
+        let centre = ssne_saliency::centre(&models[0].network, data.x, &data.groups, group).with_context(context)?;
+        let Some(label) = data.label_of(group) else {
+            bail!(
+                "class {group} is not in the data; the classes are {:?}",
+                data.groups.names()
+            )
+        };
+        let x = centre.input.view().insert_axis(Axis(0));
+        let target = Target::Class(label);
+        let map: Array1<f32> = if models.len() == 1 {
+            method
+                .attribute(Networks::from(&models[0]), x, &target)
+                .with_context(context)?
+                .row(0)
+                .to_owned()
+        } else {
+            let ensemble = Ensemble::from_models(models)?;
+            ensemble
+                .attribute(&method, x, &target)
+                .with_context(context)?
+                .mean
+                .row(0)
+                .to_owned()
+        };
+        let title = format!("class {group}");
+        let figure = picture(
+            data,
+            &[
+                Panel::grey(format!("centre of {group}"), centre.input.view()),
+                Panel::heatmap(&title, map.view()),
+            ],
+        )
+        .with_context(context)?;
+        let stem = format!("class-{}", file_part(group));
+        written.push(write_map(out, &stem, title, map.view().insert_axis(Axis(0)), figure)?);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(written)
+}
+
+/// The Jacobian of the map at each class centre: one row per map axis.
+fn jacobian_maps(
+    model: &ParametricTsne,
+    data: &ClassData<'_>,
+    classes: &[String],
+    out: &Path,
+    ui: &Ui,
+) -> anyhow::Result<Vec<Written>> {
+    let groups = chosen_groups(data, classes);
+    let bar = ui.bar(groups.len() as u64, "saliency");
+    let mut written = Vec::with_capacity(groups.len());
+    for group in &groups {
+        let context = || format!("Jacobian at the centre of {group}");
+        let centre = ssne_saliency::centre(&model.network, data.x, &data.groups, group).with_context(context)?;
+        let jacobian = ssne_saliency::jacobian(&model.network, centre.input.view()).with_context(context)?;
+        let mut panels = vec![Panel::grey(format!("centre of {group}"), centre.input.view())];
+        for (axis, row) in ["x", "y"].iter().zip(jacobian.rows()) {
+            panels.push(Panel::heatmap(format!("d{axis}/dpixel"), row));
+        }
+        let figure = picture(data, &panels).with_context(context)?;
+        let stem = format!("jacobian-{}", file_part(group));
+        written.push(write_map(
+            out,
+            &stem,
+            format!("Jacobian at {group}"),
+            jacobian.view(),
+            figure,
+        )?);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(written)
+}
+
+/// A one-row grid of `panels`, when the data are images.
+fn picture(data: &ClassData<'_>, panels: &[Panel]) -> anyhow::Result<Option<RgbImage>> {
+    let Some(shape) = data.image_shape else { return Ok(None) };
+    Ok(Some(grid(
+        panels,
+        &Layout {
+            columns: panels.len(),
+            ..Layout::new(shape)
+        },
+    )?))
+}
+
+/// Writes `STEM.npy` and, when there is a figure, `STEM.png`.
+fn write_map(
+    out: &Path,
+    stem: &str,
+    title: String,
+    map: ArrayView2<'_, f32>,
+    figure: Option<RgbImage>,
+) -> anyhow::Result<Written> {
+    let npy = out.join(format!("{stem}.npy"));
+    ssne_data::npy::write_f32(&npy, &map)?;
+    let png = match figure {
+        Some(figure) => {
+            let path = out.join(format!("{stem}.png"));
+            figure
+                .write_png(&path)
+                .with_context(|| format!("writing {}", path.display()))?;
+            Some(path)
+        }
+        None => None,
+    };
+    Ok(Written {
+        title,
+        map: map.to_owned(),
+        png,
+        npy,
+    })
+}
+
+/// A group name as part of a file name: letters and digits kept, anything else a dash.
+fn file_part(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+/// Every written map as a titled heatmap in one grid (the demo's overview figure).
+pub(crate) fn overview(written: &[Written], shape: [usize; 2]) -> anyhow::Result<RgbImage> {
+    let panels: Vec<Panel> = written
+        .iter()
+        .map(|w| Panel::heatmap(w.title.clone(), w.map.row(0)))
+        .collect();
+    Ok(grid(
+        &panels,
+        &Layout {
+            columns: 6,
+            ..Layout::new(shape)
+        },
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_become_safe_file_parts() {
+        assert_eq!(super::file_part("T-shirt/top"), "T-shirt-top");
+        assert_eq!(super::file_part("7"), "7");
+    }
+}

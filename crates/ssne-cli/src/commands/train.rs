@@ -1,0 +1,107 @@
+//! `salient-sne train`: pretrain (when the data has labels) and fine-tune, then write the model and its log.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Args;
+use serde_json::json;
+use ssne_model::{ParametricTsne, TrainConfig, TrainReport};
+
+use super::{figure, save_model, scale_training_data};
+use crate::data_args::{DataArgs, Loaded};
+use crate::output;
+use crate::progress::{TrainProgress, Ui};
+use crate::train_args::TrainArgs;
+
+const EXAMPLES: &str = "\
+Examples:
+  salient-sne train --rows 0..8000 --model m.ssne
+  salient-sne train --data data/mnist --model mnist.ssne --threads 2
+  salient-sne train --data points.csv --label-column class --model p.ssne --scaling standardize
+  salient-sne train --rows 0..8000 --preset paper --model paper.ssne       # the exact method of the paper
+  salient-sne train --rows 0..2000 --scheme fixed --batch-size 500 --finetune-epochs 20 --model m.ssne";
+
+/// `train` flags.
+#[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
+pub(crate) struct TrainCmdArgs {
+    /// Where to write the model file
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    /// The training log, one JSON object per epoch [default: beside the model, NAME.log.jsonl]
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    train: TrainArgs,
+}
+
+pub(crate) fn run(args: &TrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
+    let mut loaded = args.data.load(ui)?;
+    scale_training_data(&mut loaded.data, args.train.scaling.into())?;
+    let config = args.train.to_config(loaded.data.n_points())?;
+    config.validate().context("checking the training flags")?;
+    announce(&loaded, &config, true, ui);
+    let mut progress = TrainProgress::new(ui);
+    let model = ParametricTsne::fit(&loaded.data, None, &config, &mut progress)
+        .with_context(|| format!("training on {}", loaded.description))?;
+    let log = save_model(&model, &args.model, args.log.as_deref(), &progress, ui)?;
+    report(&model.report, &args.model, &log, &loaded, ui);
+    Ok(())
+}
+
+/// Says what is about to be trained.
+pub(crate) fn announce(loaded: &Loaded, config: &TrainConfig, pretraining: bool, ui: &Ui) {
+    let data = &loaded.data;
+    let classes = data
+        .n_classes()
+        .map_or_else(|| "no labels".to_owned(), |k| format!("{k} classes"));
+    ui.note(format!(
+        "training on {}: {} points x {} features, {classes}; fine-tuning scheme {}, perplexity {}",
+        loaded.description,
+        data.n_points(),
+        data.n_features(),
+        config.finetune.scheme.name(),
+        config.finetune.perplexity
+    ));
+    if pretraining && data.labels.is_none() && config.pretrain.epochs > 0 {
+        ui.note("the data has no labels: pretraining is skipped and the map learns from the t-SNE loss alone");
+    }
+}
+
+/// Prints what training achieved: a short table, or one JSON object with `--json`.
+pub(crate) fn report(report: &TrainReport, model: &std::path::Path, log: &std::path::Path, loaded: &Loaded, ui: &Ui) {
+    let final_loss = report.finetune.as_ref().map(|f| f.final_loss);
+    if ui.json() {
+        output::print_json(&json!({
+            "model": model.display().to_string(),
+            "log": log.display().to_string(),
+            "n_points": loaded.data.n_points(),
+            "classifier_train_accuracy": report.classifier_train_accuracy,
+            "finetuned_train_accuracy": report.finetuned_train_accuracy,
+            "final_loss": final_loss,
+            "seconds": report.seconds,
+        }));
+        return;
+    }
+    println!("model                        {}", model.display());
+    println!("training log                 {}", log.display());
+    println!(
+        "training points              {} ({})",
+        loaded.data.n_points(),
+        loaded.description
+    );
+    println!(
+        "classifier training accuracy {}",
+        figure(report.classifier_train_accuracy)
+    );
+    if report.finetune.is_some() {
+        println!(
+            "fine-tuned logits accuracy   {}",
+            figure(report.finetuned_train_accuracy)
+        );
+        println!("final fine-tuning loss       {}", figure(final_loss));
+    }
+    println!("seconds                      {:.1}", report.seconds);
+}

@@ -1,0 +1,110 @@
+//! Writing results: embeddings (CSV or NPY by extension), JSON and PNG files, always atomically
+//! through `ssne_data::write_atomic`, so a failed run leaves no half-written file.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use ssne_data::ndarray::{Array2, ArrayView2, Axis, concatenate};
+
+/// The file formats an embedding can be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TableFormat {
+    /// `x,y` (plus `label`) with a header row.
+    Csv,
+    /// An `n x 2` little-endian `f32` array.
+    Npy,
+}
+
+impl TableFormat {
+    /// The format named by the file's extension; checked before any work is done.
+    pub(crate) fn from_path(path: &Path) -> anyhow::Result<Self> {
+        let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+        match extension.as_deref() {
+            Some("csv") => Ok(TableFormat::Csv),
+            Some("npy") => Ok(TableFormat::Npy),
+            _ => bail!(
+                "{}: the output format is chosen by the extension; end the name in .csv or .npy",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// Creates the folder that will hold `path`, so a fresh `--out a/b/c.csv` just works.
+pub(crate) fn ensure_parent(path: &Path) -> anyhow::Result<()> {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => std::fs::create_dir_all(parent)
+            .with_context(|| format!("{}: cannot create the output folder", parent.display())),
+        _ => Ok(()),
+    }
+}
+
+/// Writes 2-D coordinates: CSV `x,y[,label]` or NPY `n x 2` (the labels are not part of the NPY).
+pub(crate) fn write_embedding(
+    path: &Path,
+    embedding: ArrayView2<'_, f32>,
+    labels: Option<&[u32]>,
+) -> anyhow::Result<()> {
+    ensure_parent(path)?;
+    match TableFormat::from_path(path)? {
+        TableFormat::Npy => ssne_data::npy::write_f32(path, &embedding)?,
+        TableFormat::Csv => match labels {
+            Some(labels) => {
+                // Labels below 2^24 are exact in f32, and the writer prints integral values without
+                // a fraction, so the column reads back as integers.
+                let column = Array2::from_shape_fn((labels.len(), 1), |(i, _)| labels[i] as f32);
+                let table = concatenate(Axis(1), &[embedding, column.view()])
+                    .context("the labels do not match the embedded points")?;
+                ssne_data::csv::write_f32(path, &["x", "y", "label"], table.view())?;
+            }
+            None => ssne_data::csv::write_f32(path, &["x", "y"], embedding)?,
+        },
+    }
+    Ok(())
+}
+
+/// Writes bytes (a rendered PNG) atomically.
+pub(crate) fn write_bytes(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    ensure_parent(path)?;
+    ssne_data::write_atomic(path, |out| out.write_all(bytes))?;
+    Ok(())
+}
+
+/// Writes a pretty-printed JSON document atomically.
+pub(crate) fn write_json(path: &Path, value: &serde_json::Value) -> anyhow::Result<()> {
+    ensure_parent(path)?;
+    let text = serde_json::to_string_pretty(value).context("formatting JSON")?;
+    ssne_data::write_atomic(path, |out| writeln!(out, "{text}"))?;
+    Ok(())
+}
+
+/// Prints one JSON object on stdout (the `--json` summary).
+pub(crate) fn print_json(value: &serde_json::Value) {
+    println!("{value}");
+}
+
+/// The list of written files as JSON strings.
+pub(crate) fn file_list(files: &[PathBuf]) -> serde_json::Value {
+    serde_json::Value::Array(
+        files
+            .iter()
+            .map(|f| serde_json::Value::String(f.display().to_string()))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_extension_decides_the_format() {
+        assert_eq!(
+            TableFormat::from_path(Path::new("a/b.CSV")).ok(),
+            Some(TableFormat::Csv)
+        );
+        assert_eq!(TableFormat::from_path(Path::new("b.npy")).ok(), Some(TableFormat::Npy));
+        assert!(TableFormat::from_path(Path::new("b.txt")).is_err());
+        assert!(TableFormat::from_path(Path::new("b")).is_err());
+    }
+}

@@ -1,0 +1,403 @@
+//! The training flags and the one place where they become an `ssne_model::TrainConfig`.
+//!
+//! Every flag is optional and overrides the value of `--preset` (for `finetune`: the value stored
+//! in the model), so a config is always "a preset plus what the user said". Range checks are the
+//! library's (`TrainConfig::validate`), so the CLI and the library cannot disagree about them.
+
+use anyhow::bail;
+use clap::{Args, ValueEnum};
+use ssne_data::ScalingKind;
+use ssne_model::{Activation, FinetuneConfig, HeadInput, Preset, Scheme, TrainConfig, Trainable};
+
+/// `--preset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PresetArg {
+    /// The measured best: tanh features, coupled fine-tuning, 3000 steps of 500 edges
+    Default,
+    /// The exact method of the paper: identity on the logits, fixed batches of 1000, 200 epochs
+    Paper,
+}
+
+/// `--scheme`: how fine-tuning forms its batches and its loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SchemeArg {
+    /// Sampled edges of one global P; optimises the map at the scale of the whole set (--finetune-steps)
+    Coupled,
+    /// The paper: batches cut once, each with its own P (--finetune-epochs)
+    Fixed,
+    /// Batches re-drawn every epoch, P cut from one global P (--finetune-epochs)
+    Redrawn,
+}
+
+/// `--head-input`: what feeds the 2-D head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum HeadInputArg {
+    /// The classifier's logits (the paper)
+    Logits,
+    /// The softmax probabilities of the classifier (logits with --feature-activation softmax)
+    Softmax,
+    /// The last hidden layer
+    Hidden,
+}
+
+/// `--feature-activation`: the nonlinearity on the head's input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ActivationArg {
+    /// None (the paper)
+    Identity,
+    /// tanh (the default preset)
+    Tanh,
+    /// max(0, x)
+    Relu,
+    /// 1 / (1 + exp(-x))
+    Sigmoid,
+    /// Row-wise softmax
+    Softmax,
+}
+
+impl From<ActivationArg> for Activation {
+    fn from(arg: ActivationArg) -> Self {
+        match arg {
+            ActivationArg::Identity => Activation::Identity,
+            ActivationArg::Tanh => Activation::Tanh,
+            ActivationArg::Relu => Activation::Relu,
+            ActivationArg::Sigmoid => Activation::Sigmoid,
+            ActivationArg::Softmax => Activation::Softmax,
+        }
+    }
+}
+
+/// `--scaling`: per-feature preprocessing fitted on the training rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ScalingArg {
+    /// Use the features as they are (MNIST is already in [0, 1])
+    None,
+    /// Map each feature's training range to [0, 1]
+    UnitRange,
+    /// Subtract each feature's training mean, divide by its standard deviation
+    Standardize,
+}
+
+impl From<ScalingArg> for ScalingKind {
+    fn from(arg: ScalingArg) -> Self {
+        match arg {
+            ScalingArg::None => ScalingKind::None,
+            ScalingArg::UnitRange => ScalingKind::UnitRange,
+            ScalingArg::Standardize => ScalingKind::Standardize,
+        }
+    }
+}
+
+/// `--trainable`: which parameters fine-tuning changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TrainableArg {
+    /// Every layer and the head (the paper)
+    All,
+    /// Only the 2-D head; the classifier stays as pretrained
+    HeadOnly,
+}
+
+/// The flags of a whole training run: the network, pretraining and fine-tuning.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct TrainArgs {
+    /// The configuration the other flags start from
+    #[arg(long, value_enum, default_value_t = PresetArg::Default, help_heading = "Training")]
+    preset: PresetArg,
+    /// Seed of every random draw: initialisation, batch order, edge sampling
+    #[arg(long, default_value_t = 42, help_heading = "Training")]
+    pub(crate) seed: u64,
+    /// Hidden layer widths, comma-separated [default: 100]
+    #[arg(long, value_delimiter = ',', value_name = "W,..", help_heading = "Training")]
+    hidden_widths: Option<Vec<usize>>,
+    /// What feeds the 2-D head [default: logits]
+    #[arg(long, value_enum, help_heading = "Training")]
+    head_input: Option<HeadInputArg>,
+    /// Nonlinearity on the head's input [default: tanh; paper: identity]
+    #[arg(long, value_enum, help_heading = "Training")]
+    feature_activation: Option<ActivationArg>,
+    /// Per-feature scaling fitted on the training rows and stored with the model
+    #[arg(long, value_enum, default_value_t = ScalingArg::None, help_heading = "Training")]
+    pub(crate) scaling: ScalingArg,
+    /// Pretraining epochs; 0 skips pretraining [default: 10]
+    #[arg(long, value_name = "N", help_heading = "Training")]
+    pretrain_epochs: Option<usize>,
+    /// Pretraining mini-batch size [default: 128]
+    #[arg(long, value_name = "N", help_heading = "Training")]
+    pretrain_batch_size: Option<usize>,
+    /// Pretraining learning rate [default: --lr, or 0.001]
+    #[arg(long, value_name = "RATE", help_heading = "Training")]
+    pretrain_lr: Option<f32>,
+    #[command(flatten)]
+    pub(crate) finetune: FinetuneArgs,
+}
+
+/// The fine-tuning flags (also accepted by `finetune`, where they override the model's stored values).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Fine-tuning")]
+pub(crate) struct FinetuneArgs {
+    /// Batch formation and loss [default: coupled; paper: fixed]
+    #[arg(long, value_enum)]
+    scheme: Option<SchemeArg>,
+    /// Target perplexity of the input affinities [default: 30]
+    #[arg(long, value_name = "P")]
+    perplexity: Option<f64>,
+    /// Points per batch of the batch schemes; must exceed perplexity + 1 [default: 1000]
+    #[arg(long, value_name = "N")]
+    batch_size: Option<usize>,
+    /// Passes over the data. With --scheme coupled one epoch is
+    /// ceil(n / (2 x edges-per-step)) steps [default: 200]
+    #[arg(long, value_name = "N", conflicts_with = "finetune_steps")]
+    finetune_epochs: Option<usize>,
+    /// Optimiser steps of the coupled scheme [default: 3000]
+    #[arg(long, value_name = "N")]
+    finetune_steps: Option<usize>,
+    /// Edges sampled per step of the coupled scheme [default: 500]
+    #[arg(long, value_name = "N")]
+    edges_per_step: Option<usize>,
+    /// Adam learning rate (of both stages with `train`; see --pretrain-lr) [default: 0.001]
+    #[arg(long, value_name = "RATE")]
+    lr: Option<f32>,
+    /// Weight of a cross-entropy term kept during fine-tuning [default: 0]
+    #[arg(long, value_name = "W")]
+    ce_weight: Option<f32>,
+    /// Early exaggeration of the attraction (1 = off) [default: 1]
+    #[arg(long, value_name = "FACTOR")]
+    exaggeration: Option<f32>,
+    /// Fraction of the run that is exaggerated [default: 0.25 when --exaggeration is given]
+    #[arg(long, value_name = "F")]
+    exaggeration_fraction: Option<f32>,
+    /// Degrees of freedom of the Student-t kernel (1 = classic t-SNE) [default: 1]
+    #[arg(long, value_name = "DOF")]
+    dof: Option<f64>,
+    /// Which parameters fine-tuning changes [default: all]
+    #[arg(long, value_enum)]
+    trainable: Option<TrainableArg>,
+}
+
+/// The exaggerated share of the run when `--exaggeration` is given alone: a preset's fraction of 0
+/// would silently switch the exaggeration off.
+const DEFAULT_EXAGGERATION_FRACTION: f32 = 0.25;
+
+impl TrainArgs {
+    /// The configuration for a run on `n_train` training points.
+    ///
+    /// # Errors
+    /// Flags that contradict each other; ranges are checked later by the library.
+    pub(crate) fn to_config(&self, n_train: usize) -> anyhow::Result<TrainConfig> {
+        let preset = match self.preset {
+            PresetArg::Default => Preset::Default,
+            PresetArg::Paper => Preset::Paper,
+        };
+        let mut config = TrainConfig::preset(preset, self.seed);
+        if let Some(widths) = &self.hidden_widths {
+            config.hidden_widths.clone_from(widths);
+        }
+        match self.head_input {
+            Some(HeadInputArg::Logits) => config.head_input = HeadInput::Logits,
+            Some(HeadInputArg::Hidden) => config.head_input = HeadInput::Hidden,
+            Some(HeadInputArg::Softmax) => {
+                if self.feature_activation.is_some_and(|a| a != ActivationArg::Softmax) {
+                    bail!("--head-input softmax is the logits with a softmax; leave out --feature-activation");
+                }
+                config.head_input = HeadInput::Logits;
+                config.feature_activation = Activation::Softmax;
+            }
+            None => {}
+        }
+        if let Some(activation) = self.feature_activation {
+            config.feature_activation = activation.into();
+        }
+        if let Some(epochs) = self.pretrain_epochs {
+            config.pretrain.epochs = epochs;
+        }
+        if let Some(batch) = self.pretrain_batch_size {
+            config.pretrain.batch_size = batch;
+        }
+        if let Some(lr) = self.pretrain_lr.or(self.finetune.lr) {
+            config.pretrain.adam.lr = lr;
+        }
+        self.finetune.apply(&mut config.finetune, n_train)?;
+        Ok(config)
+    }
+}
+
+impl FinetuneArgs {
+    /// Overrides `config` with the flags given, for a run on `n_train` points.
+    ///
+    /// # Errors
+    /// A step count for a batch scheme (which counts epochs).
+    pub(crate) fn apply(&self, config: &mut FinetuneConfig, n_train: usize) -> anyhow::Result<()> {
+        let (old_epochs, old_steps, old_edges) = match config.scheme {
+            Scheme::FixedBatches { epochs } | Scheme::RedrawnBatches { epochs } => (epochs, None, None),
+            Scheme::Coupled { steps, edges_per_step } => (200, Some(steps), Some(edges_per_step)),
+        };
+        let kind = self.scheme.unwrap_or(match config.scheme {
+            Scheme::FixedBatches { .. } => SchemeArg::Fixed,
+            Scheme::RedrawnBatches { .. } => SchemeArg::Redrawn,
+            Scheme::Coupled { .. } => SchemeArg::Coupled,
+        });
+        config.scheme = match kind {
+            SchemeArg::Fixed | SchemeArg::Redrawn => {
+                if self.finetune_steps.is_some() || self.edges_per_step.is_some() {
+                    bail!(
+                        "--finetune-steps and --edges-per-step belong to --scheme coupled; \
+                         the batch schemes count --finetune-epochs"
+                    );
+                }
+                let epochs = self.finetune_epochs.unwrap_or(old_epochs);
+                if kind == SchemeArg::Fixed {
+                    Scheme::FixedBatches { epochs }
+                } else {
+                    Scheme::RedrawnBatches { epochs }
+                }
+            }
+            SchemeArg::Coupled => {
+                let edges_per_step = self.edges_per_step.or(old_edges).unwrap_or(500);
+                let steps = match (self.finetune_steps, self.finetune_epochs) {
+                    (Some(steps), _) => steps,
+                    (None, Some(epochs)) => epochs.saturating_mul(steps_per_epoch(n_train, edges_per_step)),
+                    (None, None) => old_steps.unwrap_or(3000),
+                };
+                Scheme::Coupled { steps, edges_per_step }
+            }
+        };
+        if let Some(p) = self.perplexity {
+            config.perplexity = p;
+        }
+        if let Some(batch) = self.batch_size {
+            config.batch_size = batch;
+        }
+        if let Some(lr) = self.lr {
+            config.adam.lr = lr;
+        }
+        if let Some(w) = self.ce_weight {
+            config.ce_weight = w;
+        }
+        if let Some(factor) = self.exaggeration {
+            config.exaggeration = factor;
+            if self.exaggeration_fraction.is_none() && config.exaggeration_fraction == 0.0 {
+                config.exaggeration_fraction = DEFAULT_EXAGGERATION_FRACTION;
+            }
+        }
+        if let Some(fraction) = self.exaggeration_fraction {
+            config.exaggeration_fraction = fraction;
+        }
+        if let Some(dof) = self.dof {
+            config.dof = dof;
+        }
+        match self.trainable {
+            Some(TrainableArg::All) => config.trainable = Trainable::All,
+            Some(TrainableArg::HeadOnly) => config.trainable = Trainable::HeadOnly,
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// Sets the coupled scheme's step count (the demo's `--finetune-steps` and `--fast`).
+    pub(crate) fn with_steps(mut self, steps: usize) -> Self {
+        self.finetune_steps = Some(steps);
+        self.finetune_epochs = None;
+        self
+    }
+
+    /// Whether the user chose the number of fine-tuning steps or epochs.
+    pub(crate) fn length_given(&self) -> bool {
+        self.finetune_steps.is_some() || self.finetune_epochs.is_some()
+    }
+}
+
+impl TrainArgs {
+    /// Sets the pretraining epochs unless the user chose them (the demo's `--fast`).
+    pub(crate) fn with_default_pretrain_epochs(mut self, epochs: usize) -> Self {
+        self.pretrain_epochs = self.pretrain_epochs.or(Some(epochs));
+        self
+    }
+}
+
+/// Coupled steps that together sample about as many endpoints as there are training points
+/// (each edge embeds two): what "one epoch" means for `--scheme coupled`.
+fn steps_per_epoch(n_train: usize, edges_per_step: usize) -> usize {
+    n_train.div_ceil(2 * edges_per_step.max(1)).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Harness {
+        #[command(flatten)]
+        train: TrainArgs,
+    }
+
+    fn config(args: &[&str]) -> anyhow::Result<TrainConfig> {
+        let harness = Harness::try_parse_from(std::iter::once("t").chain(args.iter().copied()))?;
+        harness.train.to_config(8000)
+    }
+
+    #[test]
+    fn no_flags_give_the_preset() -> anyhow::Result<()> {
+        assert_eq!(config(&[])?, TrainConfig::preset(Preset::Default, 42));
+        assert_eq!(
+            config(&["--preset", "paper", "--seed", "3"])?,
+            TrainConfig::preset(Preset::Paper, 3)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn flags_override_the_preset() -> anyhow::Result<()> {
+        let c = config(&[
+            "--preset",
+            "paper",
+            "--perplexity",
+            "10",
+            "--batch-size",
+            "200",
+            "--finetune-epochs",
+            "5",
+        ])?;
+        assert_eq!(c.finetune.perplexity, 10.0);
+        assert_eq!(c.finetune.batch_size, 200);
+        assert_eq!(c.finetune.scheme, Scheme::FixedBatches { epochs: 5 });
+        let c = config(&["--lr", "0.01", "--pretrain-lr", "0.002", "--head-input", "softmax"])?;
+        assert_eq!((c.finetune.adam.lr, c.pretrain.adam.lr), (0.01, 0.002));
+        assert_eq!(
+            (c.head_input, c.feature_activation),
+            (HeadInput::Logits, Activation::Softmax)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn epochs_of_the_coupled_scheme_become_steps() -> anyhow::Result<()> {
+        // 8000 points, 500 edges (1000 endpoints) per step: 8 steps an epoch.
+        let c = config(&["--finetune-epochs", "10"])?;
+        assert_eq!(
+            c.finetune.scheme,
+            Scheme::Coupled {
+                steps: 80,
+                edges_per_step: 500
+            }
+        );
+        let c = config(&["--scheme", "redrawn"])?;
+        assert_eq!(c.finetune.scheme, Scheme::RedrawnBatches { epochs: 200 });
+        Ok(())
+    }
+
+    #[test]
+    fn contradictions_are_refused() {
+        assert!(config(&["--scheme", "fixed", "--finetune-steps", "10"]).is_err());
+        assert!(config(&["--finetune-steps", "10", "--finetune-epochs", "3"]).is_err());
+        assert!(config(&["--head-input", "softmax", "--feature-activation", "tanh"]).is_err());
+    }
+
+    #[test]
+    fn exaggeration_alone_gets_a_fraction() -> anyhow::Result<()> {
+        let c = config(&["--exaggeration", "4"])?;
+        assert_eq!((c.finetune.exaggeration, c.finetune.exaggeration_fraction), (4.0, 0.25));
+        Ok(())
+    }
+}

@@ -1,0 +1,86 @@
+//! End-to-end tests of the `salient-sne` binary: they run it as a user would and check its
+//! outputs, its messages and its exit codes.
+
+mod demo;
+mod errors;
+mod idx;
+mod workflow;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// Runs the binary with `args` (progress is hidden: stderr is a pipe, not a terminal).
+pub(crate) fn run<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    Command::new(env!("CARGO_BIN_EXE_salient-sne"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|err| panic!("cannot start salient-sne: {err}"))
+}
+
+pub(crate) fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub(crate) fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Asserts success and returns stdout.
+pub(crate) fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "salient-sne failed ({}):\n{}",
+        output.status,
+        stderr(output)
+    );
+    stdout(output)
+}
+
+/// Parses the one JSON object printed by `--json`.
+pub(crate) fn json(output: &Output) -> serde_json::Value {
+    let text = ok(output);
+    serde_json::from_str(text.trim()).unwrap_or_else(|err| panic!("not one JSON object ({err}):\n{text}"))
+}
+
+/// The training flags of a small, quick model: enough to exercise everything, not to be good.
+pub(crate) const QUICK_TRAINING: &[&str] = &[
+    "--pretrain-epochs",
+    "2",
+    "--finetune-steps",
+    "60",
+    "--edges-per-step",
+    "150",
+    "--seed",
+    "7",
+];
+
+/// A model trained once on rows 0..600 of the bundled sample and shared by the tests that only read it.
+pub(crate) fn shared_model() -> &'static Path {
+    static MODEL: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let (_, path) = MODEL.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("no temp dir: {err}"));
+        let model = dir.path().join("shared.ssne");
+        let mut args = vec!["train", "--rows", "0..600", "--model"];
+        let model_arg = model.to_string_lossy().into_owned();
+        args.push(&model_arg);
+        args.extend_from_slice(QUICK_TRAINING);
+        ok(&run(&args));
+        (dir, model)
+    });
+    path
+}
+
+/// The names of the files in `dir`, sorted.
+pub(crate) fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|err| panic!("cannot list {}: {err}", dir.display()))
+        .filter_map(|entry| entry.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    names
+}

@@ -1,0 +1,367 @@
+//! The commands in sequence on small slices of the bundled sample: train, embed, eval, plot,
+//! saliency, and pretrain followed by finetune.
+
+use std::path::Path;
+
+use crate::{QUICK_TRAINING, json, listing, ok, run, shared_model, stderr};
+
+const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+fn path_arg(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn train_writes_the_model_and_a_json_lines_log() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = dir.path().join("m.ssne");
+    let mut args = vec![
+        "--json".to_owned(),
+        "train".into(),
+        "--rows".into(),
+        "0..400".into(),
+        "--model".into(),
+    ];
+    args.push(path_arg(&model));
+    args.extend(QUICK_TRAINING.iter().map(|s| (*s).to_owned()));
+    let summary = json(&run(&args));
+    assert_eq!(summary["n_points"], 400);
+    assert!(
+        summary["classifier_train_accuracy"]
+            .as_f64()
+            .is_some_and(|a| (0.0..=1.0).contains(&a))
+    );
+    assert_eq!(listing(dir.path()), ["m.log.jsonl", "m.ssne"]);
+    let log = std::fs::read_to_string(dir.path().join("m.log.jsonl")).expect("log");
+    let records: Vec<serde_json::Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+        .collect();
+    assert!(records.iter().any(|r| r["stage"] == "pretrain"), "{log}");
+    assert!(records.iter().any(|r| r["stage"] == "finetune"), "{log}");
+    for record in &records {
+        for key in ["epoch", "loss", "accuracy", "kl", "seconds"] {
+            assert!(record.get(key).is_some(), "{key} missing in {record}");
+        }
+    }
+}
+
+#[test]
+fn embed_writes_csv_with_labels_and_npy() {
+    let model = path_arg(shared_model());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv = dir.path().join("sub/test.csv");
+    ok(&run([
+        "embed",
+        "--model",
+        &model,
+        "--rows",
+        "600..850",
+        "--out",
+        &path_arg(&csv),
+    ]));
+    let text = std::fs::read_to_string(&csv).expect("csv");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("x,y,label"));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 250);
+    for row in &rows {
+        let cells: Vec<&str> = row.split(',').collect();
+        assert_eq!(cells.len(), 3, "{row}");
+        assert!(cells[0].parse::<f32>().is_ok_and(f32::is_finite) && cells[1].parse::<f32>().is_ok());
+        assert!(cells[2].parse::<u32>().is_ok_and(|l| l < 10), "{row}");
+    }
+    let npy = dir.path().join("test.npy");
+    ok(&run([
+        "embed",
+        "--model",
+        &model,
+        "--rows",
+        "600..850",
+        "--out",
+        &path_arg(&npy),
+    ]));
+    let array = ssne_data::npy::read_features(&npy).expect("npy");
+    assert_eq!(array.dim(), (250, 2));
+    // The same points give the same coordinates in both files.
+    let first: Vec<f32> = rows[0]
+        .split(',')
+        .take(2)
+        .map(|c| c.parse().unwrap_or(f32::NAN))
+        .collect();
+    assert_eq!(first, array.row(0).to_vec());
+}
+
+#[test]
+fn eval_reports_every_metric_as_json_and_as_a_table() {
+    let model = path_arg(shared_model());
+    let summary = json(&run(["eval", "--model", &model, "--rows", "600..900", "--json"]));
+    for key in [
+        "knn1_accuracy",
+        "knn10_accuracy",
+        "trustworthiness",
+        "kl",
+        "classifier_accuracy",
+    ] {
+        let value = summary[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} is not a number: {summary}"));
+        assert!(value.is_finite() && value >= 0.0, "{key} = {value}");
+    }
+    assert_eq!(summary["n_points"], 300);
+    // A slightly trained model is far better than chance (0.1) at k-NN.
+    assert!(summary["knn10_accuracy"].as_f64().is_some_and(|a| a > 0.3), "{summary}");
+    let table = ok(&run(["eval", "--model", &model, "--rows", "600..900"]));
+    assert!(
+        table.contains("k-NN accuracy (k=10)") && table.contains("trustworthiness (k=12)"),
+        "{table}"
+    );
+}
+
+#[test]
+fn plot_draws_the_map_alone_and_with_points_over_it() {
+    let model = path_arg(shared_model());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let alone = dir.path().join("map.png");
+    ok(&run(["plot", "--model", &model, "--out", &path_arg(&alone)]));
+    let over = dir.path().join("over.png");
+    ok(&run([
+        "plot",
+        "--model",
+        &model,
+        "--rows",
+        "600..800",
+        "--out",
+        &path_arg(&over),
+        "--width",
+        "800",
+    ]));
+    for png in [&alone, &over] {
+        let bytes = std::fs::read(png).expect("png");
+        assert!(bytes.starts_with(PNG_MAGIC), "{} is not a PNG", png.display());
+    }
+    assert_ne!(std::fs::read(&alone).ok(), std::fs::read(&over).ok());
+}
+
+#[test]
+fn pretrain_then_finetune_gives_a_model_that_embeds() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pre = path_arg(&dir.path().join("pre.ssne"));
+    let tuned = path_arg(&dir.path().join("tuned.ssne"));
+    let out = path_arg(&dir.path().join("e.csv"));
+    ok(&run([
+        "pretrain",
+        "--rows",
+        "0..400",
+        "--pretrain-epochs",
+        "1",
+        "--model",
+        &pre,
+    ]));
+    // A pretrained model has no map yet, and says how to get one.
+    let early = run(["embed", "--model", &pre, "--rows", "0..10", "--out", &out]);
+    assert_eq!(early.status.code(), Some(1));
+    assert!(stderr(&early).contains("salient-sne finetune"), "{}", stderr(&early));
+    let args = [
+        "finetune",
+        "--model",
+        &pre,
+        "--rows",
+        "0..400",
+        "--finetune-steps",
+        "40",
+        "--edges-per-step",
+        "100",
+        "--out",
+        &tuned,
+    ];
+    ok(&run(args));
+    ok(&run(["embed", "--model", &tuned, "--rows", "400..420", "--out", &out]));
+    assert_eq!(
+        listing(dir.path()),
+        ["e.csv", "pre.log.jsonl", "pre.ssne", "tuned.log.jsonl", "tuned.ssne"]
+    );
+}
+
+#[test]
+fn saliency_writes_heatmaps_and_raw_maps() {
+    let model = path_arg(shared_model());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("maps");
+    let summary = json(&run([
+        "saliency",
+        "--model",
+        &model,
+        "--rows",
+        "600..900",
+        "--from",
+        "3",
+        "--to",
+        "5",
+        "--out",
+        &path_arg(&out),
+        "--json",
+    ]));
+    let files = summary["files"].as_array().expect("files");
+    assert!(
+        files.iter().any(|f| f.as_str().is_some_and(|f| f.ends_with(".png"))),
+        "{summary}"
+    );
+    assert!(
+        files.iter().any(|f| f.as_str().is_some_and(|f| f.ends_with(".npy"))),
+        "{summary}"
+    );
+    for file in files {
+        assert!(
+            Path::new(file.as_str().unwrap_or_default()).is_file(),
+            "{file} was not written"
+        );
+    }
+    let auto = dir.path().join("auto");
+    let summary = json(&run([
+        "saliency",
+        "--model",
+        &model,
+        "--rows",
+        "600..900",
+        "--pairs",
+        "auto",
+        "--method",
+        "smoothgrad",
+        "--out",
+        &path_arg(&auto),
+        "--json",
+    ]));
+    assert!(summary["files"].as_array().is_some_and(|f| f.len() >= 2), "{summary}");
+    let class = dir.path().join("class");
+    ok(&run([
+        "saliency",
+        "--model",
+        &model,
+        "--rows",
+        "600..700",
+        "--kind",
+        "class",
+        "--out",
+        &path_arg(&class),
+    ]));
+    assert!(listing(&class).iter().any(|f| f.ends_with(".png")));
+}
+
+#[test]
+fn csv_data_with_a_label_column_trains_and_evaluates() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv = dir.path().join("blobs.csv");
+    // Three separated blobs in 4-D with their class as a column named `class`.
+    let mut text = String::from("a,b,class,c,d\n");
+    for i in 0..240_u32 {
+        let class = i % 3;
+        let offset = class as f32 * 5.0;
+        let jitter = |k: u32| ((i * 7 + k * 13) % 17) as f32 / 17.0;
+        text.push_str(&format!(
+            "{},{},{class},{},{}\n",
+            offset + jitter(1),
+            jitter(2),
+            -offset + jitter(3),
+            jitter(4)
+        ));
+    }
+    std::fs::write(&csv, text).expect("csv");
+    let model = path_arg(&dir.path().join("blobs.ssne"));
+    ok(&run([
+        "train",
+        "--data",
+        &path_arg(&csv),
+        "--label-column",
+        "class",
+        "--scaling",
+        "standardize",
+        "--model",
+        &model,
+        "--pretrain-epochs",
+        "3",
+        "--finetune-steps",
+        "60",
+        "--edges-per-step",
+        "60",
+        "--perplexity",
+        "10",
+    ]));
+    let summary = json(&run([
+        "eval",
+        "--model",
+        &model,
+        "--data",
+        &path_arg(&csv),
+        "--label-column",
+        "class",
+        "--json",
+    ]));
+    assert!(summary["knn1_accuracy"].as_f64().is_some_and(|a| a > 0.9), "{summary}");
+}
+
+#[test]
+fn unlabelled_npy_data_gets_null_label_metrics() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sample = ssne_data::bundled::mnist_sample()
+        .expect("sample")
+        .rows(0..300)
+        .expect("rows");
+    let npy = dir.path().join("digits.npy");
+    ssne_data::npy::write_f32(&npy, &sample.features.view()).expect("npy");
+    let model = path_arg(&dir.path().join("u.ssne"));
+    ok(&run([
+        "train",
+        "--data",
+        &path_arg(&npy),
+        "--model",
+        &model,
+        "--finetune-steps",
+        "40",
+        "--edges-per-step",
+        "100",
+    ]));
+    let summary = json(&run(["eval", "--model", &model, "--data", &path_arg(&npy), "--json"]));
+    assert!(
+        summary["knn1_accuracy"].is_null() && summary["classifier_accuracy"].is_null(),
+        "{summary}"
+    );
+    assert!(summary["trustworthiness"].as_f64().is_some(), "{summary}");
+    let out = dir.path().join("u.csv");
+    ok(&run([
+        "embed",
+        "--model",
+        &model,
+        "--data",
+        &path_arg(&npy),
+        "--out",
+        &path_arg(&out),
+    ]));
+    assert!(std::fs::read_to_string(&out).is_ok_and(|t| t.starts_with("x,y\n")));
+}
+
+#[test]
+fn the_thread_count_does_not_change_the_map() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut maps = Vec::new();
+    for threads in ["1", "2"] {
+        let model = path_arg(&dir.path().join(format!("t{threads}.ssne")));
+        let out = dir.path().join(format!("t{threads}.csv"));
+        let mut args = vec!["--threads", threads, "train", "--rows", "0..300", "--model", &model];
+        args.extend_from_slice(QUICK_TRAINING);
+        ok(&run(&args));
+        ok(&run([
+            "--threads",
+            threads,
+            "embed",
+            "--model",
+            &model,
+            "--rows",
+            "300..400",
+            "--out",
+            &path_arg(&out),
+        ]));
+        maps.push(std::fs::read(&out).expect("embedding"));
+    }
+    assert_eq!(maps[0], maps[1]);
+}

@@ -1,0 +1,140 @@
+//! One entry point for every format: [`load`] and [`load_with`], with format detection.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::csv::CsvOptions;
+use crate::dataset::Dataset;
+use crate::error::DataError;
+use crate::mnist::{self, SplitName};
+use crate::{csv, idx, npy, source};
+
+/// The format of a data file, or [`Format::Auto`] to detect it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Detect: a directory is an MNIST-style folder (its training split); a file starting with
+    /// the NPY magic is NPY; one starting with the gzip magic or an IDX magic is IDX; otherwise
+    /// the extension decides (`.csv`, `.txt`: CSV; `.tsv`: tab-separated CSV).
+    #[default]
+    Auto,
+    /// An IDX images file; the labels file next to it (see [`idx::labels_path_for`]) is loaded
+    /// too when it exists, gzip or raw.
+    Idx,
+    /// An NPY features file (see [`npy`]), without labels.
+    Npy,
+    /// A CSV file read with these options.
+    Csv(CsvOptions),
+}
+
+/// What a loader accepts beyond the defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct LoadOptions {
+    /// Accept NaN and infinite feature values instead of failing with [`DataError::NonFinite`].
+    pub allow_non_finite: bool,
+}
+
+impl LoadOptions {
+    /// These options, accepting NaN and infinity.
+    #[must_use]
+    pub fn allowing_non_finite(mut self) -> Self {
+        self.allow_non_finite = true;
+        self
+    }
+}
+
+/// Loads a data set from a file or MNIST-style folder; NaN and infinity are rejected.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("points.csv");
+/// std::fs::write(&path, "1,2\n3,4\n")?;
+/// let data = ssne_data::load(&path, ssne_data::Format::Auto)?;
+/// assert_eq!((data.n_points(), data.n_features(), data.name.as_str()), (2, 2, "points"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`DataError::UnknownFormat`] when [`Format::Auto`] cannot tell the format, and the errors of
+/// the format's reader ([`idx::load_pair`], [`npy::load`], [`csv::read`],
+/// [`mnist::load_dir`]).
+pub fn load(path: &Path, format: Format) -> Result<Dataset, DataError> {
+    load_with(path, format, &LoadOptions::default())
+}
+
+/// [`load`] with [`LoadOptions`], e.g. to accept NaN and infinity:
+///
+/// ```
+/// use ssne_data::{load_with, DataError, Format, LoadOptions};
+///
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("gaps.csv");
+/// std::fs::write(&path, "1,NaN\n3,4\n")?;
+/// assert!(matches!(load_with(&path, Format::Auto, &LoadOptions::default()), Err(DataError::NonFinite { row: 0, col: 1, .. })));
+/// let data = load_with(&path, Format::Auto, &LoadOptions::default().allowing_non_finite())?;
+/// assert!(data.features[[0, 1]].is_nan());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`load`].
+pub fn load_with(path: &Path, format: Format, options: &LoadOptions) -> Result<Dataset, DataError> {
+    let format = match format {
+        Format::Auto if path.is_dir() => return mnist::load_dir(path, SplitName::Train),
+        Format::Auto => detect(path)?,
+        other => other,
+    };
+    match format {
+        Format::Idx => idx::load_pair(path, companion_labels(path).as_deref()),
+        Format::Npy => npy::load_with(path, None, options.allow_non_finite),
+        Format::Csv(csv_options) => csv::read_with(path, &csv_options, options.allow_non_finite),
+        // `detect` never answers Auto.
+        Format::Auto => Err(DataError::UnknownFormat {
+            path: path.to_path_buf(),
+        }),
+    }
+}
+
+/// The format of the file at `path`, from its first bytes, then its extension.
+fn detect(path: &Path) -> Result<Format, DataError> {
+    let mut head = Vec::with_capacity(8);
+    std::fs::File::open(path)
+        .and_then(|file| file.take(8).read_to_end(&mut head))
+        .map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if head.starts_with(b"\x93NUMPY") {
+        return Ok(Format::Npy);
+    }
+    if source::is_gzip(&head) || head.starts_with(&[0, 0, 8]) {
+        return Ok(Format::Idx);
+    }
+    let extension = path
+        .extension()
+        .and_then(|ext| ext.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("csv" | "txt") => Ok(Format::Csv(CsvOptions::default())),
+        Some("tsv") => Ok(Format::Csv(CsvOptions {
+            delimiter: b'\t',
+            ..CsvOptions::default()
+        })),
+        _ => Err(DataError::UnknownFormat {
+            path: path.to_path_buf(),
+        }),
+    }
+}
+
+/// The labels file next to an IDX images file, whether it is gzip-compressed or not.
+fn companion_labels(images: &Path) -> Option<PathBuf> {
+    let labels = idx::labels_path_for(images)?;
+    let name = labels.file_name()?.to_str()?;
+    let toggled = match name.strip_suffix(".gz") {
+        Some(raw) => labels.with_file_name(raw),
+        None => labels.with_file_name(format!("{name}.gz")),
+    };
+    [labels, toggled].into_iter().find(|path| path.is_file())
+}

@@ -1,0 +1,196 @@
+//! Per-feature preprocessing, fitted on training data and recorded so test data gets the same.
+
+use ndarray::{Array2, ArrayView2, Axis};
+
+use crate::error::DataError;
+
+/// Which preprocessing to fit with [`Dataset::fit_scaling`](crate::Dataset::fit_scaling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum ScalingKind {
+    /// Leave the features as they are.
+    #[default]
+    None,
+    /// Map each feature's training range to `[0, 1]`.
+    UnitRange,
+    /// Subtract each feature's training mean and divide by its standard deviation.
+    Standardize,
+}
+
+/// A fitted preprocessing with its per-feature parameters.
+///
+/// The parameters come from the training data and are applied unchanged to test data (and stored
+/// in model checkpoints), so a point is mapped the same way whichever set it is in. Constant
+/// features (`max == min`, `std == 0`) are only shifted, never divided by zero.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Scaling {
+    /// No preprocessing.
+    #[default]
+    None,
+    /// `x' = (x - min) / (max - min)` per feature (`x - min` when `max == min`).
+    UnitRange {
+        /// Per-feature minimum on the training data.
+        min: Vec<f32>,
+        /// Per-feature maximum on the training data.
+        max: Vec<f32>,
+    },
+    /// `x' = (x - mean) / std` per feature (`x - mean` when `std == 0`).
+    Standardize {
+        /// Per-feature mean on the training data.
+        mean: Vec<f32>,
+        /// Per-feature population standard deviation on the training data.
+        std: Vec<f32>,
+    },
+}
+
+impl Scaling {
+    /// The kind of this scaling, without its parameters.
+    pub fn kind(&self) -> ScalingKind {
+        match self {
+            Scaling::None => ScalingKind::None,
+            Scaling::UnitRange { .. } => ScalingKind::UnitRange,
+            Scaling::Standardize { .. } => ScalingKind::Standardize,
+        }
+    }
+
+    /// Fits `kind` on the rows of `features` (sums in `f64`, so 60,000 rows lose nothing).
+    ///
+    /// With zero rows every parameter is 0, which makes the scaling an identity shift.
+    pub(crate) fn fit(features: ArrayView2<'_, f32>, kind: ScalingKind) -> Scaling {
+        let n_features = features.ncols();
+        match kind {
+            ScalingKind::None => Scaling::None,
+            ScalingKind::UnitRange => {
+                let mut min = vec![0.0_f32; n_features];
+                let mut max = vec![0.0_f32; n_features];
+                for (col_idx, column) in features.axis_iter(Axis(1)).enumerate() {
+                    let (lo, hi) = column.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+                        (lo.min(v), hi.max(v))
+                    });
+                    if lo <= hi {
+                        min[col_idx] = lo;
+                        max[col_idx] = hi;
+                    }
+                }
+                Scaling::UnitRange { min, max }
+            }
+            ScalingKind::Standardize => {
+                let n_points = features.nrows();
+                let mut mean = vec![0.0_f32; n_features];
+                let mut std = vec![0.0_f32; n_features];
+                if n_points > 0 {
+                    for (col_idx, column) in features.axis_iter(Axis(1)).enumerate() {
+                        let mean_f64 = column.iter().map(|&v| f64::from(v)).sum::<f64>() / n_points as f64;
+                        // Two passes: the one-pass formula cancels badly for large offsets.
+                        let var =
+                            column.iter().map(|&v| (f64::from(v) - mean_f64).powi(2)).sum::<f64>() / n_points as f64;
+                        mean[col_idx] = mean_f64 as f32;
+                        std[col_idx] = var.sqrt() as f32;
+                    }
+                }
+                Scaling::Standardize { mean, std }
+            }
+        }
+    }
+
+    /// Applies the recorded parameters to `features` in place.
+    pub(crate) fn apply(&self, features: &mut Array2<f32>) -> Result<(), DataError> {
+        let n_features = features.ncols();
+        let (offset, scale) = match self {
+            Scaling::None => return Ok(()),
+            Scaling::UnitRange { min, max } => {
+                check_len(n_features, min.len())?;
+                check_len(n_features, max.len())?;
+                let range: Vec<f32> = min.iter().zip(max).map(|(&lo, &hi)| hi - lo).collect();
+                (min.as_slice(), range)
+            }
+            Scaling::Standardize { mean, std } => {
+                check_len(n_features, mean.len())?;
+                check_len(n_features, std.len())?;
+                (mean.as_slice(), std.clone())
+            }
+        };
+        // A true division, not a multiplication by 1/scale: the training maximum must map to
+        // exactly 1.0 under UnitRange.
+        let divisor: Vec<f32> = scale.iter().map(|&s| if s > 0.0 { s } else { 1.0 }).collect();
+        for mut row in features.rows_mut() {
+            for ((v, &shift), &div) in row.iter_mut().zip(offset).zip(&divisor) {
+                *v = (*v - shift) / div;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_len(expected: usize, found: usize) -> Result<(), DataError> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(DataError::ScalingMismatch { expected, found })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::array;
+
+    use super::{Scaling, ScalingKind};
+
+    #[test]
+    fn unit_range_maps_training_range_to_unit_interval() {
+        let mut x = array![[0.0_f32, 5.0, 2.0], [10.0, 5.0, 4.0], [5.0, 5.0, 3.0]];
+        let scaling = Scaling::fit(x.view(), ScalingKind::UnitRange);
+        assert_eq!(
+            scaling,
+            Scaling::UnitRange {
+                min: vec![0.0, 5.0, 2.0],
+                max: vec![10.0, 5.0, 4.0]
+            }
+        );
+        scaling.apply(&mut x).unwrap();
+        // The constant middle column is shifted, not divided by zero.
+        assert_eq!(x, array![[0.0_f32, 0.0, 0.0], [1.0, 0.0, 1.0], [0.5, 0.0, 0.5]]);
+    }
+
+    #[test]
+    fn standardize_gives_zero_mean_unit_std() {
+        let mut x = array![[1.0_f32, 7.0], [3.0, 7.0]];
+        let scaling = Scaling::fit(x.view(), ScalingKind::Standardize);
+        assert_eq!(
+            scaling,
+            Scaling::Standardize {
+                mean: vec![2.0, 7.0],
+                std: vec![1.0, 0.0]
+            }
+        );
+        scaling.apply(&mut x).unwrap();
+        assert_eq!(x, array![[-1.0_f32, 0.0], [1.0, 0.0]]);
+    }
+
+    #[test]
+    fn mismatched_parameters_are_rejected() {
+        let mut x = array![[1.0_f32, 2.0]];
+        let scaling = Scaling::Standardize {
+            mean: vec![0.0],
+            std: vec![1.0],
+        };
+        assert!(matches!(
+            scaling.apply(&mut x),
+            Err(crate::DataError::ScalingMismatch { expected: 2, found: 1 })
+        ));
+    }
+
+    #[test]
+    fn empty_data_fits_zeros() {
+        let x = ndarray::Array2::<f32>::zeros((0, 2));
+        assert_eq!(
+            Scaling::fit(x.view(), ScalingKind::UnitRange),
+            Scaling::UnitRange {
+                min: vec![0.0; 2],
+                max: vec![0.0; 2]
+            }
+        );
+        assert_eq!(Scaling::fit(x.view(), ScalingKind::None), Scaling::None);
+    }
+}

@@ -1,0 +1,131 @@
+//! Held-out quality of a configuration on the bundled MNIST sample, over seeds.
+//!
+//! ```text
+//! cargo run --release -p ssne-model --example quality -- [--preset default|paper] [--seeds 1,2,3]
+//!     [--validation] [--scheme coupled|fixed|redrawn] [--steps N] [--edges N] [--epochs N]
+//!     [--feature-activation identity|tanh|relu|softmax] [--head-input logits|hidden]
+//!     [--output-scale F] [--lr F] [--ce-weight F] [--exaggeration F] [--perplexity F] [--no-prune]
+//! ```
+//! Without `--validation` it trains on rows 0..8000 and tests on 8000..10000; with
+//! it, it trains on 0..6000 and validates on 6000..8000 (for choosing defaults
+//! without touching the test rows).
+#![allow(clippy::print_stdout)]
+
+use std::error::Error;
+use std::time::Instant;
+
+use ssne_model::{Activation, HeadInput, ParametricTsne, Preset, Scheme, Silent, TrainConfig, metrics};
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let flag = |name: &str| args.iter().any(|a| a == name);
+    let preset = match value("--preset").as_deref() {
+        Some("paper") => Preset::Paper,
+        _ => Preset::Default,
+    };
+    let seeds: Vec<u64> = value("--seeds").unwrap_or_else(|| "1".into()).split(',').map(str::parse).collect::<Result<_, _>>()?;
+    let (train_rows, test_rows) = if flag("--validation") { (0..6000, 6000..8000) } else { (0..8000, 8000..10000) };
+    let sample = ssne_data::bundled::mnist_sample()?;
+    let train = sample.rows(train_rows)?;
+    let test = sample.rows(test_rows)?;
+    let test_labels = test.labels.clone().ok_or("the sample is labelled")?;
+
+    println!("seed  10-NN  1-NN   trust  clf    ft-clf  train-s");
+    let mut sums = [0.0_f64; 6];
+    for &seed in &seeds {
+        let mut config = TrainConfig::preset(preset, seed);
+        apply_overrides(&mut config, &value, &flag)?;
+        let started = Instant::now();
+        let model = ParametricTsne::fit(&train, None, &config, &mut Silent)?;
+        let seconds = started.elapsed().as_secs_f64();
+        let map = model.embed(test.features.view())?;
+        let reference_labels = model.reference.labels.as_deref().ok_or("labelled")?;
+        let reference = model.reference.embedding.view();
+        let knn10 = metrics::knn_accuracy(reference, reference_labels, map.view(), &test_labels, 10)?;
+        let knn1 = metrics::knn_accuracy(reference, reference_labels, map.view(), &test_labels, 1)?;
+        let trust = metrics::trustworthiness(test.features.view(), map.view(), 12)?;
+        let clf = metrics::accuracy(&model.classify(test.features.view())?, &test_labels);
+        let mut tape = ssne_autodiff::Tape::new();
+        let ft = ssne_model::accuracy(&model.network, test.features.view(), &test_labels, &mut tape)?;
+        println!("{seed:<5} {knn10:.4} {knn1:.4} {trust:.4} {clf:.4} {ft:.4}  {seconds:.1}");
+        for (s, v) in sums.iter_mut().zip([knn10, knn1, trust, clf, ft, seconds]) {
+            *s += v;
+        }
+    }
+    let n = seeds.len() as f64;
+    println!(
+        "mean  {:.4} {:.4} {:.4} {:.4} {:.4}  {:.1}",
+        sums[0] / n,
+        sums[1] / n,
+        sums[2] / n,
+        sums[3] / n,
+        sums[4] / n,
+        sums[5] / n
+    );
+    Ok(())
+}
+
+fn apply_overrides(
+    config: &mut TrainConfig,
+    value: &dyn Fn(&str) -> Option<String>,
+    flag: &dyn Fn(&str) -> bool,
+) -> Result<(), Box<dyn Error>> {
+    let steps = value("--steps").map(|s| s.parse::<usize>()).transpose()?;
+    let edges = value("--edges").map(|s| s.parse::<usize>()).transpose()?;
+    let epochs = value("--epochs").map(|s| s.parse::<usize>()).transpose()?;
+    if let Some(scheme) = value("--scheme") {
+        config.finetune.scheme = match scheme.as_str() {
+            "coupled" => Scheme::Coupled { steps: steps.unwrap_or(3000), edges_per_step: edges.unwrap_or(500) },
+            "fixed" => Scheme::FixedBatches { epochs: epochs.unwrap_or(200) },
+            "redrawn" => Scheme::RedrawnBatches { epochs: epochs.unwrap_or(200) },
+            other => return Err(format!("unknown scheme {other}").into()),
+        };
+    } else {
+        config.finetune.scheme = match config.finetune.scheme {
+            Scheme::Coupled { steps: s, edges_per_step: e } => {
+                Scheme::Coupled { steps: steps.unwrap_or(s), edges_per_step: edges.unwrap_or(e) }
+            }
+            Scheme::FixedBatches { epochs: e } => Scheme::FixedBatches { epochs: epochs.unwrap_or(e) },
+            Scheme::RedrawnBatches { epochs: e } => Scheme::RedrawnBatches { epochs: epochs.unwrap_or(e) },
+        };
+    }
+    if let Some(a) = value("--feature-activation") {
+        config.feature_activation = match a.as_str() {
+            "identity" => Activation::Identity,
+            "tanh" => Activation::Tanh,
+            "relu" => Activation::Relu,
+            "softmax" => Activation::Softmax,
+            other => return Err(format!("unknown activation {other}").into()),
+        };
+    }
+    if let Some(h) = value("--head-input") {
+        config.head_input = if h == "hidden" { HeadInput::Hidden } else { HeadInput::Logits };
+    }
+    if let Some(v) = value("--output-scale") {
+        config.output_scale = v.parse()?;
+    }
+    if let Some(v) = value("--lr") {
+        config.finetune.adam.lr = v.parse()?;
+    }
+    if let Some(v) = value("--ce-weight") {
+        config.finetune.ce_weight = v.parse()?;
+    }
+    if let Some(v) = value("--exaggeration") {
+        config.finetune.exaggeration = v.parse()?;
+        config.finetune.exaggeration_fraction = 0.25;
+    }
+    if let Some(v) = value("--perplexity") {
+        config.finetune.perplexity = v.parse()?;
+    }
+    if let Some(v) = value("--batch-size") {
+        config.finetune.batch_size = v.parse()?;
+    }
+    if let Some(v) = value("--pretrain-epochs") {
+        config.pretrain.epochs = v.parse()?;
+    }
+    if flag("--no-prune") {
+        config.prune_constant_inputs = false;
+    }
+    Ok(())
+}

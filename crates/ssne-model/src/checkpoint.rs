@@ -1,0 +1,201 @@
+//! Model files: a fixed header (magic, format version, payload length, CRC-32)
+//! followed by a bincode-2 payload; written atomically, validated on load.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use ssne_data::Scaling;
+use ssne_tensor::ndarray::Array2;
+
+use crate::config::TrainConfig;
+use crate::model::{ModelStage, ParametricTsne, Reference, TrainReport};
+use crate::network::{Dense, Network, NetworkSpec};
+use crate::{ModelError, Result};
+
+/// The first 8 bytes of every model file.
+pub const MAGIC: [u8; 8] = *b"SSNEMODL";
+/// The version of the payload layout; files of other versions are refused.
+pub const FORMAT_VERSION: u32 = 1;
+const HEADER_LEN: usize = 8 + 4 + 8 + 4;
+/// Refuse payloads above this size before allocating (a model is a few MB).
+const MAX_PAYLOAD: u64 = 4 << 30;
+
+#[derive(Serialize, Deserialize)]
+struct StoredMatrix {
+    rows: u64,
+    cols: u64,
+    data: Vec<f32>,
+}
+
+impl StoredMatrix {
+    fn from(m: &Array2<f32>) -> Self {
+        StoredMatrix { rows: m.nrows() as u64, cols: m.ncols() as u64, data: m.iter().copied().collect() }
+    }
+
+    fn into_array(self, what: &str) -> std::result::Result<Array2<f32>, String> {
+        let shape = (self.rows as usize, self.cols as usize);
+        Array2::from_shape_vec(shape, self.data).map_err(|e| format!("{what}: stored shape {shape:?} does not fit its data ({e})"))
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredNetwork {
+    spec: NetworkSpec,
+    layers: Vec<(StoredMatrix, StoredMatrix)>,
+    head: (StoredMatrix, StoredMatrix),
+    input_mask: Option<Vec<bool>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredModel {
+    crate_version: String,
+    network: StoredNetwork,
+    classifier: Option<StoredNetwork>,
+    config: TrainConfig,
+    scaling: Scaling,
+    image_shape: Option<[usize; 2]>,
+    label_names: Option<Vec<String>>,
+    reference_embedding: StoredMatrix,
+    reference_labels: Option<Vec<u32>>,
+    stage: ModelStage,
+    report: TrainReport,
+}
+
+fn store_network(n: &Network) -> StoredNetwork {
+    StoredNetwork {
+        spec: n.spec.clone(),
+        layers: n.layers.iter().map(|l| (StoredMatrix::from(&l.weight), StoredMatrix::from(&l.bias))).collect(),
+        head: (StoredMatrix::from(&n.head.weight), StoredMatrix::from(&n.head.bias)),
+        input_mask: n.input_mask.clone(),
+    }
+}
+
+fn restore_network(s: StoredNetwork) -> std::result::Result<Network, String> {
+    s.spec.validate().map_err(|e| e.to_string())?;
+    let widths = s.spec.layer_widths.clone();
+    if s.layers.len() + 1 != widths.len() {
+        return Err(format!("{} layers stored for widths {widths:?}", s.layers.len()));
+    }
+    let mut layers = Vec::with_capacity(s.layers.len());
+    for (i, (w, b)) in s.layers.into_iter().enumerate() {
+        let weight = w.into_array("layer weight")?;
+        let bias = b.into_array("layer bias")?;
+        if weight.dim() != (widths[i], widths[i + 1]) || bias.dim() != (1, widths[i + 1]) {
+            return Err(format!("layer {i} has shapes {:?} and {:?}, expected ({}, {}) and (1, {})", weight.dim(), bias.dim(), widths[i], widths[i + 1], widths[i + 1]));
+        }
+        layers.push(Dense { weight, bias });
+    }
+    let head = Dense { weight: s.head.0.into_array("head weight")?, bias: s.head.1.into_array("head bias")? };
+    if head.weight.ncols() != s.spec.embedding_dim || head.bias.dim() != (1, s.spec.embedding_dim) {
+        return Err("the head does not produce the stored embedding dimension".into());
+    }
+    if s.input_mask.as_ref().is_some_and(|m| m.len() != widths[0]) {
+        return Err("the input mask does not match the input width".into());
+    }
+    let network = Network { spec: s.spec, layers, head, input_mask: s.input_mask };
+    let mut tape = ssne_autodiff::Tape::<f32>::new();
+    // A forward pass on one zero row proves the head's input width matches the spec.
+    network
+        .predict(&mut tape, Array2::zeros((1, widths[0])).view())
+        .map_err(|e| format!("the stored network cannot run: {e}"))?;
+    Ok(network)
+}
+
+/// Serialises a model into the bytes of a model file.
+///
+/// # Errors
+/// [`ModelError::BadModelFile`] if encoding fails (it should not).
+pub fn to_bytes(model: &ParametricTsne) -> Result<Vec<u8>> {
+    let stored = StoredModel {
+        crate_version: env!("CARGO_PKG_VERSION").to_string(),
+        network: store_network(&model.network),
+        classifier: model.classifier.as_ref().map(store_network),
+        config: model.config.clone(),
+        scaling: model.scaling.clone(),
+        image_shape: model.image_shape,
+        label_names: model.label_names.clone(),
+        reference_embedding: StoredMatrix::from(&model.reference.embedding),
+        reference_labels: model.reference.labels.clone(),
+        stage: model.stage,
+        report: model.report.clone(),
+    };
+    let payload = bincode::serde::encode_to_vec(&stored, bincode::config::standard())
+        .map_err(|e| ModelError::BadModelFile { path: "<memory>".into(), problem: format!("encoding failed: {e}") })?;
+    let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
+    bytes.extend_from_slice(&MAGIC);
+    bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    bytes.extend_from_slice(&payload);
+    Ok(bytes)
+}
+
+/// Parses the bytes of a model file; `source` names it in errors.
+///
+/// # Errors
+/// [`ModelError::BadModelFile`] saying what is wrong: not a model file, another
+/// format version, truncated, checksum mismatch, or inconsistent contents.
+pub fn from_bytes(bytes: &[u8], source: &Path) -> Result<ParametricTsne> {
+    let bad = |problem: String| ModelError::BadModelFile { path: source.to_path_buf(), problem };
+    if bytes.len() < HEADER_LEN || bytes[..8] != MAGIC {
+        return Err(bad("not a salient-sne model file (wrong magic bytes)".into()));
+    }
+    let word = |range: std::ops::Range<usize>| bytes[range].iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+    let version = word(8..12) as u32;
+    if version != FORMAT_VERSION {
+        return Err(bad(format!(
+            "model file format version {version}, but this salient-sne reads version {FORMAT_VERSION}: retrain the model or use the matching release"
+        )));
+    }
+    let len = word(12..20);
+    let crc = word(20..24) as u32;
+    let payload = &bytes[HEADER_LEN..];
+    if len > MAX_PAYLOAD || payload.len() as u64 != len {
+        return Err(bad(format!("truncated or padded: the header announces {len} payload bytes, the file has {}", payload.len())));
+    }
+    if crc32fast::hash(payload) != crc {
+        return Err(bad("checksum mismatch: the file is corrupt".into()));
+    }
+    let (stored, _): (StoredModel, usize) = bincode::serde::decode_from_slice(payload, bincode::config::standard())
+        .map_err(|e| bad(format!("undecodable contents: {e}")))?;
+    let network = restore_network(stored.network).map_err(|p| bad(format!("network: {p}")))?;
+    let classifier = stored.classifier.map(restore_network).transpose().map_err(|p| bad(format!("classifier: {p}")))?;
+    let embedding = stored.reference_embedding.into_array("reference embedding").map_err(bad)?;
+    if embedding.ncols() != network.spec.embedding_dim && embedding.nrows() > 0 {
+        return Err(bad("the reference map has the wrong dimension".into()));
+    }
+    if stored.reference_labels.as_ref().is_some_and(|l| l.len() != embedding.nrows()) {
+        return Err(bad("the reference labels do not match the reference map".into()));
+    }
+    stored.config.validate().map_err(|e| bad(format!("stored configuration: {e}")))?;
+    Ok(ParametricTsne {
+        network,
+        classifier,
+        config: stored.config,
+        scaling: stored.scaling,
+        image_shape: stored.image_shape,
+        label_names: stored.label_names,
+        reference: Reference { embedding, labels: stored.reference_labels },
+        stage: stored.stage,
+        report: stored.report,
+    })
+}
+
+/// Writes `model` to `path` atomically (temporary file, then rename).
+///
+/// # Errors
+/// [`ModelError::Data`] wrapping the I/O error with the path.
+pub fn save(model: &ParametricTsne, path: &Path) -> Result<()> {
+    let bytes = to_bytes(model)?;
+    ssne_data::write_atomic(path, |w| w.write_all(&bytes))?;
+    Ok(())
+}
+
+/// Reads a model file.
+///
+/// # Errors
+/// [`ModelError::Io`] when it cannot be read, [`ModelError::BadModelFile`] when it is not valid.
+pub fn load(path: &Path) -> Result<ParametricTsne> {
+    let bytes = std::fs::read(path).map_err(|source| ModelError::Io { path: path.to_path_buf(), source })?;
+    from_bytes(&bytes, path)
+}

@@ -1,0 +1,232 @@
+//! Training configuration: validated, serialisable, with the paper's preset and the measured defaults.
+
+use serde::{Deserialize, Serialize};
+
+use crate::activation::Activation;
+use crate::error::config_error;
+use crate::network::{HeadInput, NetworkSpec, Trainable};
+use crate::optim::{AdamConfig, LrSchedule};
+use crate::Result;
+
+/// Supervised pretraining of the classifier (softmax cross-entropy).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PretrainConfig {
+    /// Passes over the training data; 0 skips pretraining.
+    pub epochs: usize,
+    /// Mini-batch size.
+    pub batch_size: usize,
+    /// Optimiser.
+    pub adam: AdamConfig,
+}
+
+/// How fine-tuning forms its batches and its loss.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Scheme {
+    /// The paper's method: the training points are cut once into fixed batches;
+    /// each batch's P comes from its own input points (dense, perplexity
+    /// search); every epoch visits the batches in a new order; loss KL(P||Q).
+    FixedBatches {
+        /// Passes over the training data.
+        epochs: usize,
+    },
+    /// Batches re-drawn every epoch; each batch's P is cut from one global kNN P
+    /// of the whole training set and renormalised; loss KL(P||Q).
+    RedrawnBatches {
+        /// Passes over the training data.
+        epochs: usize,
+    },
+    /// Full coupling: each step samples edges (i, j) with probability P_ij of
+    /// the global kNN P, embeds their endpoints and minimises the mean
+    /// attraction -log w(|y_i - y_j|^2) plus the log of the mean kernel over all
+    /// pairs of the step's points (an in-batch estimate of log Z), so the map is
+    /// optimised at the scale of the whole set.
+    Coupled {
+        /// Optimiser steps.
+        steps: usize,
+        /// Edges sampled per step (the step embeds twice as many points).
+        edges_per_step: usize,
+    },
+}
+
+impl Scheme {
+    /// A short name for logs and reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Scheme::FixedBatches { .. } => "fixed-batches",
+            Scheme::RedrawnBatches { .. } => "redrawn-batches",
+            Scheme::Coupled { .. } => "coupled",
+        }
+    }
+}
+
+/// Fine-tuning of the whole map with a t-SNE loss.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinetuneConfig {
+    /// Batch formation and loss.
+    pub scheme: Scheme,
+    /// Batch size for the batch schemes (ignored by `Coupled`).
+    pub batch_size: usize,
+    /// Target perplexity of the input affinities.
+    pub perplexity: f64,
+    /// Degrees of freedom of the Student-t kernel of Q (1 = Cauchy, classic t-SNE).
+    pub dof: f64,
+    /// Early exaggeration: factor on the attraction term only (1 = off).
+    pub exaggeration: f32,
+    /// Fraction of the fine-tuning run during which exaggeration applies.
+    pub exaggeration_fraction: f32,
+    /// Which parameters are fine-tuned.
+    pub trainable: Trainable,
+    /// Weight of a cross-entropy term kept during fine-tuning (0 = off), which keeps
+    /// the fine-tuned network a classifier at some cost in map quality.
+    pub ce_weight: f32,
+    /// Optimiser.
+    pub adam: AdamConfig,
+}
+
+/// Everything that determines a training run, stored with the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Seed of every random draw (initialisation, batch order, edge sampling).
+    pub seed: u64,
+    /// Hidden widths between the input and the classifier output (e.g. `[100]`).
+    pub hidden_widths: Vec<usize>,
+    /// Units of the classifier output for unlabelled data (labelled data uses the class count).
+    pub unlabelled_outputs: usize,
+    /// Activation after hidden layers.
+    pub hidden_activation: Activation,
+    /// Activation on the head's input.
+    pub feature_activation: Activation,
+    /// Which layer feeds the head.
+    pub head_input: HeadInput,
+    /// Fixed factor on the map's output.
+    pub output_scale: f32,
+    /// Hold the first-layer weights of inputs that are constant in the training data at zero.
+    pub prune_constant_inputs: bool,
+    /// Supervised pretraining.
+    pub pretrain: PretrainConfig,
+    /// t-SNE fine-tuning.
+    pub finetune: FinetuneConfig,
+}
+
+/// Named configurations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Preset {
+    /// The measured best defaults (see the crate README for the figures).
+    Default,
+    /// The exact method of the paper: identity on the logits, fixed batches of
+    /// 1000 with per-batch P, 200 epochs, Adam 1e-3.
+    Paper,
+}
+
+impl TrainConfig {
+    /// The configuration of a preset with the given seed.
+    pub fn preset(preset: Preset, seed: u64) -> Self {
+        let adam = AdamConfig::default();
+        let paper = TrainConfig {
+            seed,
+            hidden_widths: vec![100],
+            unlabelled_outputs: 10,
+            hidden_activation: Activation::Relu,
+            feature_activation: Activation::Identity,
+            head_input: HeadInput::Logits,
+            output_scale: 1.0,
+            prune_constant_inputs: false,
+            pretrain: PretrainConfig { epochs: 10, batch_size: 128, adam },
+            finetune: FinetuneConfig {
+                scheme: Scheme::FixedBatches { epochs: 200 },
+                batch_size: 1000,
+                perplexity: 30.0,
+                dof: 1.0,
+                exaggeration: 1.0,
+                exaggeration_fraction: 0.0,
+                trainable: Trainable::All,
+                ce_weight: 0.0,
+                adam,
+            },
+        };
+        match preset {
+            Preset::Paper => paper,
+            Preset::Default => TrainConfig {
+                feature_activation: Activation::Tanh,
+                output_scale: 10.0,
+                prune_constant_inputs: true,
+                finetune: FinetuneConfig {
+                    scheme: Scheme::Coupled { steps: 3000, edges_per_step: 500 },
+                    adam: AdamConfig { schedule: LrSchedule::Constant, ..adam },
+                    ..paper.finetune
+                },
+                ..paper
+            },
+        }
+    }
+
+    /// The network spec for data with `n_features` inputs and `n_outputs` classifier outputs.
+    pub fn network_spec(&self, n_features: usize, n_outputs: usize) -> NetworkSpec {
+        let mut layer_widths = vec![n_features];
+        layer_widths.extend(&self.hidden_widths);
+        layer_widths.push(n_outputs);
+        NetworkSpec {
+            layer_widths,
+            hidden_activation: self.hidden_activation,
+            head_input: self.head_input,
+            feature_activation: self.feature_activation,
+            embedding_dim: 2,
+            output_scale: self.output_scale,
+        }
+    }
+
+    /// Checks every range; a config that passes can be trained.
+    ///
+    /// # Errors
+    /// [`crate::ModelError::Config`] naming the first bad field and what is allowed.
+    pub fn validate(&self) -> Result<()> {
+        let p = &self.pretrain;
+        if p.epochs > 0 && p.batch_size == 0 {
+            return Err(config_error("pretrain.batch_size", 0, "at least 1"));
+        }
+        p.adam.validate("pretrain.adam")?;
+        let f = &self.finetune;
+        f.adam.validate("finetune.adam")?;
+        if !(f.perplexity.is_finite() && f.perplexity > 0.0) {
+            return Err(config_error("finetune.perplexity", f.perplexity, "a finite number > 0 (typically 5 to 50)"));
+        }
+        if !(f.dof.is_finite() && f.dof > 0.0) {
+            return Err(config_error("finetune.dof", f.dof, "a finite number > 0 (1 is classic t-SNE)"));
+        }
+        if !(f.exaggeration.is_finite() && f.exaggeration >= 1.0) {
+            return Err(config_error("finetune.exaggeration", f.exaggeration, "a number >= 1 (1 = off)"));
+        }
+        if !(0.0..=1.0).contains(&f.exaggeration_fraction) {
+            return Err(config_error("finetune.exaggeration_fraction", f.exaggeration_fraction, "a fraction in [0, 1]"));
+        }
+        if !(f.ce_weight.is_finite() && f.ce_weight >= 0.0) {
+            return Err(config_error("finetune.ce_weight", f.ce_weight, "a number >= 0"));
+        }
+        match f.scheme {
+            Scheme::FixedBatches { .. } | Scheme::RedrawnBatches { .. } => {
+                if f.batch_size < 3 {
+                    return Err(config_error("finetune.batch_size", f.batch_size, "at least 3 points per batch"));
+                }
+                if f.perplexity >= (f.batch_size - 1) as f64 {
+                    return Err(config_error(
+                        "finetune.perplexity",
+                        f.perplexity,
+                        format!("below batch size - 1 = {} (lower the perplexity or raise --batch-size)", f.batch_size - 1),
+                    ));
+                }
+            }
+            Scheme::Coupled { edges_per_step, .. } => {
+                if edges_per_step < 2 {
+                    return Err(config_error("finetune.edges_per_step", edges_per_step, "at least 2"));
+                }
+            }
+        }
+        if !(self.output_scale.is_finite() && self.output_scale > 0.0) {
+            return Err(config_error("output_scale", self.output_scale, "a finite number > 0"));
+        }
+        if self.hidden_widths.contains(&0) || self.unlabelled_outputs == 0 {
+            return Err(config_error("hidden_widths", format!("{:?}", self.hidden_widths), "widths > 0"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,106 @@
+//! The error type of `ssne-model`.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while building, training, using or storing a model.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// A configuration value is out of range; says which and what is allowed.
+    #[error("invalid configuration: {field} = {value}: {allowed}")]
+    Config {
+        /// The configuration field, e.g. `"finetune.batch_size"`.
+        field: &'static str,
+        /// The value that was given.
+        value: String,
+        /// What would be valid.
+        allowed: String,
+    },
+    /// Data with a different number of features than the model was trained on.
+    #[error("the data has {found} features per point but the model expects {expected}")]
+    FeatureCount {
+        /// Features the model was trained with.
+        expected: usize,
+        /// Features in the data given.
+        found: usize,
+    },
+    /// The operation needs labels and the data has none.
+    #[error("{what} needs labelled data, and the data has no labels")]
+    NoLabels {
+        /// What needed the labels.
+        what: &'static str,
+    },
+    /// A label is not below the number of classes of the network.
+    #[error("label {label} at row {row} is not below the {n_classes} classes of the network")]
+    LabelOutOfRange {
+        /// The offending label.
+        label: u32,
+        /// Its row.
+        row: usize,
+        /// Number of outputs of the classifier.
+        n_classes: usize,
+    },
+    /// Too few points for the requested operation.
+    #[error("{what} needs at least {needed} points, got {found}")]
+    TooFewPoints {
+        /// What needed them.
+        what: &'static str,
+        /// The minimum.
+        needed: usize,
+        /// What was given.
+        found: usize,
+    },
+    /// The data contains NaN or infinity.
+    #[error("non-finite value at row {row}, column {col}")]
+    NonFinite {
+        /// Row of the first non-finite value.
+        row: usize,
+        /// Column of the first non-finite value.
+        col: usize,
+    },
+    /// Training diverged: the loss became NaN or infinite.
+    #[error("training diverged at {stage} step {step}: the loss is {loss}; lower the learning rate")]
+    Diverged {
+        /// `"pretraining"` or `"fine-tuning"`.
+        stage: &'static str,
+        /// The step at which it happened.
+        step: usize,
+        /// The loss value.
+        loss: f64,
+    },
+    /// A model file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A model file is not valid: wrong magic, other format version, bad checksum, truncated.
+    #[error("{path}: {problem}")]
+    BadModelFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// An error from the autodiff tape (a shape bug or invalid labels).
+    #[error(transparent)]
+    Autodiff(#[from] ssne_autodiff::AutodiffError),
+    /// An error computing affinities (e.g. perplexity too large for the batch).
+    #[error(transparent)]
+    Affinity(#[from] ssne_affinity::AffinityError),
+    /// An error from a tensor kernel.
+    #[error(transparent)]
+    Tensor(#[from] ssne_tensor::TensorError),
+    /// An error from the data layer.
+    #[error(transparent)]
+    Data(#[from] ssne_data::DataError),
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = ModelError> = std::result::Result<T, E>;
+
+pub(crate) fn config_error(field: &'static str, value: impl std::fmt::Display, allowed: impl Into<String>) -> ModelError {
+    ModelError::Config { field, value: value.to_string(), allowed: allowed.into() }
+}

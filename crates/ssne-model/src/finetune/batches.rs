@@ -1,0 +1,152 @@
+//! The batch schemes: the paper's fixed batches with per-batch P, and batches
+//! re-drawn every epoch with P cut from one global kNN P.
+
+use rand::seq::SliceRandom;
+use ssne_affinity::{Perplexity, SearchOptions, SparseP};
+use ssne_tensor::ndarray::Array2;
+
+use super::{FinetuneReport, FinetuneRngs, StepLoss, Stepper, TrainingPoints, check_trainable};
+use crate::batch::{even_batches, gather_rows, permutation};
+use crate::config::FinetuneConfig;
+use crate::network::Network;
+use crate::observer::{EpochSummary, Stage, TrainObserver};
+use crate::{ModelError, Result};
+
+struct Batch {
+    indices: Vec<usize>,
+    p: Array2<f32>,
+}
+
+fn labels_of(points: &TrainingPoints<'_>, indices: &[usize]) -> Option<Vec<u32>> {
+    points.labels.map(|l| indices.iter().map(|&i| l[i]).collect())
+}
+
+/// The paper's scheme: batches cut once, each with its own dense P, reused every epoch.
+pub(super) fn run_fixed(
+    network: &mut Network,
+    points: TrainingPoints<'_>,
+    config: &FinetuneConfig,
+    perplexity: Perplexity,
+    epochs: usize,
+    rngs: &mut FinetuneRngs,
+    observer: &mut dyn TrainObserver,
+) -> Result<FinetuneReport> {
+    check_trainable(config.trainable)?;
+    let n = points.x.nrows();
+    check_batch_size(n, config)?;
+    let order = permutation(n, &mut rngs.batches);
+    let index_batches = even_batches(&order, config.batch_size);
+    observer.stage_started(Stage::Affinities, index_batches.len());
+    let mut batches = Vec::with_capacity(index_batches.len());
+    let mut unconverged = 0;
+    for (b, indices) in index_batches.into_iter().enumerate() {
+        let xb = gather_rows(points.x, &indices);
+        let dense = ssne_affinity::joint_dense(xb.view(), perplexity, &SearchOptions::default())?;
+        unconverged += dense.unconverged.len();
+        batches.push(Batch { indices, p: dense.p });
+        observer.progress(Stage::Affinities, b + 1);
+    }
+    if unconverged > 0 {
+        observer.unconverged_rows(unconverged, n);
+    }
+    observer.stage_finished(Stage::Affinities);
+    let total = epochs * batches.len();
+    let mut stepper = Stepper::new(network, config, total);
+    observer.stage_started(Stage::Finetune, total);
+    let mut final_loss = f64::NAN;
+    let mut visit: Vec<usize> = (0..batches.len()).collect();
+    for epoch in 0..epochs {
+        visit.shuffle(&mut rngs.order);
+        let (mut loss_sum, mut kl_sum) = (0.0, 0.0);
+        for &b in &visit {
+            let batch = &batches[b];
+            let xb = gather_rows(points.x, &batch.indices);
+            let labels = labels_of(&points, &batch.indices);
+            let stats = stepper.step(xb, labels.as_deref(), StepLoss::Kl(&batch.p))?;
+            loss_sum += stats.loss;
+            kl_sum += stats.tsne;
+            observer.progress(Stage::Finetune, stepper.step);
+        }
+        final_loss = loss_sum / batches.len() as f64;
+        observer.epoch_finished(&EpochSummary {
+            stage: Stage::Finetune,
+            epoch,
+            loss: final_loss,
+            accuracy: None,
+            val_accuracy: None,
+            kl: Some(kl_sum / batches.len() as f64),
+            seconds: stepper.started.elapsed().as_secs_f64(),
+        });
+    }
+    observer.stage_finished(Stage::Finetune);
+    Ok(FinetuneReport { scheme: "fixed-batches".into(), steps: stepper.step, final_loss, unconverged_rows: unconverged })
+}
+
+/// Batches re-drawn every epoch; each batch's P is the global P restricted to it, renormalised.
+pub(super) fn run_redrawn(
+    network: &mut Network,
+    points: TrainingPoints<'_>,
+    config: &FinetuneConfig,
+    global: &SparseP<f32>,
+    epochs: usize,
+    rngs: &mut FinetuneRngs,
+    observer: &mut dyn TrainObserver,
+) -> Result<FinetuneReport> {
+    check_trainable(config.trainable)?;
+    let n = points.x.nrows();
+    check_batch_size(n, config)?;
+    let n_batches = n.div_ceil(config.batch_size);
+    let total = epochs * n_batches;
+    let mut stepper = Stepper::new(network, config, total);
+    observer.stage_started(Stage::Finetune, total);
+    let mut final_loss = f64::NAN;
+    for epoch in 0..epochs {
+        let order = permutation(n, &mut rngs.order);
+        let (mut loss_sum, mut kl_sum, mut used) = (0.0, 0.0, 0usize);
+        for indices in even_batches(&order, config.batch_size) {
+            let mut p = global.submatrix(&indices)?;
+            let mass: f64 = p.iter().map(|&v| f64::from(v)).sum();
+            if mass <= 0.0 {
+                // No kNN edge falls inside this batch: nothing to attract, skip it.
+                continue;
+            }
+            p.mapv_inplace(|v| (f64::from(v) / mass) as f32);
+            let xb = gather_rows(points.x, &indices);
+            let labels = labels_of(&points, &indices);
+            let stats = stepper.step(xb, labels.as_deref(), StepLoss::Kl(&p))?;
+            loss_sum += stats.loss;
+            kl_sum += stats.tsne;
+            used += 1;
+            observer.progress(Stage::Finetune, stepper.step);
+        }
+        final_loss = loss_sum / used.max(1) as f64;
+        observer.epoch_finished(&EpochSummary {
+            stage: Stage::Finetune,
+            epoch,
+            loss: final_loss,
+            accuracy: None,
+            val_accuracy: None,
+            kl: Some(kl_sum / used.max(1) as f64),
+            seconds: stepper.started.elapsed().as_secs_f64(),
+        });
+    }
+    observer.stage_finished(Stage::Finetune);
+    Ok(FinetuneReport {
+        scheme: "redrawn-batches".into(),
+        steps: stepper.step,
+        final_loss,
+        unconverged_rows: global.unconverged.len(),
+    })
+}
+
+fn check_batch_size(n: usize, config: &FinetuneConfig) -> Result<()> {
+    let smallest = n / n.div_ceil(config.batch_size.max(1)).max(1);
+    if smallest < 3 || config.perplexity >= (smallest - 1) as f64 {
+        return Err(ModelError::TooFewPoints {
+            what: "fine-tuning batches at this perplexity (each batch needs more than perplexity + 1 points)",
+            needed: (config.perplexity.ceil() as usize + 2).max(3),
+            found: smallest,
+        });
+    }
+    Ok(())
+}

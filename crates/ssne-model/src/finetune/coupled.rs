@@ -1,0 +1,67 @@
+//! Full coupling: edges sampled from the global kNN P, log Z estimated in-batch.
+
+use ssne_affinity::SparseP;
+
+use super::{EdgeSampler, FinetuneReport, FinetuneRngs, StepLoss, Stepper, TrainingPoints, check_trainable};
+use crate::batch::gather_rows;
+use crate::config::FinetuneConfig;
+use crate::network::Network;
+use crate::observer::{EpochSummary, Stage, TrainObserver};
+use crate::{ModelError, Result};
+
+/// Steps between two progress summaries.
+const REPORT_EVERY: usize = 100;
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run(
+    network: &mut Network,
+    points: TrainingPoints<'_>,
+    config: &FinetuneConfig,
+    global: &SparseP<f32>,
+    steps: usize,
+    edges_per_step: usize,
+    rngs: &mut FinetuneRngs,
+    observer: &mut dyn TrainObserver,
+) -> Result<FinetuneReport> {
+    check_trainable(config.trainable)?;
+    let sampler = EdgeSampler::new(global).ok_or(ModelError::TooFewPoints {
+        what: "full coupling (the kNN graph has no edge)",
+        needed: 2,
+        found: points.x.nrows(),
+    })?;
+    let mut stepper = Stepper::new(network, config, steps);
+    observer.stage_started(Stage::Finetune, steps);
+    let mut indices = vec![0usize; 2 * edges_per_step];
+    // Row k of the step's batch is the head of edge k; row E + k its tail.
+    let edges: Vec<(u32, u32)> = (0..edges_per_step as u32).map(|k| (k, edges_per_step as u32 + k)).collect();
+    let (mut period_loss, mut period_steps, mut final_loss) = (0.0, 0usize, f64::NAN);
+    for step in 0..steps {
+        for k in 0..edges_per_step {
+            let (i, j) = sampler.sample(&mut rngs.edges);
+            indices[k] = i as usize;
+            indices[edges_per_step + k] = j as usize;
+        }
+        let xb = gather_rows(points.x, &indices);
+        let labels: Option<Vec<u32>> = points.labels.map(|l| indices.iter().map(|&i| l[i]).collect());
+        let stats = stepper.step(xb, labels.as_deref(), StepLoss::Coupled(&edges))?;
+        period_loss += stats.loss;
+        period_steps += 1;
+        observer.progress(Stage::Finetune, step + 1);
+        if period_steps == REPORT_EVERY || step + 1 == steps {
+            final_loss = period_loss / period_steps as f64;
+            observer.epoch_finished(&EpochSummary {
+                stage: Stage::Finetune,
+                epoch: step / REPORT_EVERY,
+                loss: final_loss,
+                accuracy: None,
+                val_accuracy: None,
+                kl: None,
+                seconds: stepper.started.elapsed().as_secs_f64(),
+            });
+            period_loss = 0.0;
+            period_steps = 0;
+        }
+    }
+    observer.stage_finished(Stage::Finetune);
+    Ok(FinetuneReport { scheme: "coupled".into(), steps: stepper.step, final_loss, unconverged_rows: global.unconverged.len() })
+}

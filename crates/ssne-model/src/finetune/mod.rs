@@ -1,0 +1,197 @@
+//! Fine-tuning the whole map with a t-SNE loss: the paper's fixed batches,
+//! re-drawn batches, and full coupling through sampled edges.
+
+mod batches;
+mod coupled;
+mod sampler;
+
+use std::time::Instant;
+
+use rand_chacha::ChaCha8Rng;
+use ssne_affinity::{Perplexity, SearchOptions, SparseP};
+use ssne_autodiff::{StudentT, Tape, Var};
+use ssne_tensor::ndarray::{Array2, ArrayView2};
+
+use crate::config::{FinetuneConfig, Scheme};
+use crate::network::{Network, Trainable};
+use crate::observer::{Stage, TrainObserver};
+use crate::optim::Adam;
+use crate::{ModelError, Result};
+
+pub use sampler::EdgeSampler;
+
+/// Unlabelled or labelled training points for fine-tuning.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainingPoints<'a> {
+    /// Features `[n, d]`, already scaled as the model expects.
+    pub x: ArrayView2<'a, f32>,
+    /// Labels (used only by a cross-entropy term).
+    pub labels: Option<&'a [u32]>,
+}
+
+/// What fine-tuning achieved.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FinetuneReport {
+    /// Scheme that ran.
+    pub scheme: String,
+    /// Optimiser steps taken.
+    pub steps: usize,
+    /// Mean loss over the last reporting period.
+    pub final_loss: f64,
+    /// Rows of the input affinities whose perplexity search did not converge.
+    pub unconverged_rows: usize,
+}
+
+/// Fine-tunes `network` (its layers and head, as `config.trainable` says) with
+/// the t-SNE loss of `config.scheme`.
+///
+/// # Errors
+/// Affinity errors (e.g. perplexity too large for the data), a label without
+/// an output unit when `ce_weight > 0`, or [`ModelError::Diverged`].
+pub fn finetune(
+    network: &mut Network,
+    points: TrainingPoints<'_>,
+    config: &FinetuneConfig,
+    rng: &mut FinetuneRngs,
+    observer: &mut dyn TrainObserver,
+) -> Result<FinetuneReport> {
+    network.check_features(points.x.ncols())?;
+    if config.ce_weight > 0.0 {
+        let labels = points.labels.ok_or(ModelError::NoLabels { what: "a cross-entropy weight during fine-tuning" })?;
+        crate::pretrain::check_labels(labels, network.spec.n_outputs())?;
+    }
+    let perplexity = Perplexity::new(config.perplexity)?;
+    match config.scheme {
+        Scheme::FixedBatches { epochs } => batches::run_fixed(network, points, config, perplexity, epochs, rng, observer),
+        Scheme::RedrawnBatches { epochs } => {
+            let global = global_affinities(points.x, perplexity, observer)?;
+            batches::run_redrawn(network, points, config, &global, epochs, rng, observer)
+        }
+        Scheme::Coupled { steps, edges_per_step } => {
+            let global = global_affinities(points.x, perplexity, observer)?;
+            coupled::run(network, points, config, &global, steps, edges_per_step, rng, observer)
+        }
+    }
+}
+
+/// The random streams fine-tuning draws from.
+#[derive(Debug, Clone)]
+pub struct FinetuneRngs {
+    /// Cutting the data into batches.
+    pub batches: ChaCha8Rng,
+    /// The order of batches within an epoch.
+    pub order: ChaCha8Rng,
+    /// Sampling edges of the global P.
+    pub edges: ChaCha8Rng,
+}
+
+impl FinetuneRngs {
+    /// The streams derived from `seed`.
+    pub fn from_seed(seed: u64) -> Self {
+        use crate::batch::{RngStream, rng_for};
+        FinetuneRngs {
+            batches: rng_for(seed, RngStream::FinetuneBatches),
+            order: rng_for(seed, RngStream::FinetuneOrder),
+            edges: rng_for(seed, RngStream::EdgeSampling),
+        }
+    }
+}
+
+fn global_affinities(x: ArrayView2<'_, f32>, perplexity: Perplexity, observer: &mut dyn TrainObserver) -> Result<SparseP<f32>> {
+    observer.stage_started(Stage::Affinities, 1);
+    let p = ssne_affinity::joint_knn(x, perplexity, &SearchOptions::default())?;
+    if !p.unconverged.is_empty() {
+        observer.unconverged_rows(p.unconverged.len(), x.nrows());
+    }
+    observer.progress(Stage::Affinities, 1);
+    observer.stage_finished(Stage::Affinities);
+    Ok(p)
+}
+
+/// The loss of one step, on the embedding of the step's points.
+pub(crate) enum StepLoss<'a> {
+    /// KL(P || Q) with a dense P over the batch.
+    Kl(&'a Array2<f32>),
+    /// Full coupling over sampled edges between rows of the batch.
+    Coupled(&'a [(u32, u32)]),
+}
+
+/// The optimisation state shared by every scheme: one step = forward, loss, backward, Adam.
+pub(crate) struct Stepper<'n> {
+    pub(crate) network: &'n mut Network,
+    adam: Adam,
+    tape: Tape<f32>,
+    kernel: StudentT,
+    config: FinetuneConfig,
+    pub(crate) total_steps: usize,
+    pub(crate) step: usize,
+    pub(crate) started: Instant,
+}
+
+/// Loss values of one step.
+pub(crate) struct StepStats {
+    pub(crate) loss: f64,
+    pub(crate) tsne: f64,
+}
+
+impl<'n> Stepper<'n> {
+    pub(crate) fn new(network: &'n mut Network, config: &FinetuneConfig, total_steps: usize) -> Self {
+        let shapes: Vec<(usize, usize)> = network.parameters_mut().iter().map(|p| p.dim()).collect();
+        Stepper {
+            network,
+            adam: Adam::new(config.adam, &shapes),
+            tape: Tape::new(),
+            kernel: StudentT { dof: config.dof },
+            config: config.clone(),
+            total_steps,
+            step: 0,
+            started: Instant::now(),
+        }
+    }
+
+    fn attraction_weight(&self) -> f32 {
+        let cutoff = (self.config.exaggeration_fraction as f64 * self.total_steps as f64).round() as usize;
+        if self.step < cutoff { self.config.exaggeration } else { 1.0 }
+    }
+
+    pub(crate) fn step(&mut self, xb: Array2<f32>, labels: Option<&[u32]>, loss: StepLoss<'_>) -> Result<StepStats> {
+        let attraction = self.attraction_weight();
+        let tape = &mut self.tape;
+        tape.clear();
+        let bound = self.network.bind(tape, self.config.trainable);
+        let xv = tape.constant(xb);
+        let fwd = self.network.forward_on(tape, &bound, xv)?;
+        let tsne: Var = match loss {
+            StepLoss::Kl(p) => tape.tsne_kl_exaggerated(fwd.embedding, p.view(), self.kernel, attraction)?,
+            StepLoss::Coupled(edges) => tape.tsne_coupled(fwd.embedding, edges, self.kernel, attraction)?,
+        };
+        let tsne_value = f64::from(tape.value(tsne)?[[0, 0]]);
+        let mut total = tsne;
+        if let (true, Some(labels)) = (self.config.ce_weight > 0.0, labels) {
+            let ce = tape.softmax_cross_entropy(fwd.logits, labels)?;
+            let weighted = tape.scale(ce, self.config.ce_weight)?;
+            total = tape.add(total, weighted)?;
+        }
+        let loss_value = f64::from(tape.value(total)?[[0, 0]]);
+        if !loss_value.is_finite() {
+            return Err(ModelError::Diverged { stage: "fine-tuning", step: self.step, loss: loss_value });
+        }
+        let grads = tape.backward(total)?;
+        let vars = bound.parameter_vars();
+        let grad_views: Vec<_> =
+            vars.iter().enumerate().map(|(i, &v)| if bound.is_trainable(i) { grads.get(v) } else { None }).collect();
+        let lr = self.config.adam.lr * self.config.adam.schedule.factor(self.step, self.total_steps);
+        self.adam.step(&mut self.network.parameters_mut(), &grad_views, lr);
+        self.network.apply_input_mask();
+        self.step += 1;
+        Ok(StepStats { loss: loss_value, tsne: tsne_value })
+    }
+}
+
+/// Whether fine-tuning binds anything trainable.
+pub(crate) fn check_trainable(trainable: Trainable) -> Result<()> {
+    if trainable == Trainable::None {
+        return Err(crate::error::config_error("finetune.trainable", "none", "all, head-only or classifier"));
+    }
+    Ok(())
+}

@@ -1,0 +1,254 @@
+//! The trained artefact: a parametric t-SNE map with its pretrained classifier,
+//! the configuration that made it, and the reference map of its training rows.
+
+use std::time::Instant;
+
+use ssne_autodiff::Tape;
+use ssne_data::{Dataset, Scaling};
+use ssne_tensor::ndarray::{Array2, ArrayView2, Axis};
+
+use crate::batch::{RngStream, find_non_finite, rng_for};
+use crate::config::TrainConfig;
+use crate::finetune::{FinetuneReport, FinetuneRngs, TrainingPoints, finetune};
+use crate::network::Network;
+use crate::observer::TrainObserver;
+use crate::pretrain::{Labelled, PretrainReport, accuracy, pretrain};
+use crate::{ModelError, Result};
+
+/// Rows embedded per forward pass: large enough for GEMM efficiency, small
+/// enough that the activations stay in cache-friendly sizes.
+const EMBED_CHUNK: usize = 4096;
+
+/// How far a model has been trained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ModelStage {
+    /// The classifier is pretrained; the map is not fine-tuned yet.
+    Pretrained,
+    /// The map is fine-tuned and ready to embed.
+    Finetuned,
+}
+
+/// The map of the training rows, kept as the reference for k-NN metrics and plots.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reference {
+    /// 2-D positions of the training rows, `[n, 2]`.
+    pub embedding: Array2<f32>,
+    /// Their labels, when labelled.
+    pub labels: Option<Vec<u32>>,
+}
+
+/// What training achieved.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct TrainReport {
+    /// Pretraining, when it ran.
+    pub pretrain: Option<PretrainReport>,
+    /// Fine-tuning, when it ran.
+    pub finetune: Option<FinetuneReport>,
+    /// Accuracy of the pretrained classifier on the training rows.
+    pub classifier_train_accuracy: Option<f64>,
+    /// Accuracy of the fine-tuned network's logits on the training rows.
+    pub finetuned_train_accuracy: Option<f64>,
+    /// Wall-clock seconds of training.
+    pub seconds: f64,
+}
+
+/// A parametric t-SNE map: embed new points with one forward pass.
+///
+/// # Example
+/// ```no_run
+/// use ssne_model::{ParametricTsne, Preset, TrainConfig, Silent};
+/// let data = ssne_data::bundled::mnist_sample()?.rows(0..2000)?;
+/// let config = TrainConfig::preset(Preset::Default, 7);
+/// let model = ParametricTsne::fit(&data, None, &config, &mut Silent)?;
+/// let map = model.embed(data.features.view())?;
+/// assert_eq!(map.dim(), (2000, 2));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParametricTsne {
+    /// The fine-tuned network; its head's output is the map.
+    pub network: Network,
+    /// The classifier as it was after pretraining (class saliency and
+    /// classifier accuracy refer to it); `None` for unlabelled data.
+    pub classifier: Option<Network>,
+    /// The configuration that trained this model (with its seed).
+    pub config: TrainConfig,
+    /// The input scaling the model expects (applied to new data by [`ParametricTsne::prepare`]).
+    pub scaling: Scaling,
+    /// Image shape of the inputs, when they are images.
+    pub image_shape: Option<[usize; 2]>,
+    /// Class names, when known.
+    pub label_names: Option<Vec<String>>,
+    /// The map of the training rows.
+    pub reference: Reference,
+    /// How far training went.
+    pub stage: ModelStage,
+    /// Training figures.
+    pub report: TrainReport,
+}
+
+impl ParametricTsne {
+    /// Pretrains (when `train` is labelled and `config.pretrain.epochs > 0`) and
+    /// fine-tunes a map of `train`. `validation` only feeds the held-out accuracy
+    /// reported during pretraining.
+    ///
+    /// # Errors
+    /// Invalid configuration, non-finite data, labels beyond the class count,
+    /// a perplexity too large for the batches, or divergence.
+    pub fn fit(
+        train: &Dataset,
+        validation: Option<&Dataset>,
+        config: &TrainConfig,
+        observer: &mut dyn TrainObserver,
+    ) -> Result<Self> {
+        let mut model = Self::pretrained(train, validation, config, observer)?;
+        model.finetune(train, observer)?;
+        Ok(model)
+    }
+
+    /// Initialises the network and runs only the supervised pretraining
+    /// (nothing for unlabelled data); [`ParametricTsne::finetune`] continues.
+    ///
+    /// # Errors
+    /// As [`ParametricTsne::fit`].
+    pub fn pretrained(
+        train: &Dataset,
+        validation: Option<&Dataset>,
+        config: &TrainConfig,
+        observer: &mut dyn TrainObserver,
+    ) -> Result<Self> {
+        config.validate()?;
+        let started = Instant::now();
+        check_data(train.features.view())?;
+        let n_outputs = match (&train.labels, train.n_classes()) {
+            (Some(_), Some(k)) => k.max(2),
+            _ => config.unlabelled_outputs,
+        };
+        let spec = config.network_spec(train.n_features(), n_outputs);
+        let mut network = Network::init(spec, &mut rng_for(config.seed, RngStream::Init))?;
+        if config.prune_constant_inputs {
+            network.set_input_mask(varying_inputs(train.features.view()));
+        }
+        let mut report = TrainReport::default();
+        let mut classifier = None;
+        if let (Some(labels), true) = (&train.labels, config.pretrain.epochs > 0) {
+            let val = match validation {
+                Some(v) => {
+                    check_data(v.features.view())?;
+                    network.check_features(v.n_features())?;
+                    let labels = v.labels.as_deref().ok_or(ModelError::NoLabels { what: "a validation set" })?;
+                    Some(Labelled { x: v.features.view(), labels })
+                }
+                None => None,
+            };
+            let mut rng = rng_for(config.seed, RngStream::PretrainOrder);
+            let train_set = Labelled { x: train.features.view(), labels };
+            report.pretrain = Some(pretrain(&mut network, train_set, val, &config.pretrain, &mut rng, observer)?);
+            report.classifier_train_accuracy =
+                Some(accuracy(&network, train.features.view(), labels, &mut Tape::new())?);
+            classifier = Some(network.clone());
+        }
+        report.seconds = started.elapsed().as_secs_f64();
+        Ok(ParametricTsne {
+            network,
+            classifier,
+            config: config.clone(),
+            scaling: train.scaling.clone(),
+            image_shape: train.image_shape,
+            label_names: train.label_names.clone(),
+            reference: Reference { embedding: Array2::zeros((0, 2)), labels: None },
+            stage: ModelStage::Pretrained,
+            report,
+        })
+    }
+
+    /// Fine-tunes the map on `train` with `self.config.finetune` and records the
+    /// reference map of `train`. May be called on a fine-tuned model to continue.
+    ///
+    /// # Errors
+    /// As [`ParametricTsne::fit`].
+    pub fn finetune(&mut self, train: &Dataset, observer: &mut dyn TrainObserver) -> Result<()> {
+        self.config.validate()?;
+        check_data(train.features.view())?;
+        self.network.check_features(train.n_features())?;
+        let started = Instant::now();
+        let points = TrainingPoints { x: train.features.view(), labels: train.labels.as_deref() };
+        let mut rngs = FinetuneRngs::from_seed(self.config.seed);
+        self.report.finetune = Some(finetune(&mut self.network, points, &self.config.finetune, &mut rngs, observer)?);
+        if let Some(labels) = &train.labels {
+            self.report.finetuned_train_accuracy =
+                Some(accuracy(&self.network, train.features.view(), labels, &mut Tape::new())?);
+        }
+        self.reference = Reference { embedding: self.embed(train.features.view())?, labels: train.labels.clone() };
+        self.stage = ModelStage::Finetuned;
+        self.report.seconds += started.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    /// Number of input features the model expects.
+    pub fn n_features(&self) -> usize {
+        self.network.n_features()
+    }
+
+    /// Applies the model's recorded input scaling to a dataset that has none yet,
+    /// so new data is seen exactly as the training data was.
+    ///
+    /// # Errors
+    /// [`ModelError::FeatureCount`] for data of the wrong width, or a scaling error.
+    pub fn prepare(&self, data: &mut Dataset) -> Result<()> {
+        self.network.check_features(data.n_features())?;
+        if data.scaling == Scaling::None && self.scaling != Scaling::None {
+            data.apply_scaling(&self.scaling)?;
+        }
+        Ok(())
+    }
+
+    /// Maps the rows of `x` (already prepared) to 2-D: one forward pass, in chunks.
+    ///
+    /// # Errors
+    /// [`ModelError::FeatureCount`] or [`ModelError::NonFinite`].
+    pub fn embed(&self, x: ArrayView2<'_, f32>) -> Result<Array2<f32>> {
+        self.network.check_features(x.ncols())?;
+        check_data(x)?;
+        let mut tape = Tape::new();
+        let mut out = Array2::zeros((x.nrows(), self.network.spec.embedding_dim));
+        for (chunk, mut target) in x.axis_chunks_iter(Axis(0), EMBED_CHUNK).zip(out.axis_chunks_iter_mut(Axis(0), EMBED_CHUNK)) {
+            target.assign(&self.network.predict(&mut tape, chunk)?.1);
+        }
+        Ok(out)
+    }
+
+    /// Class predictions of the pretrained classifier.
+    ///
+    /// # Errors
+    /// [`ModelError::NoLabels`] when the model has no classifier.
+    pub fn classify(&self, x: ArrayView2<'_, f32>) -> Result<Vec<u32>> {
+        let classifier = self.classifier.as_ref().ok_or(ModelError::NoLabels { what: "classification" })?;
+        classifier.check_features(x.ncols())?;
+        check_data(x)?;
+        let mut tape = Tape::new();
+        let mut out = Vec::with_capacity(x.nrows());
+        for chunk in x.axis_chunks_iter(Axis(0), EMBED_CHUNK) {
+            let (logits, _) = classifier.predict(&mut tape, chunk)?;
+            out.extend(crate::batch::argmax_rows(logits.view()));
+        }
+        Ok(out)
+    }
+}
+
+fn check_data(x: ArrayView2<'_, f32>) -> Result<()> {
+    match find_non_finite(x) {
+        Some((row, col)) => Err(ModelError::NonFinite { row, col }),
+        None => Ok(()),
+    }
+}
+
+/// `true` for every input column that is not constant over the rows of `x`.
+pub fn varying_inputs(x: ArrayView2<'_, f32>) -> Vec<bool> {
+    x.axis_iter(Axis(1))
+        .map(|col| {
+            let first = col.first().copied().unwrap_or(0.0);
+            col.iter().any(|&v| v != first)
+        })
+        .collect()
+}

@@ -1,0 +1,62 @@
+//! Progress reporting: the library never prints; callers observe events.
+
+/// A training stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stage {
+    /// Computing input affinities.
+    Affinities,
+    /// Supervised pretraining.
+    Pretrain,
+    /// t-SNE fine-tuning.
+    Finetune,
+}
+
+impl Stage {
+    /// Lower-case name for logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Affinities => "affinities",
+            Stage::Pretrain => "pretrain",
+            Stage::Finetune => "finetune",
+        }
+    }
+}
+
+/// Summary of one epoch (or, for step-based schemes, one reporting period).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochSummary {
+    /// The stage.
+    pub stage: Stage,
+    /// Epoch (period) index from 0.
+    pub epoch: usize,
+    /// Mean training loss over the period.
+    pub loss: f64,
+    /// Training accuracy of the classifier over the period, when labelled.
+    pub accuracy: Option<f64>,
+    /// Held-out accuracy, when a validation set was given.
+    pub val_accuracy: Option<f64>,
+    /// Mean t-SNE KL over the period's batches (batch schemes).
+    pub kl: Option<f64>,
+    /// Seconds since the stage began.
+    pub seconds: f64,
+}
+
+/// Receives training progress. Every method has a no-op default.
+pub trait TrainObserver {
+    /// A stage begins with `total` units of work (steps).
+    fn stage_started(&mut self, _stage: Stage, _total: usize) {}
+    /// `done` units of the stage's work are complete.
+    fn progress(&mut self, _stage: Stage, _done: usize) {}
+    /// An epoch or reporting period ended.
+    fn epoch_finished(&mut self, _summary: &EpochSummary) {}
+    /// The perplexity search left some rows unconverged.
+    fn unconverged_rows(&mut self, _n_rows: usize, _n_total: usize) {}
+    /// A stage ended.
+    fn stage_finished(&mut self, _stage: Stage) {}
+}
+
+/// An observer that ignores everything.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Silent;
+
+impl TrainObserver for Silent {}

@@ -1,0 +1,136 @@
+//! Supervised pretraining of the classifier with softmax cross-entropy.
+
+use std::time::Instant;
+
+use rand_chacha::ChaCha8Rng;
+use ssne_autodiff::Tape;
+use ssne_tensor::ndarray::ArrayView2;
+
+use crate::batch::{argmax_rows, gather_rows, permutation};
+use crate::config::PretrainConfig;
+use crate::network::{Network, Trainable};
+use crate::observer::{EpochSummary, Stage, TrainObserver};
+use crate::optim::Adam;
+use crate::{ModelError, Result};
+
+/// Labelled points: features `[n, d]` and one label per row.
+#[derive(Debug, Clone, Copy)]
+pub struct Labelled<'a> {
+    /// Features.
+    pub x: ArrayView2<'a, f32>,
+    /// Labels, one per row.
+    pub labels: &'a [u32],
+}
+
+/// What pretraining achieved.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PretrainReport {
+    /// Training accuracy in the last epoch.
+    pub train_accuracy: f64,
+    /// Held-out accuracy after the last epoch, when a validation set was given.
+    pub val_accuracy: Option<f64>,
+    /// Mean loss of the last epoch.
+    pub final_loss: f64,
+}
+
+/// Trains the classifier layers of `network` on `train` (the head is untouched).
+///
+/// # Errors
+/// [`ModelError::LabelOutOfRange`] for a label without an output unit,
+/// [`ModelError::Diverged`] if the loss becomes non-finite.
+pub fn pretrain(
+    network: &mut Network,
+    train: Labelled<'_>,
+    validation: Option<Labelled<'_>>,
+    config: &PretrainConfig,
+    rng: &mut ChaCha8Rng,
+    observer: &mut dyn TrainObserver,
+) -> Result<PretrainReport> {
+    network.check_features(train.x.ncols())?;
+    check_labels(train.labels, network.spec.n_outputs())?;
+    let n = train.x.nrows();
+    if train.labels.len() != n {
+        return Err(ModelError::TooFewPoints { what: "labels for pretraining", needed: n, found: train.labels.len() });
+    }
+    let batch_size = config.batch_size.max(1);
+    let steps_per_epoch = n.div_ceil(batch_size);
+    let total = steps_per_epoch * config.epochs;
+    observer.stage_started(Stage::Pretrain, total);
+    let shapes: Vec<(usize, usize)> = network.parameters_mut().iter().map(|p| p.dim()).collect();
+    let mut adam = Adam::new(config.adam, &shapes);
+    let mut tape = Tape::<f32>::new();
+    let started = Instant::now();
+    let mut report = PretrainReport { train_accuracy: 0.0, val_accuracy: None, final_loss: f64::NAN };
+    let mut step = 0usize;
+    for epoch in 0..config.epochs {
+        let order = permutation(n, rng);
+        let (mut loss_sum, mut correct) = (0.0_f64, 0usize);
+        for batch in order.chunks(batch_size) {
+            let xb = gather_rows(train.x, batch);
+            let yb: Vec<u32> = batch.iter().map(|&i| train.labels[i]).collect();
+            tape.clear();
+            let bound = network.bind(&mut tape, Trainable::Classifier);
+            let xv = tape.constant(xb);
+            let fwd = network.forward_on(&mut tape, &bound, xv)?;
+            let loss = tape.softmax_cross_entropy(fwd.logits, &yb)?;
+            let loss_value = f64::from(tape.value(loss)?[[0, 0]]);
+            if !loss_value.is_finite() {
+                return Err(ModelError::Diverged { stage: "pretraining", step, loss: loss_value });
+            }
+            let predicted = argmax_rows(tape.value(fwd.logits)?);
+            correct += predicted.iter().zip(&yb).filter(|(p, y)| p == y).count();
+            loss_sum += loss_value * batch.len() as f64;
+            let grads = tape.backward(loss)?;
+            let vars = bound.parameter_vars();
+            let grad_views: Vec<_> =
+                vars.iter().enumerate().map(|(i, &v)| if bound.is_trainable(i) { grads.get(v) } else { None }).collect();
+            let lr = config.adam.lr * config.adam.schedule.factor(step, total);
+            adam.step(&mut network.parameters_mut(), &grad_views, lr);
+            network.apply_input_mask();
+            step += 1;
+            observer.progress(Stage::Pretrain, step);
+        }
+        report.train_accuracy = correct as f64 / n as f64;
+        report.final_loss = loss_sum / n as f64;
+        report.val_accuracy = match validation {
+            Some(v) => Some(accuracy(network, v.x, v.labels, &mut tape)?),
+            None => None,
+        };
+        observer.epoch_finished(&EpochSummary {
+            stage: Stage::Pretrain,
+            epoch,
+            loss: report.final_loss,
+            accuracy: Some(report.train_accuracy),
+            val_accuracy: report.val_accuracy,
+            kl: None,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+    observer.stage_finished(Stage::Pretrain);
+    Ok(report)
+}
+
+/// Classification accuracy of `network`'s logits on labelled points.
+///
+/// # Errors
+/// [`ModelError::FeatureCount`] for data of the wrong width.
+pub fn accuracy(network: &Network, x: ArrayView2<'_, f32>, labels: &[u32], tape: &mut Tape<f32>) -> Result<f64> {
+    if x.nrows() == 0 {
+        return Ok(f64::NAN);
+    }
+    let mut correct = 0usize;
+    for (chunk_idx, chunk) in x.axis_chunks_iter(ssne_tensor::ndarray::Axis(0), 4096).enumerate() {
+        let (logits, _) = network.predict(tape, chunk)?;
+        let predicted = argmax_rows(logits.view());
+        let offset = chunk_idx * 4096;
+        correct += predicted.iter().enumerate().filter(|&(i, &p)| labels.get(offset + i) == Some(&p)).count();
+    }
+    Ok(correct as f64 / x.nrows() as f64)
+}
+
+pub(crate) fn check_labels(labels: &[u32], n_classes: usize) -> Result<()> {
+    match labels.iter().enumerate().find(|&(_, &l)| l as usize >= n_classes) {
+        Some((row, &label)) => Err(ModelError::LabelOutOfRange { label, row, n_classes }),
+        None => Ok(()),
+    }
+}

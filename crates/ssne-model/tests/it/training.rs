@@ -1,0 +1,136 @@
+//! Training end to end: every scheme learns something, runs are reproducible,
+//! and bad configurations or data are errors.
+
+use ssne_model::{ModelError, ModelStage, ParametricTsne, Preset, Scheme, Silent, TrainConfig, metrics};
+
+use crate::{on_threads, quick_config, sample};
+
+#[test]
+fn every_scheme_learns_a_map_that_beats_chance() {
+    let train = sample(0..1000);
+    let test = sample(1000..1300);
+    let schemes = [
+        Scheme::Coupled { steps: 150, edges_per_step: 200 },
+        Scheme::FixedBatches { epochs: 20 },
+        Scheme::RedrawnBatches { epochs: 20 },
+    ];
+    for scheme in schemes {
+        let mut config = quick_config(3);
+        config.finetune.scheme = scheme;
+        config.finetune.batch_size = 250;
+        let model = ParametricTsne::fit(&train, None, &config, &mut Silent).expect("training succeeds");
+        assert_eq!(model.stage, ModelStage::Finetuned);
+        let map = model.embed(test.features.view()).expect("embedding succeeds");
+        let labels = test.labels.as_deref().expect("labelled");
+        let reference_labels = model.reference.labels.as_deref().expect("labelled");
+        let knn10 = metrics::knn_accuracy(model.reference.embedding.view(), reference_labels, map.view(), labels, 10)
+            .expect("valid k");
+        // Ten balanced classes: chance is about 0.1.
+        assert!(knn10 > 0.5, "{scheme:?}: 10-NN accuracy {knn10}");
+        assert!(map.iter().all(|v| v.is_finite()));
+    }
+}
+
+#[test]
+fn the_pretrained_classifier_is_kept_apart_from_the_fine_tuned_network() {
+    let train = sample(0..1000);
+    let mut config = quick_config(1);
+    config.pretrain.epochs = 5; // 40 Adam steps: enough to learn the training digits
+    let model = ParametricTsne::fit(&train, None, &config, &mut Silent).expect("training succeeds");
+    let classifier = model.classifier.as_ref().expect("labelled data gets a classifier");
+    assert_ne!(classifier.layers[0].weight, model.network.layers[0].weight, "fine-tuning moved the layers");
+    let acc = model.report.classifier_train_accuracy.expect("reported");
+    assert!(acc > 0.8, "train accuracy of the pretrained classifier {acc}");
+    let predicted = model.classify(train.features.view()).expect("classifies");
+    assert!((metrics::accuracy(&predicted, train.labels.as_deref().unwrap_or_default()) - acc).abs() < 1e-12);
+}
+
+#[test]
+fn constant_inputs_get_zero_first_layer_weights() {
+    let train = sample(0..500);
+    let model = ParametricTsne::fit(&train, None, &quick_config(2), &mut Silent).expect("training succeeds");
+    let mask = model.network.input_mask.as_ref().expect("the default prunes constant inputs");
+    let n_constant = mask.iter().filter(|&&keep| !keep).count();
+    assert!(n_constant > 50, "MNIST has many never-lit border pixels, found {n_constant}");
+    for (row, &keep) in model.network.layers[0].weight.rows().into_iter().zip(mask) {
+        if !keep {
+            assert!(row.iter().all(|&w| w == 0.0));
+        }
+    }
+}
+
+#[test]
+fn same_seed_same_model_on_any_thread_count() {
+    let train = sample(0..600);
+    let config = quick_config(11);
+    let one = on_threads(1, || ParametricTsne::fit(&train, None, &config, &mut Silent).expect("trains"));
+    let two = on_threads(2, || ParametricTsne::fit(&train, None, &config, &mut Silent).expect("trains"));
+    assert_eq!(one.network, two.network);
+    assert_eq!(one.reference, two.reference);
+    let other = ParametricTsne::fit(&train, None, &quick_config(12), &mut Silent).expect("trains");
+    assert_ne!(one.network, other.network);
+}
+
+#[test]
+fn unlabelled_data_skips_pretraining() {
+    let mut train = sample(0..600);
+    train.labels = None;
+    let model = ParametricTsne::fit(&train, None, &quick_config(4), &mut Silent).expect("trains");
+    assert!(model.classifier.is_none());
+    assert!(model.report.pretrain.is_none());
+    assert_eq!(model.reference.embedding.dim(), (600, 2));
+    assert!(matches!(model.classify(train.features.view()), Err(ModelError::NoLabels { .. })));
+}
+
+#[test]
+fn paper_preset_is_the_published_method() {
+    let c = TrainConfig::preset(Preset::Paper, 0);
+    assert_eq!(c.hidden_widths, vec![100]);
+    assert_eq!(c.pretrain.epochs, 10);
+    assert_eq!(c.finetune.scheme, Scheme::FixedBatches { epochs: 200 });
+    assert_eq!(c.finetune.batch_size, 1000);
+    assert_eq!(c.finetune.perplexity, 30.0);
+    assert_eq!(c.output_scale, 1.0);
+    assert_eq!(c.feature_activation, ssne_model::Activation::Identity);
+}
+
+#[test]
+fn bad_configurations_are_errors_that_name_the_field() {
+    let train = sample(0..100);
+    let mut config = quick_config(0);
+    config.finetune.perplexity = -1.0;
+    let err = ParametricTsne::fit(&train, None, &config, &mut Silent).expect_err("negative perplexity");
+    assert!(err.to_string().contains("finetune.perplexity"), "{err}");
+
+    let mut config = quick_config(0);
+    config.finetune.scheme = Scheme::FixedBatches { epochs: 1 };
+    config.finetune.batch_size = 20;
+    let err = ParametricTsne::fit(&train, None, &config, &mut Silent).expect_err("perplexity 30 in batches of 20");
+    assert!(err.to_string().contains("batch size"), "{err}");
+
+    let mut config = quick_config(0);
+    config.pretrain.adam.lr = 0.0;
+    assert!(matches!(ParametricTsne::fit(&train, None, &config, &mut Silent), Err(ModelError::Config { .. })));
+}
+
+#[test]
+fn bad_data_is_an_error() {
+    let mut train = sample(0..100);
+    train.features[[3, 7]] = f32::NAN;
+    assert!(matches!(
+        ParametricTsne::fit(&train, None, &quick_config(0), &mut Silent),
+        Err(ModelError::NonFinite { row: 3, col: 7 })
+    ));
+    let train = sample(0..300);
+    let model = ParametricTsne::fit(&train, None, &quick_config(0), &mut Silent).expect("trains");
+    let narrow = ssne_tensor::ndarray::Array2::<f32>::zeros((4, 10));
+    assert!(matches!(model.embed(narrow.view()), Err(ModelError::FeatureCount { expected: 784, found: 10 })));
+}
+
+#[test]
+fn tiny_data_with_a_large_perplexity_fails_clearly() {
+    let train = sample(0..20);
+    let err = ParametricTsne::fit(&train, None, &quick_config(0), &mut Silent).expect_err("perplexity 30 for 20 points");
+    let text = err.to_string();
+    assert!(text.contains("perplexity") || text.contains("Perplexity"), "{text}");
+}

@@ -1,0 +1,17 @@
+//! Pictures of maps: diverging heatmaps, greyscale inputs and titled grids,
+//! as RGB buffers and PNG files.
+//!
+//! Every data pixel becomes a `scale × scale` block (integer nearest-neighbour
+//! upscaling), so the pictures show the maps exactly, without interpolation.
+
+mod canvas;
+mod colour;
+mod figure;
+mod font;
+
+pub use canvas::{MAX_SIDE, RgbImage};
+pub use colour::{Diverging, symmetric_limit};
+pub use figure::{
+    ColourLimits, Layout, Panel, PanelKind, directional_figure, ensemble_directional_figure, greyscale, grid, heatmap,
+    saliency_figure,
+};
