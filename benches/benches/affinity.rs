@@ -3,9 +3,7 @@
 //! points split into k-NN and the rest, and a plain single-threaded bisection baseline.
 
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
-use ssne_affinity::{
-    Perplexity, SearchOptions, conditional_knn, joint_dense, joint_from_sq_dists, joint_knn, knn,
-};
+use ssne_affinity::{Perplexity, SearchOptions, conditional_knn, joint_dense, joint_from_sq_dists, joint_knn, knn};
 use ssne_benches::mnist_sample_pixels;
 use ssne_tensor::ndarray::{Array2, ArrayView2};
 use ssne_tensor::sq_dists;
@@ -40,7 +38,10 @@ fn bench_dense(c: &mut Criterion) {
         if n <= 2000 {
             // The same work without rayon, then the plain bisection: separates
             // the algorithmic gain (Halley steps, vectorised exp) from the threads.
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("a 1-thread pool");
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .expect("a 1-thread pool");
             group.bench_with_input(BenchmarkId::new("search_1thread", format!("n={n}")), &d, |b, d| {
                 pool.install(|| {
                     b.iter_batched(
@@ -86,7 +87,10 @@ fn baseline_joint(d: ArrayView2<'_, f32>, perplexity: f64) -> Array2<f64> {
     let mut cond = Array2::<f64>::zeros((n, n));
     let mut shifted = vec![0.0_f64; n];
     for i in 0..n {
-        let min = (0..n).filter(|&j| j != i).map(|j| f64::from(d[[i, j]])).fold(f64::INFINITY, f64::min);
+        let min = (0..n)
+            .filter(|&j| j != i)
+            .map(|j| f64::from(d[[i, j]]))
+            .fold(f64::INFINITY, f64::min);
         for j in 0..n {
             shifted[j] = f64::from(d[[i, j]]) - min;
         }

@@ -60,35 +60,13 @@ fn bench_one_point(c: &mut Criterion) {
     group.bench_function("jacobian/points=1", |b| {
         b.iter(|| black_box(jacobian(&net, x.row(0)).expect("valid shapes")))
     });
-    // The parts of a one-point Jacobian. Binding copies the ~80K parameters
-    // into a fresh tape on every call.
+    // The part of a one-point Jacobian that a tape "mark/rewind" would save:
+    // binding copies the ~80K parameters into a fresh tape on every call.
     group.bench_function("bind/784-100-10-2", |b| {
         b.iter(|| {
             let mut tape = Tape::<f32>::new();
             let bound = net.bind(&mut tape, Trainable::None);
             black_box((tape, bound))
-        })
-    });
-    // What a tape "mark/rewind" would save: the parameters are bound once and
-    // every call appends its own nodes (the tape is replaced every 64 calls to
-    // bound its size, so the rebinding is amortised).
-    let repeated = Array2::from_shape_fn((2, N_FEATURES), |(_, j)| x[[0, j]]);
-    let seed = Array2::from_shape_fn((2, 2), |(r, d)| if r == d { 1.0_f32 } else { 0.0 });
-    let mut tape = Tape::<f32>::new();
-    let mut bound = net.bind(&mut tape, Trainable::None);
-    let mut n_calls = 0;
-    group.bench_function("jacobian/points=1/prebound", |b| {
-        b.iter(|| {
-            if n_calls == 64 {
-                tape = Tape::new();
-                bound = net.bind(&mut tape, Trainable::None);
-                n_calls = 0;
-            }
-            n_calls += 1;
-            let x_var = tape.var_from(repeated.view());
-            let forward = net.forward_on(&mut tape, &bound, x_var).expect("valid shapes");
-            let mut grads = tape.vjp(forward.embedding, seed.view()).expect("valid seed");
-            black_box(grads.take(x_var))
         })
     });
     let one = x.slice(s![0..1, ..]);

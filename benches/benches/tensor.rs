@@ -16,17 +16,42 @@ fn bench_gemm(c: &mut Criterion) {
         let mut out = Array2::<f32>::zeros((m, n));
         group.throughput(Throughput::Elements((2 * m * k * n) as u64));
         group.bench_with_input(BenchmarkId::from_parameter(format!("{m}x{k}x{n}")), &(), |bench, _| {
-            bench.iter(|| gemm(1.0, black_box(a.view()), Trans::N, b.view(), Trans::N, 0.0, out.view_mut()))
+            bench.iter(|| {
+                gemm(
+                    1.0,
+                    black_box(a.view()),
+                    Trans::N,
+                    b.view(),
+                    Trans::N,
+                    0.0,
+                    out.view_mut(),
+                )
+            })
         });
     }
     // A serial single-call baseline so the rayon gain is measured, not assumed.
     let a = random_matrix::<f32>(1000, 784, 1);
     let b = random_matrix::<f32>(784, 100, 2);
     let mut out = Array2::<f32>::zeros((1000, 100));
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("a 1-thread pool");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a 1-thread pool");
     group.throughput(Throughput::Elements(2 * 1000 * 784 * 100));
     group.bench_function("1000x784x100/1-thread", |bench| {
-        pool.install(|| bench.iter(|| gemm(1.0, black_box(a.view()), Trans::N, b.view(), Trans::N, 0.0, out.view_mut())))
+        pool.install(|| {
+            bench.iter(|| {
+                gemm(
+                    1.0,
+                    black_box(a.view()),
+                    Trans::N,
+                    b.view(),
+                    Trans::N,
+                    0.0,
+                    out.view_mut(),
+                )
+            })
+        })
     });
     group.finish();
 }
@@ -41,7 +66,9 @@ fn bench_rowwise(c: &mut Criterion) {
         })
     });
     let pts = random_matrix::<f32>(1000, 784, 4);
-    c.bench_function("sq_dists/f32/1000x784", |bench| bench.iter(|| sq_dists(black_box(pts.view()))));
+    c.bench_function("sq_dists/f32/1000x784", |bench| {
+        bench.iter(|| sq_dists(black_box(pts.view())))
+    });
 }
 
 criterion_group!(benches, bench_gemm, bench_rowwise);

@@ -39,7 +39,11 @@ pub fn mnist_sample_pixels(n: usize) -> Array2<f32> {
     assert_eq!(header(0), 0x0000_0803, "{}: not an IDX image file", path.display());
     let (count, rows, cols) = (header(1) as usize, header(2) as usize, header(3) as usize);
     assert_eq!((rows, cols), (28, 28), "{}: images are not 28 x 28", path.display());
-    assert!(n <= count, "{}: asked for {n} images, the file has {count}", path.display());
+    assert!(
+        n <= count,
+        "{}: asked for {n} images, the file has {count}",
+        path.display()
+    );
     assert!(bytes.len() >= 16 + count * 784, "{}: truncated", path.display());
     Array2::from_shape_fn((n, 784), |(i, j)| f32::from(bytes[16 + i * 784 + j]) / 255.0)
 }

@@ -21,6 +21,9 @@ use crate::pass::evaluate;
 /// finite bracket there is nothing else to stop them.
 const MAX_LOG_STEP: f64 = 3.0;
 
+/// Largest `|ln(beta)|` (distances in units of their mean) the search visits.
+const MAX_ABS_LOG_BETA: f64 = 700.0;
+
 /// The outcome of the search for one row.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct RowFit {
@@ -177,8 +180,9 @@ fn halley_search(shifted: &[f64], target: f64, opts: &SearchOptions, probs: &mut
         step_before_last = last_step;
         last_step = next - log_beta;
         log_beta = next;
-        // Once the bracket is a few ulp wide no step can change the entropy any more.
-        if hi - lo <= 4.0 * f64::EPSILON * log_beta.abs().max(1.0) {
+        // Once the bracket is a few ulp wide no step can change the entropy any
+        // more; and beyond e^(+-700) beta (or beta * d) leaves the f64 range.
+        if hi - lo <= 4.0 * f64::EPSILON * log_beta.abs().max(1.0) || log_beta.abs() > MAX_ABS_LOG_BETA {
             break;
         }
     }
@@ -268,6 +272,21 @@ mod tests {
             assert!(fit.converged, "scale {scale:e}: {fit:?}");
             assert!(probs.iter().all(|p| p.is_finite()));
         }
+    }
+
+    #[test]
+    fn an_unreachably_fine_tolerance_stops_without_nan() {
+        let opts = SearchOptions {
+            tolerance_nats: 1e-300,
+            max_steps: 100_000,
+        };
+        // Just above the floor ln 2 (two tied neighbours): no f64 beta gets within 1e-300.
+        let mut probs = vec![0.0; 3];
+        let fit = fit_row(&mut [0.0, 0.0, 1.0], 2f64.ln() + 1e-12, &opts, &mut probs);
+        assert!(!fit.converged);
+        assert!(probs.iter().all(|p| p.is_finite()));
+        assert!((probs.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(fit.evaluations < 1000, "{fit:?}");
     }
 
     #[test]

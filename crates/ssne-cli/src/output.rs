@@ -39,26 +39,46 @@ pub(crate) fn ensure_parent(path: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// Writes 2-D coordinates: CSV `x,y[,label]` or NPY `n x 2` (the labels are not part of the NPY).
+/// Writes 2-D coordinates: CSV `x,y[,label][,shift]` or NPY `n x 2` (labels and shifts are
+/// not part of the NPY).
 pub(crate) fn write_embedding(
     path: &Path,
     embedding: ArrayView2<'_, f32>,
     labels: Option<&[u32]>,
+    shifts: Option<&[f32]>,
 ) -> anyhow::Result<()> {
     ensure_parent(path)?;
     match TableFormat::from_path(path)? {
         TableFormat::Npy => ssne_data::npy::write_f32(path, &embedding)?,
-        TableFormat::Csv => match labels {
-            Some(labels) => {
-                // Labels below 2^24 are exact in f32, and the writer prints integral values without
-                // a fraction, so the column reads back as integers.
-                let column = Array2::from_shape_fn((labels.len(), 1), |(i, _)| labels[i] as f32);
-                let table = concatenate(Axis(1), &[embedding, column.view()])
-                    .context("the labels do not match the embedded points")?;
-                ssne_data::csv::write_f32(path, &["x", "y", "label"], table.view())?;
+        TableFormat::Csv => {
+            let mut header = vec!["x", "y"];
+            let mut columns = vec![embedding.to_owned()];
+            if let Some(labels) = labels {
+                // Labels below 2^24 are exact in f32, and the writer prints integral values
+                // without a fraction, so the column reads back as integers.
+                header.push("label");
+                columns.push(Array2::from_shape_fn((labels.len(), 1), |(i, _)| labels[i] as f32));
             }
-            None => ssne_data::csv::write_f32(path, &["x", "y"], embedding)?,
-        },
+            if let Some(shifts) = shifts {
+                header.push("shift");
+                columns.push(Array2::from_shape_fn((shifts.len(), 1), |(i, _)| shifts[i]));
+            }
+            let views: Vec<_> = columns.iter().map(|c| c.view()).collect();
+            let table =
+                concatenate(Axis(1), &views).context("the labels or shifts do not match the embedded points")?;
+            ssne_data::csv::write_f32(path, &header, table.view())?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes one named column of numbers: CSV with a header, or a 1-column NPY.
+pub(crate) fn write_column(path: &Path, name: &str, values: &[f32]) -> anyhow::Result<()> {
+    ensure_parent(path)?;
+    let column = Array2::from_shape_fn((values.len(), 1), |(i, _)| values[i]);
+    match TableFormat::from_path(path)? {
+        TableFormat::Npy => ssne_data::npy::write_f32(path, &column.view())?,
+        TableFormat::Csv => ssne_data::csv::write_f32(path, &[name], column.view())?,
     }
     Ok(())
 }

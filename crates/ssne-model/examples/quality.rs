@@ -18,14 +18,27 @@ use ssne_model::{Activation, HeadInput, ParametricTsne, Preset, Scheme, Silent, 
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let value = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     let flag = |name: &str| args.iter().any(|a| a == name);
     let preset = match value("--preset").as_deref() {
         Some("paper") => Preset::Paper,
         _ => Preset::Default,
     };
-    let seeds: Vec<u64> = value("--seeds").unwrap_or_else(|| "1".into()).split(',').map(str::parse).collect::<Result<_, _>>()?;
-    let (train_rows, test_rows) = if flag("--validation") { (0..6000, 6000..8000) } else { (0..8000, 8000..10000) };
+    let seeds: Vec<u64> = value("--seeds")
+        .unwrap_or_else(|| "1".into())
+        .split(',')
+        .map(str::parse)
+        .collect::<Result<_, _>>()?;
+    let (train_rows, test_rows) = if flag("--validation") {
+        (0..6000, 6000..8000)
+    } else {
+        (0..8000, 8000..10000)
+    };
     let sample = ssne_data::bundled::mnist_sample()?;
     let train = sample.rows(train_rows)?;
     let test = sample.rows(test_rows)?;
@@ -49,6 +62,36 @@ fn main() -> Result<(), Box<dyn Error>> {
         let mut tape = ssne_autodiff::Tape::new();
         let ft = ssne_model::accuracy(&model.network, test.features.view(), &test_labels, &mut tape)?;
         println!("{seed:<5} {knn10:.4} {knn1:.4} {trust:.4} {clf:.4} {ft:.4}  {seconds:.1}");
+        let list = |name: &str, default: &str| -> Result<Vec<f64>, Box<dyn Error>> {
+            Ok(value(name)
+                .unwrap_or_else(|| default.into())
+                .split(',')
+                .map(str::parse)
+                .collect::<Result<_, _>>()?)
+        };
+        if value("--refine").is_some() {
+            for steps in list("--refine", "25")? {
+                for perplexity in list("--refine-perplexity", "30")? {
+                    for step_fraction in list("--refine-step", "0.1")? {
+                        let mut rc = model.refine_config(steps as usize);
+                        rc.perplexity = perplexity;
+                        rc.step_fraction = step_fraction;
+                        let started = Instant::now();
+                        let (_, refined) = model.embed_refined(test.features.view(), &rc)?;
+                        let ms = started.elapsed().as_secs_f64() * 1000.0 / test.n_points() as f64;
+                        let r = refined.positions.view();
+                        let rk10 = metrics::knn_accuracy(reference, reference_labels, r, &test_labels, 10)?;
+                        let rk1 = metrics::knn_accuracy(reference, reference_labels, r, &test_labels, 1)?;
+                        let rt = metrics::trustworthiness(test.features.view(), r, 12)?;
+                        println!(
+                            "  refined {steps} steps, perplexity {perplexity}, step {step_fraction}: 10-NN {rk10:.4} 1-NN {rk1:.4} trust {rt:.4}  shift {:.3} label-change {:.3}  {ms:.3} ms/point",
+                            refined.summary.mean_shift,
+                            refined.summary.label_change.unwrap_or(f64::NAN)
+                        );
+                    }
+                }
+            }
+        }
         for (s, v) in sums.iter_mut().zip([knn10, knn1, trust, clf, ft, seconds]) {
             *s += v;
         }
@@ -76,18 +119,33 @@ fn apply_overrides(
     let epochs = value("--epochs").map(|s| s.parse::<usize>()).transpose()?;
     if let Some(scheme) = value("--scheme") {
         config.finetune.scheme = match scheme.as_str() {
-            "coupled" => Scheme::Coupled { steps: steps.unwrap_or(3000), edges_per_step: edges.unwrap_or(500) },
-            "fixed" => Scheme::FixedBatches { epochs: epochs.unwrap_or(200) },
-            "redrawn" => Scheme::RedrawnBatches { epochs: epochs.unwrap_or(200) },
+            "coupled" => Scheme::Coupled {
+                steps: steps.unwrap_or(3000),
+                edges_per_step: edges.unwrap_or(500),
+            },
+            "fixed" => Scheme::FixedBatches {
+                epochs: epochs.unwrap_or(200),
+            },
+            "redrawn" => Scheme::RedrawnBatches {
+                epochs: epochs.unwrap_or(200),
+            },
             other => return Err(format!("unknown scheme {other}").into()),
         };
     } else {
         config.finetune.scheme = match config.finetune.scheme {
-            Scheme::Coupled { steps: s, edges_per_step: e } => {
-                Scheme::Coupled { steps: steps.unwrap_or(s), edges_per_step: edges.unwrap_or(e) }
-            }
-            Scheme::FixedBatches { epochs: e } => Scheme::FixedBatches { epochs: epochs.unwrap_or(e) },
-            Scheme::RedrawnBatches { epochs: e } => Scheme::RedrawnBatches { epochs: epochs.unwrap_or(e) },
+            Scheme::Coupled {
+                steps: s,
+                edges_per_step: e,
+            } => Scheme::Coupled {
+                steps: steps.unwrap_or(s),
+                edges_per_step: edges.unwrap_or(e),
+            },
+            Scheme::FixedBatches { epochs: e } => Scheme::FixedBatches {
+                epochs: epochs.unwrap_or(e),
+            },
+            Scheme::RedrawnBatches { epochs: e } => Scheme::RedrawnBatches {
+                epochs: epochs.unwrap_or(e),
+            },
         };
     }
     if let Some(a) = value("--feature-activation") {
@@ -100,7 +158,11 @@ fn apply_overrides(
         };
     }
     if let Some(h) = value("--head-input") {
-        config.head_input = if h == "hidden" { HeadInput::Hidden } else { HeadInput::Logits };
+        config.head_input = if h == "hidden" {
+            HeadInput::Hidden
+        } else {
+            HeadInput::Logits
+        };
     }
     if let Some(v) = value("--output-scale") {
         config.output_scale = v.parse()?;

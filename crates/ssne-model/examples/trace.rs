@@ -7,14 +7,21 @@ use ssne_model::{EpochSummary, ParametricTsne, Preset, TrainConfig, TrainObserve
 struct Print;
 impl TrainObserver for Print {
     fn epoch_finished(&mut self, s: &EpochSummary) {
-        if s.epoch % 10 == 0 || s.stage == ssne_model::Stage::Pretrain {
-            println!("{:?} {} loss {:.4} kl {:?} acc {:?} {:.1}s", s.stage, s.epoch, s.loss, s.kl, s.accuracy, s.seconds);
+        if s.epoch.is_multiple_of(10) || s.stage == ssne_model::Stage::Pretrain {
+            println!(
+                "{:?} {} loss {:.4} kl {:?} acc {:?} {:.1}s",
+                s.stage, s.epoch, s.loss, s.kl, s.accuracy, s.seconds
+            );
         }
     }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let preset = if std::env::args().nth(1).as_deref() == Some("paper") { Preset::Paper } else { Preset::Default };
+    let preset = if std::env::args().nth(1).as_deref() == Some("paper") {
+        Preset::Paper
+    } else {
+        Preset::Default
+    };
     let train = ssne_data::bundled::mnist_sample()?.rows(0..6000)?;
     let config = TrainConfig::preset(preset, 1);
     let model = ParametricTsne::fit(&train, None, &config, &mut Print)?;

@@ -25,7 +25,9 @@ pub(crate) fn rng_for(seed: u64, stream: RngStream) -> ChaCha8Rng {
 /// Copies the rows `indices` of `x` into a new matrix (in that order).
 pub(crate) fn gather_rows(x: ArrayView2<'_, f32>, indices: &[usize]) -> Array2<f32> {
     let mut out = Array2::zeros((indices.len(), x.ncols()));
-    Zip::from(out.axis_iter_mut(Axis(0))).and(indices).par_for_each(|mut row, &i| row.assign(&x.row(i)));
+    Zip::from(out.axis_iter_mut(Axis(0)))
+        .and(indices)
+        .par_for_each(|mut row, &i| row.assign(&x.row(i)));
     out
 }
 

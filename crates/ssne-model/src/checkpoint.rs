@@ -29,12 +29,17 @@ struct StoredMatrix {
 
 impl StoredMatrix {
     fn from(m: &Array2<f32>) -> Self {
-        StoredMatrix { rows: m.nrows() as u64, cols: m.ncols() as u64, data: m.iter().copied().collect() }
+        StoredMatrix {
+            rows: m.nrows() as u64,
+            cols: m.ncols() as u64,
+            data: m.iter().copied().collect(),
+        }
     }
 
     fn into_array(self, what: &str) -> std::result::Result<Array2<f32>, String> {
         let shape = (self.rows as usize, self.cols as usize);
-        Array2::from_shape_vec(shape, self.data).map_err(|e| format!("{what}: stored shape {shape:?} does not fit its data ({e})"))
+        Array2::from_shape_vec(shape, self.data)
+            .map_err(|e| format!("{what}: stored shape {shape:?} does not fit its data ({e})"))
     }
 }
 
@@ -57,6 +62,7 @@ struct StoredModel {
     label_names: Option<Vec<String>>,
     reference_embedding: StoredMatrix,
     reference_labels: Option<Vec<u32>>,
+    reference_inputs: Option<StoredMatrix>,
     stage: ModelStage,
     report: TrainReport,
 }
@@ -64,7 +70,11 @@ struct StoredModel {
 fn store_network(n: &Network) -> StoredNetwork {
     StoredNetwork {
         spec: n.spec.clone(),
-        layers: n.layers.iter().map(|l| (StoredMatrix::from(&l.weight), StoredMatrix::from(&l.bias))).collect(),
+        layers: n
+            .layers
+            .iter()
+            .map(|l| (StoredMatrix::from(&l.weight), StoredMatrix::from(&l.bias)))
+            .collect(),
         head: (StoredMatrix::from(&n.head.weight), StoredMatrix::from(&n.head.bias)),
         input_mask: n.input_mask.clone(),
     }
@@ -81,18 +91,33 @@ fn restore_network(s: StoredNetwork) -> std::result::Result<Network, String> {
         let weight = w.into_array("layer weight")?;
         let bias = b.into_array("layer bias")?;
         if weight.dim() != (widths[i], widths[i + 1]) || bias.dim() != (1, widths[i + 1]) {
-            return Err(format!("layer {i} has shapes {:?} and {:?}, expected ({}, {}) and (1, {})", weight.dim(), bias.dim(), widths[i], widths[i + 1], widths[i + 1]));
+            return Err(format!(
+                "layer {i} has shapes {:?} and {:?}, expected ({}, {}) and (1, {})",
+                weight.dim(),
+                bias.dim(),
+                widths[i],
+                widths[i + 1],
+                widths[i + 1]
+            ));
         }
         layers.push(Dense { weight, bias });
     }
-    let head = Dense { weight: s.head.0.into_array("head weight")?, bias: s.head.1.into_array("head bias")? };
+    let head = Dense {
+        weight: s.head.0.into_array("head weight")?,
+        bias: s.head.1.into_array("head bias")?,
+    };
     if head.weight.ncols() != s.spec.embedding_dim || head.bias.dim() != (1, s.spec.embedding_dim) {
         return Err("the head does not produce the stored embedding dimension".into());
     }
     if s.input_mask.as_ref().is_some_and(|m| m.len() != widths[0]) {
         return Err("the input mask does not match the input width".into());
     }
-    let network = Network { spec: s.spec, layers, head, input_mask: s.input_mask };
+    let network = Network {
+        spec: s.spec,
+        layers,
+        head,
+        input_mask: s.input_mask,
+    };
     let mut tape = ssne_autodiff::Tape::<f32>::new();
     // A forward pass on one zero row proves the head's input width matches the spec.
     network
@@ -116,11 +141,15 @@ pub fn to_bytes(model: &ParametricTsne) -> Result<Vec<u8>> {
         label_names: model.label_names.clone(),
         reference_embedding: StoredMatrix::from(&model.reference.embedding),
         reference_labels: model.reference.labels.clone(),
+        reference_inputs: model.reference.inputs.as_ref().map(StoredMatrix::from),
         stage: model.stage,
         report: model.report.clone(),
     };
-    let payload = bincode::serde::encode_to_vec(&stored, bincode::config::standard())
-        .map_err(|e| ModelError::BadModelFile { path: "<memory>".into(), problem: format!("encoding failed: {e}") })?;
+    let payload =
+        bincode::serde::encode_to_vec(&stored, bincode::config::standard()).map_err(|e| ModelError::BadModelFile {
+            path: "<memory>".into(),
+            problem: format!("encoding failed: {e}"),
+        })?;
     let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
     bytes.extend_from_slice(&MAGIC);
     bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -136,11 +165,19 @@ pub fn to_bytes(model: &ParametricTsne) -> Result<Vec<u8>> {
 /// [`ModelError::BadModelFile`] saying what is wrong: not a model file, another
 /// format version, truncated, checksum mismatch, or inconsistent contents.
 pub fn from_bytes(bytes: &[u8], source: &Path) -> Result<ParametricTsne> {
-    let bad = |problem: String| ModelError::BadModelFile { path: source.to_path_buf(), problem };
+    let bad = |problem: String| ModelError::BadModelFile {
+        path: source.to_path_buf(),
+        problem,
+    };
     if bytes.len() < HEADER_LEN || bytes[..8] != MAGIC {
         return Err(bad("not a salient-sne model file (wrong magic bytes)".into()));
     }
-    let word = |range: std::ops::Range<usize>| bytes[range].iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+    let word = |range: std::ops::Range<usize>| {
+        bytes[range]
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+    };
     let version = word(8..12) as u32;
     if version != FORMAT_VERSION {
         return Err(bad(format!(
@@ -151,7 +188,10 @@ pub fn from_bytes(bytes: &[u8], source: &Path) -> Result<ParametricTsne> {
     let crc = word(20..24) as u32;
     let payload = &bytes[HEADER_LEN..];
     if len > MAX_PAYLOAD || payload.len() as u64 != len {
-        return Err(bad(format!("truncated or padded: the header announces {len} payload bytes, the file has {}", payload.len())));
+        return Err(bad(format!(
+            "truncated or padded: the header announces {len} payload bytes, the file has {}",
+            payload.len()
+        )));
     }
     if crc32fast::hash(payload) != crc {
         return Err(bad("checksum mismatch: the file is corrupt".into()));
@@ -159,15 +199,42 @@ pub fn from_bytes(bytes: &[u8], source: &Path) -> Result<ParametricTsne> {
     let (stored, _): (StoredModel, usize) = bincode::serde::decode_from_slice(payload, bincode::config::standard())
         .map_err(|e| bad(format!("undecodable contents: {e}")))?;
     let network = restore_network(stored.network).map_err(|p| bad(format!("network: {p}")))?;
-    let classifier = stored.classifier.map(restore_network).transpose().map_err(|p| bad(format!("classifier: {p}")))?;
-    let embedding = stored.reference_embedding.into_array("reference embedding").map_err(bad)?;
+    let classifier = stored
+        .classifier
+        .map(restore_network)
+        .transpose()
+        .map_err(|p| bad(format!("classifier: {p}")))?;
+    let embedding = stored
+        .reference_embedding
+        .into_array("reference embedding")
+        .map_err(bad)?;
     if embedding.ncols() != network.spec.embedding_dim && embedding.nrows() > 0 {
         return Err(bad("the reference map has the wrong dimension".into()));
     }
-    if stored.reference_labels.as_ref().is_some_and(|l| l.len() != embedding.nrows()) {
+    if stored
+        .reference_labels
+        .as_ref()
+        .is_some_and(|l| l.len() != embedding.nrows())
+    {
         return Err(bad("the reference labels do not match the reference map".into()));
     }
-    stored.config.validate().map_err(|e| bad(format!("stored configuration: {e}")))?;
+    let inputs = stored
+        .reference_inputs
+        .map(|m| m.into_array("reference inputs"))
+        .transpose()
+        .map_err(bad)?;
+    if inputs
+        .as_ref()
+        .is_some_and(|x| x.nrows() != embedding.nrows() || x.ncols() != network.n_features())
+    {
+        return Err(bad(
+            "the reference inputs do not match the reference map or the input width".into(),
+        ));
+    }
+    stored
+        .config
+        .validate()
+        .map_err(|e| bad(format!("stored configuration: {e}")))?;
     Ok(ParametricTsne {
         network,
         classifier,
@@ -175,7 +242,11 @@ pub fn from_bytes(bytes: &[u8], source: &Path) -> Result<ParametricTsne> {
         scaling: stored.scaling,
         image_shape: stored.image_shape,
         label_names: stored.label_names,
-        reference: Reference { embedding, labels: stored.reference_labels },
+        reference: Reference {
+            embedding,
+            labels: stored.reference_labels,
+            inputs,
+        },
         stage: stored.stage,
         report: stored.report,
     })
@@ -196,6 +267,9 @@ pub fn save(model: &ParametricTsne, path: &Path) -> Result<()> {
 /// # Errors
 /// [`ModelError::Io`] when it cannot be read, [`ModelError::BadModelFile`] when it is not valid.
 pub fn load(path: &Path) -> Result<ParametricTsne> {
-    let bytes = std::fs::read(path).map_err(|source| ModelError::Io { path: path.to_path_buf(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     from_bytes(&bytes, path)
 }

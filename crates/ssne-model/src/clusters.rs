@@ -21,7 +21,11 @@ pub struct ClusterCentre {
 /// [`ModelError::TooFewPoints`] when labels and rows differ in number or the map is not 2-D.
 pub fn map_centres(embedding: ArrayView2<'_, f32>, labels: &[u32]) -> Result<Vec<ClusterCentre>> {
     if labels.len() != embedding.nrows() || embedding.ncols() != 2 {
-        return Err(ModelError::TooFewPoints { what: "cluster centres (one label per 2-D point)", needed: embedding.nrows(), found: labels.len() });
+        return Err(ModelError::TooFewPoints {
+            what: "cluster centres (one label per 2-D point)",
+            needed: embedding.nrows(),
+            found: labels.len(),
+        });
     }
     let n_labels = labels.iter().map(|&l| l as usize + 1).max().unwrap_or(0);
     let mut sums = vec![[0.0_f64; 2]; n_labels];
@@ -35,7 +39,10 @@ pub fn map_centres(embedding: ArrayView2<'_, f32>, labels: &[u32]) -> Result<Vec
         .filter(|&l| counts[l] > 0)
         .map(|l| ClusterCentre {
             label: l as u32,
-            centre: [(sums[l][0] / counts[l] as f64) as f32, (sums[l][1] / counts[l] as f64) as f32],
+            centre: [
+                (sums[l][0] / counts[l] as f64) as f32,
+                (sums[l][1] / counts[l] as f64) as f32,
+            ],
             size: counts[l],
         })
         .collect())
@@ -74,7 +81,10 @@ mod tests {
     fn centres_and_pairs_by_hand() {
         let emb = array![[0.0_f32, 0.0], [2.0, 0.0], [10.0, 0.0], [12.0, 0.0], [30.0, 0.0]];
         let centres = map_centres(emb.view(), &[0, 0, 1, 1, 2]).ok().unwrap_or_default();
-        assert_eq!(centres.iter().map(|c| c.centre).collect::<Vec<_>>(), vec![[1.0, 0.0], [11.0, 0.0], [30.0, 0.0]]);
+        assert_eq!(
+            centres.iter().map(|c| c.centre).collect::<Vec<_>>(),
+            vec![[1.0, 0.0], [11.0, 0.0], [30.0, 0.0]]
+        );
         assert_eq!(centres.iter().map(|c| c.size).collect::<Vec<_>>(), vec![2, 2, 1]);
         // 0's nearest is 1; 1's nearest is 0; 2's nearest is 1.
         assert_eq!(adjacent_pairs(&centres, 1), vec![(0, 1), (1, 2)]);

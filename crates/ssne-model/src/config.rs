@@ -2,11 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Result;
 use crate::activation::Activation;
 use crate::error::config_error;
 use crate::network::{HeadInput, NetworkSpec, Trainable};
 use crate::optim::{AdamConfig, LrSchedule};
-use crate::Result;
 
 /// Supervised pretraining of the classifier (softmax cross-entropy).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,6 +102,8 @@ pub struct TrainConfig {
     pub output_scale: f32,
     /// Hold the first-layer weights of inputs that are constant in the training data at zero.
     pub prune_constant_inputs: bool,
+    /// Keep the training inputs in the model, for refined placement of new points.
+    pub keep_reference_inputs: bool,
     /// Supervised pretraining.
     pub pretrain: PretrainConfig,
     /// t-SNE fine-tuning.
@@ -131,7 +133,12 @@ impl TrainConfig {
             head_input: HeadInput::Logits,
             output_scale: 1.0,
             prune_constant_inputs: false,
-            pretrain: PretrainConfig { epochs: 10, batch_size: 128, adam },
+            keep_reference_inputs: true,
+            pretrain: PretrainConfig {
+                epochs: 10,
+                batch_size: 128,
+                adam,
+            },
             finetune: FinetuneConfig {
                 scheme: Scheme::FixedBatches { epochs: 200 },
                 batch_size: 1000,
@@ -151,8 +158,15 @@ impl TrainConfig {
                 output_scale: 10.0,
                 prune_constant_inputs: true,
                 finetune: FinetuneConfig {
-                    scheme: Scheme::Coupled { steps: 3000, edges_per_step: 500 },
-                    adam: AdamConfig { schedule: LrSchedule::Constant, ..adam },
+                    scheme: Scheme::Coupled {
+                        steps: 3000,
+                        edges_per_step: 500,
+                    },
+                    adam: AdamConfig {
+                        lr: 2e-3,
+                        schedule: LrSchedule::Constant,
+                        ..adam
+                    },
                     ..paper.finetune
                 },
                 ..paper
@@ -188,16 +202,32 @@ impl TrainConfig {
         let f = &self.finetune;
         f.adam.validate("finetune.adam")?;
         if !(f.perplexity.is_finite() && f.perplexity > 0.0) {
-            return Err(config_error("finetune.perplexity", f.perplexity, "a finite number > 0 (typically 5 to 50)"));
+            return Err(config_error(
+                "finetune.perplexity",
+                f.perplexity,
+                "a finite number > 0 (typically 5 to 50)",
+            ));
         }
         if !(f.dof.is_finite() && f.dof > 0.0) {
-            return Err(config_error("finetune.dof", f.dof, "a finite number > 0 (1 is classic t-SNE)"));
+            return Err(config_error(
+                "finetune.dof",
+                f.dof,
+                "a finite number > 0 (1 is classic t-SNE)",
+            ));
         }
         if !(f.exaggeration.is_finite() && f.exaggeration >= 1.0) {
-            return Err(config_error("finetune.exaggeration", f.exaggeration, "a number >= 1 (1 = off)"));
+            return Err(config_error(
+                "finetune.exaggeration",
+                f.exaggeration,
+                "a number >= 1 (1 = off)",
+            ));
         }
         if !(0.0..=1.0).contains(&f.exaggeration_fraction) {
-            return Err(config_error("finetune.exaggeration_fraction", f.exaggeration_fraction, "a fraction in [0, 1]"));
+            return Err(config_error(
+                "finetune.exaggeration_fraction",
+                f.exaggeration_fraction,
+                "a fraction in [0, 1]",
+            ));
         }
         if !(f.ce_weight.is_finite() && f.ce_weight >= 0.0) {
             return Err(config_error("finetune.ce_weight", f.ce_weight, "a number >= 0"));
@@ -205,13 +235,20 @@ impl TrainConfig {
         match f.scheme {
             Scheme::FixedBatches { .. } | Scheme::RedrawnBatches { .. } => {
                 if f.batch_size < 3 {
-                    return Err(config_error("finetune.batch_size", f.batch_size, "at least 3 points per batch"));
+                    return Err(config_error(
+                        "finetune.batch_size",
+                        f.batch_size,
+                        "at least 3 points per batch",
+                    ));
                 }
                 if f.perplexity >= (f.batch_size - 1) as f64 {
                     return Err(config_error(
                         "finetune.perplexity",
                         f.perplexity,
-                        format!("below batch size - 1 = {} (lower the perplexity or raise --batch-size)", f.batch_size - 1),
+                        format!(
+                            "below batch size - 1 = {} (lower the perplexity or raise --batch-size)",
+                            f.batch_size - 1
+                        ),
                     ));
                 }
             }
@@ -225,7 +262,11 @@ impl TrainConfig {
             return Err(config_error("output_scale", self.output_scale, "a finite number > 0"));
         }
         if self.hidden_widths.contains(&0) || self.unlabelled_outputs == 0 {
-            return Err(config_error("hidden_widths", format!("{:?}", self.hidden_widths), "widths > 0"));
+            return Err(config_error(
+                "hidden_widths",
+                format!("{:?}", self.hidden_widths),
+                "widths > 0",
+            ));
         }
         Ok(())
     }

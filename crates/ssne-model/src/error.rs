@@ -68,6 +68,11 @@ pub enum ModelError {
         /// The loss value.
         loss: f64,
     },
+    /// Refined placement needs the training inputs, and the model does not keep them.
+    #[error(
+        "this model does not keep its training inputs, so new points cannot be refined: retrain with reference inputs kept"
+    )]
+    NoReferenceInputs,
     /// A model file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -101,6 +106,14 @@ pub enum ModelError {
 /// Shorthand for results of this crate.
 pub type Result<T, E = ModelError> = std::result::Result<T, E>;
 
-pub(crate) fn config_error(field: &'static str, value: impl std::fmt::Display, allowed: impl Into<String>) -> ModelError {
-    ModelError::Config { field, value: value.to_string(), allowed: allowed.into() }
+pub(crate) fn config_error(
+    field: &'static str,
+    value: impl std::fmt::Display,
+    allowed: impl Into<String>,
+) -> ModelError {
+    ModelError::Config {
+        field,
+        value: value.to_string(),
+        allowed: allowed.into(),
+    }
 }

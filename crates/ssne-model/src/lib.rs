@@ -4,8 +4,8 @@
 
 mod activation;
 mod batch;
-pub mod clusters;
 pub mod checkpoint;
+pub mod clusters;
 mod config;
 mod error;
 mod finetune;
@@ -18,7 +18,7 @@ mod pretrain;
 pub mod refine;
 
 pub use activation::Activation;
-pub use config::{FinetuneConfig, PretrainConfig, Preset, Scheme, TrainConfig};
+pub use config::{FinetuneConfig, Preset, PretrainConfig, Scheme, TrainConfig};
 pub use error::{ModelError, Result};
 pub use finetune::{EdgeSampler, FinetuneReport, FinetuneRngs, TrainingPoints, finetune};
 pub use model::{ModelStage, ParametricTsne, Reference, TrainReport, varying_inputs};

@@ -15,7 +15,12 @@ const RANK_BLOCK: usize = 256;
 /// The `k` nearest rows of `reference` for each row of `query`, by exact `f64`
 /// distance, ties broken by the lower index. With `exclude_self`, `query` is
 /// `reference` and each point is not its own neighbour.
-fn knn_f64(query: ArrayView2<'_, f32>, reference: ArrayView2<'_, f32>, k: usize, exclude_self: bool) -> Vec<Vec<usize>> {
+fn knn_f64(
+    query: ArrayView2<'_, f32>,
+    reference: ArrayView2<'_, f32>,
+    k: usize,
+    exclude_self: bool,
+) -> Vec<Vec<usize>> {
     (0..query.nrows())
         .into_par_iter()
         .map(|i| {
@@ -24,7 +29,15 @@ fn knn_f64(query: ArrayView2<'_, f32>, reference: ArrayView2<'_, f32>, k: usize,
                 .axis_iter(Axis(0))
                 .enumerate()
                 .filter(|&(j, _)| !(exclude_self && j == i))
-                .map(|(j, r)| (q.iter().zip(r).map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2)).sum(), j))
+                .map(|(j, r)| {
+                    (
+                        q.iter()
+                            .zip(r)
+                            .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
+                            .sum(),
+                        j,
+                    )
+                })
                 .collect();
             let k = k.min(cand.len());
             if k == 0 {
@@ -84,13 +97,21 @@ pub fn knn_accuracy(
         });
     }
     if k == 0 || k > reference.nrows() {
-        return Err(ModelError::TooFewPoints { what: "k-NN accuracy (k reference points)", needed: k.max(1), found: reference.nrows() });
+        return Err(ModelError::TooFewPoints {
+            what: "k-NN accuracy (k reference points)",
+            needed: k.max(1),
+            found: reference.nrows(),
+        });
     }
     if query.nrows() == 0 {
         return Ok(f64::NAN);
     }
     let neighbours = knn_f64(query, reference, k, false);
-    let correct = neighbours.iter().zip(query_labels).filter(|&(nb, &l)| vote(nb, reference_labels) == l).count();
+    let correct = neighbours
+        .iter()
+        .zip(query_labels)
+        .filter(|&(nb, &l)| vote(nb, reference_labels) == l)
+        .count();
     Ok(correct as f64 / query.nrows() as f64)
 }
 
@@ -99,11 +120,23 @@ pub fn knn_accuracy(
 ///
 /// # Errors
 /// [`ModelError::TooFewPoints`] when `k` is 0 or exceeds the reference size.
-pub fn knn_predict(reference: ArrayView2<'_, f32>, reference_labels: &[u32], query: ArrayView2<'_, f32>, k: usize) -> Result<Vec<u32>> {
+pub fn knn_predict(
+    reference: ArrayView2<'_, f32>,
+    reference_labels: &[u32],
+    query: ArrayView2<'_, f32>,
+    k: usize,
+) -> Result<Vec<u32>> {
     if k == 0 || k > reference.nrows() || reference_labels.len() != reference.nrows() {
-        return Err(ModelError::TooFewPoints { what: "k-NN prediction (k labelled reference points)", needed: k.max(1), found: reference.nrows() });
+        return Err(ModelError::TooFewPoints {
+            what: "k-NN prediction (k labelled reference points)",
+            needed: k.max(1),
+            found: reference.nrows(),
+        });
     }
-    Ok(knn_f64(query, reference, k, false).iter().map(|nb| vote(nb, reference_labels)).collect())
+    Ok(knn_f64(query, reference, k, false)
+        .iter()
+        .map(|nb| vote(nb, reference_labels))
+        .collect())
 }
 
 /// Trustworthiness (Venna & Kaski) of the map `low` of the points `high`:
@@ -126,10 +159,18 @@ pub fn knn_predict(reference: ArrayView2<'_, f32>, reference_labels: &[u32], que
 pub fn trustworthiness(high: ArrayView2<'_, f32>, low: ArrayView2<'_, f32>, k: usize) -> Result<f64> {
     let n = high.nrows();
     if low.nrows() != n {
-        return Err(ModelError::TooFewPoints { what: "trustworthiness (same points in both spaces)", needed: n, found: low.nrows() });
+        return Err(ModelError::TooFewPoints {
+            what: "trustworthiness (same points in both spaces)",
+            needed: n,
+            found: low.nrows(),
+        });
     }
     if k == 0 || 2 * k >= n {
-        return Err(ModelError::TooFewPoints { what: "trustworthiness (more than 2k points)", needed: 2 * k + 1, found: n });
+        return Err(ModelError::TooFewPoints {
+            what: "trustworthiness (more than 2k points)",
+            needed: 2 * k + 1,
+            found: n,
+        });
     }
     let low_nb = knn_f64(low, low, k, true);
     let mut penalty: u64 = 0;
@@ -143,9 +184,18 @@ pub fn trustworthiness(high: ArrayView2<'_, f32>, low: ArrayView2<'_, f32>, k: u
                 let rank_of = |j: usize| -> usize {
                     // 1-based rank of j among i's input-space neighbours (i excluded), ties by index.
                     let dj = row[j];
-                    1 + row.iter().enumerate().filter(|&(l, &dl)| l != i && (dl < dj || (dl == dj && l < j))).count()
+                    1 + row
+                        .iter()
+                        .enumerate()
+                        .filter(|&(l, &dl)| l != i && (dl < dj || (dl == dj && l < j)))
+                        .count()
                 };
-                low_nb[i].iter().map(|&j| rank_of(j)).filter(|&r| r > k).map(|r| (r - k) as u64).sum::<u64>()
+                low_nb[i]
+                    .iter()
+                    .map(|&j| rank_of(j))
+                    .filter(|&r| r > k)
+                    .map(|r| (r - k) as u64)
+                    .sum::<u64>()
             })
             .sum();
         penalty += block;
@@ -162,9 +212,17 @@ pub fn trustworthiness(high: ArrayView2<'_, f32>, low: ArrayView2<'_, f32>, k: u
 /// Affinity errors (e.g. perplexity too large for the number of points).
 pub fn tsne_kl(x: ArrayView2<'_, f32>, y: ArrayView2<'_, f32>, perplexity: f64, dof: f64) -> Result<f64> {
     if x.nrows() != y.nrows() {
-        return Err(ModelError::TooFewPoints { what: "the KL (same points in both spaces)", needed: x.nrows(), found: y.nrows() });
+        return Err(ModelError::TooFewPoints {
+            what: "the KL (same points in both spaces)",
+            needed: x.nrows(),
+            found: y.nrows(),
+        });
     }
-    let p = ssne_affinity::joint_dense(x.mapv(f64::from).view(), Perplexity::new(perplexity)?, &SearchOptions::default())?;
+    let p = ssne_affinity::joint_dense(
+        x.mapv(f64::from).view(),
+        Perplexity::new(perplexity)?,
+        &SearchOptions::default(),
+    )?;
     let mut tape = Tape::<f64>::new();
     let yv = tape.constant(y.mapv(f64::from));
     let kl = tape.tsne_kl(yv, p.p.view(), StudentT { dof })?;
@@ -198,8 +256,14 @@ mod tests {
         let reference = array![[0.0_f32, 0.0], [1.0, 0.0], [2.0, 0.0], [3.0, 0.0]];
         let labels = [0, 1, 0, 1];
         let query = array![[0.4_f32, 0.0], [2.9, 0.0]];
-        assert_eq!(knn_accuracy(reference.view(), &labels, query.view(), &[0, 1], 2).ok(), Some(0.5));
-        assert_eq!(knn_accuracy(reference.view(), &labels, query.view(), &[0, 1], 1).ok(), Some(1.0));
+        assert_eq!(
+            knn_accuracy(reference.view(), &labels, query.view(), &[0, 1], 2).ok(),
+            Some(0.5)
+        );
+        assert_eq!(
+            knn_accuracy(reference.view(), &labels, query.view(), &[0, 1], 1).ok(),
+            Some(1.0)
+        );
         assert!(knn_accuracy(reference.view(), &labels, query.view(), &[0, 1], 5).is_err());
     }
 

@@ -13,6 +13,7 @@ use crate::finetune::{FinetuneReport, FinetuneRngs, TrainingPoints, finetune};
 use crate::network::Network;
 use crate::observer::TrainObserver;
 use crate::pretrain::{Labelled, PretrainReport, accuracy, pretrain};
+use crate::refine::{RefineConfig, RefineReference, Refined, refine};
 use crate::{ModelError, Result};
 
 /// Rows embedded per forward pass: large enough for GEMM efficiency, small
@@ -35,6 +36,9 @@ pub struct Reference {
     pub embedding: Array2<f32>,
     /// Their labels, when labelled.
     pub labels: Option<Vec<u32>>,
+    /// Their inputs (as the model sees them), kept for refined placement of new
+    /// points; `None` when `TrainConfig::keep_reference_inputs` is off.
+    pub inputs: Option<Array2<f32>>,
 }
 
 /// What training achieved.
@@ -136,14 +140,29 @@ impl ParametricTsne {
                 Some(v) => {
                     check_data(v.features.view())?;
                     network.check_features(v.n_features())?;
-                    let labels = v.labels.as_deref().ok_or(ModelError::NoLabels { what: "a validation set" })?;
-                    Some(Labelled { x: v.features.view(), labels })
+                    let labels = v.labels.as_deref().ok_or(ModelError::NoLabels {
+                        what: "a validation set",
+                    })?;
+                    Some(Labelled {
+                        x: v.features.view(),
+                        labels,
+                    })
                 }
                 None => None,
             };
             let mut rng = rng_for(config.seed, RngStream::PretrainOrder);
-            let train_set = Labelled { x: train.features.view(), labels };
-            report.pretrain = Some(pretrain(&mut network, train_set, val, &config.pretrain, &mut rng, observer)?);
+            let train_set = Labelled {
+                x: train.features.view(),
+                labels,
+            };
+            report.pretrain = Some(pretrain(
+                &mut network,
+                train_set,
+                val,
+                &config.pretrain,
+                &mut rng,
+                observer,
+            )?);
             report.classifier_train_accuracy =
                 Some(accuracy(&network, train.features.view(), labels, &mut Tape::new())?);
             classifier = Some(network.clone());
@@ -156,7 +175,11 @@ impl ParametricTsne {
             scaling: train.scaling.clone(),
             image_shape: train.image_shape,
             label_names: train.label_names.clone(),
-            reference: Reference { embedding: Array2::zeros((0, 2)), labels: None },
+            reference: Reference {
+                embedding: Array2::zeros((0, 2)),
+                labels: None,
+                inputs: None,
+            },
             stage: ModelStage::Pretrained,
             report,
         })
@@ -172,14 +195,31 @@ impl ParametricTsne {
         check_data(train.features.view())?;
         self.network.check_features(train.n_features())?;
         let started = Instant::now();
-        let points = TrainingPoints { x: train.features.view(), labels: train.labels.as_deref() };
+        let points = TrainingPoints {
+            x: train.features.view(),
+            labels: train.labels.as_deref(),
+        };
         let mut rngs = FinetuneRngs::from_seed(self.config.seed);
-        self.report.finetune = Some(finetune(&mut self.network, points, &self.config.finetune, &mut rngs, observer)?);
+        self.report.finetune = Some(finetune(
+            &mut self.network,
+            points,
+            &self.config.finetune,
+            &mut rngs,
+            observer,
+        )?);
         if let Some(labels) = &train.labels {
-            self.report.finetuned_train_accuracy =
-                Some(accuracy(&self.network, train.features.view(), labels, &mut Tape::new())?);
+            self.report.finetuned_train_accuracy = Some(accuracy(
+                &self.network,
+                train.features.view(),
+                labels,
+                &mut Tape::new(),
+            )?);
         }
-        self.reference = Reference { embedding: self.embed(train.features.view())?, labels: train.labels.clone() };
+        self.reference = Reference {
+            embedding: self.embed(train.features.view())?,
+            labels: train.labels.clone(),
+            inputs: self.config.keep_reference_inputs.then(|| train.features.clone()),
+        };
         self.stage = ModelStage::Finetuned;
         self.report.seconds += started.elapsed().as_secs_f64();
         Ok(())
@@ -212,10 +252,44 @@ impl ParametricTsne {
         check_data(x)?;
         let mut tape = Tape::new();
         let mut out = Array2::zeros((x.nrows(), self.network.spec.embedding_dim));
-        for (chunk, mut target) in x.axis_chunks_iter(Axis(0), EMBED_CHUNK).zip(out.axis_chunks_iter_mut(Axis(0), EMBED_CHUNK)) {
+        for (chunk, mut target) in x
+            .axis_chunks_iter(Axis(0), EMBED_CHUNK)
+            .zip(out.axis_chunks_iter_mut(Axis(0), EMBED_CHUNK))
+        {
             target.assign(&self.network.predict(&mut tape, chunk)?.1);
         }
         Ok(out)
+    }
+
+    /// Embeds `x` with the network, then refines each point against the frozen
+    /// training map (see [`crate::refine`]): slower than [`ParametricTsne::embed`]
+    /// but closer to non-parametric t-SNE quality. The network's output and each
+    /// point's shift stay available in the result, since saliency maps explain
+    /// the network's output, not the refined position.
+    ///
+    /// # Errors
+    /// [`ModelError::NoReferenceInputs`] when the model was saved without its
+    /// training inputs, plus the errors of [`ParametricTsne::embed`] and [`crate::refine::refine`].
+    pub fn embed_refined(&self, x: ArrayView2<'_, f32>, config: &RefineConfig) -> Result<(Array2<f32>, Refined)> {
+        let start = self.embed(x)?;
+        let inputs = self.reference.inputs.as_ref().ok_or(ModelError::NoReferenceInputs)?;
+        let reference = RefineReference {
+            inputs: inputs.view(),
+            map: self.reference.embedding.view(),
+            labels: self.reference.labels.as_deref(),
+        };
+        let refined = refine(reference, x, start.view(), config)?;
+        Ok((start, refined))
+    }
+
+    /// The refinement settings that match this model (its kernel and seed).
+    pub fn refine_config(&self, steps: usize) -> RefineConfig {
+        RefineConfig {
+            steps,
+            dof: self.config.finetune.dof,
+            seed: self.config.seed,
+            ..RefineConfig::default()
+        }
     }
 
     /// Class predictions of the pretrained classifier.
@@ -223,7 +297,10 @@ impl ParametricTsne {
     /// # Errors
     /// [`ModelError::NoLabels`] when the model has no classifier.
     pub fn classify(&self, x: ArrayView2<'_, f32>) -> Result<Vec<u32>> {
-        let classifier = self.classifier.as_ref().ok_or(ModelError::NoLabels { what: "classification" })?;
+        let classifier = self
+            .classifier
+            .as_ref()
+            .ok_or(ModelError::NoLabels { what: "classification" })?;
         classifier.check_features(x.ncols())?;
         check_data(x)?;
         let mut tape = Tape::new();

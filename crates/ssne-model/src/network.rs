@@ -8,9 +8,9 @@ use ssne_autodiff::{Tape, Var};
 use ssne_tensor::Real;
 use ssne_tensor::ndarray::{Array2, ArrayView2, Axis};
 
+use crate::Result;
 use crate::activation::Activation;
 use crate::error::config_error;
-use crate::Result;
 
 /// Which layer feeds the embedding head.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -67,13 +67,21 @@ impl NetworkSpec {
             ));
         }
         if self.head_input == HeadInput::Hidden && self.layer_widths.len() < 3 {
-            return Err(config_error("network.head_input", "hidden", "a network with at least one hidden layer"));
+            return Err(config_error(
+                "network.head_input",
+                "hidden",
+                "a network with at least one hidden layer",
+            ));
         }
         if self.embedding_dim == 0 {
             return Err(config_error("network.embedding_dim", 0, "at least 1"));
         }
         if !(self.output_scale.is_finite() && self.output_scale > 0.0) {
-            return Err(config_error("network.output_scale", self.output_scale, "a finite number > 0"));
+            return Err(config_error(
+                "network.output_scale",
+                self.output_scale,
+                "a finite number > 0",
+            ));
         }
         Ok(())
     }
@@ -116,7 +124,10 @@ impl Dense {
             let limit = (6.0 / (n_in + n_out) as f64).sqrt();
             Array2::from_shape_simple_fn((n_in, n_out), || rng.random_range(-limit..limit) as f32)
         };
-        Dense { weight, bias: Array2::zeros((1, n_out)) }
+        Dense {
+            weight,
+            bias: Array2::zeros((1, n_out)),
+        }
     }
 }
 
@@ -202,7 +213,12 @@ impl Network {
             })
             .collect();
         let head = Dense::init(spec.head_in_width(), spec.embedding_dim, false, rng);
-        Ok(Network { spec, layers, head, input_mask: None })
+        Ok(Network {
+            spec,
+            layers,
+            head,
+            input_mask: None,
+        })
     }
 
     /// Number of input features.
@@ -212,8 +228,11 @@ impl Network {
 
     /// Mutable parameters in a fixed order: each layer's weight and bias, then the head's.
     pub fn parameters_mut(&mut self) -> Vec<&mut Array2<f32>> {
-        let mut params: Vec<&mut Array2<f32>> =
-            self.layers.iter_mut().flat_map(|l| [&mut l.weight, &mut l.bias]).collect();
+        let mut params: Vec<&mut Array2<f32>> = self
+            .layers
+            .iter_mut()
+            .flat_map(|l| [&mut l.weight, &mut l.bias])
+            .collect();
         params.push(&mut self.head.weight);
         params.push(&mut self.head.bias);
         params
@@ -246,10 +265,18 @@ impl Network {
         };
         let layer_grad = matches!(trainable, Trainable::All | Trainable::Classifier);
         let head_grad = matches!(trainable, Trainable::All | Trainable::HeadOnly);
-        let layers = self.layers.iter().map(|l| (put(&l.weight, layer_grad), put(&l.bias, layer_grad))).collect();
+        let layers = self
+            .layers
+            .iter()
+            .map(|l| (put(&l.weight, layer_grad), put(&l.bias, layer_grad)))
+            .collect();
         let head = (put(&self.head.weight, head_grad), put(&self.head.bias, head_grad));
         debug_assert_eq!(n_layers, self.layers.len());
-        BoundNetwork { layers, head, trainable }
+        BoundNetwork {
+            layers,
+            head,
+            trainable,
+        }
     }
 
     /// The forward pass: classifier logits and the 2-D map of the rows of `x`.
@@ -295,7 +322,10 @@ impl Network {
         let bound = self.bind(tape, Trainable::None);
         let xv = tape.constant_from(x);
         let fwd = self.forward_on(tape, &bound, xv)?;
-        Ok((tape.value(fwd.logits)?.to_owned(), tape.value(fwd.embedding)?.to_owned()))
+        Ok((
+            tape.value(fwd.logits)?.to_owned(),
+            tape.value(fwd.embedding)?.to_owned(),
+        ))
     }
 
     /// Errors unless `found` equals the network's input width.
@@ -306,7 +336,10 @@ impl Network {
         if found == self.n_features() {
             Ok(())
         } else {
-            Err(crate::ModelError::FeatureCount { expected: self.n_features(), found })
+            Err(crate::ModelError::FeatureCount {
+                expected: self.n_features(),
+                found,
+            })
         }
     }
 }

@@ -2,8 +2,8 @@
 
 use ssne_tensor::ndarray::{Array2, ArrayView2, Zip};
 
-use crate::error::config_error;
 use crate::Result;
+use crate::error::config_error;
 
 /// Adam's hyper-parameters.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -24,7 +24,14 @@ pub struct AdamConfig {
 
 impl Default for AdamConfig {
     fn default() -> Self {
-        AdamConfig { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weight_decay: 0.0, schedule: LrSchedule::Constant }
+        AdamConfig {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+            weight_decay: 0.0,
+            schedule: LrSchedule::Constant,
+        }
     }
 }
 
@@ -43,7 +50,11 @@ impl AdamConfig {
             }
         }
         if !(self.epsilon > 0.0 && self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
-            return Err(config_error(prefix, format!("epsilon {} weight_decay {}", self.epsilon, self.weight_decay), "epsilon > 0, weight decay >= 0"));
+            return Err(config_error(
+                prefix,
+                format!("epsilon {} weight_decay {}", self.epsilon, self.weight_decay),
+                "epsilon > 0, weight decay >= 0",
+            ));
         }
         Ok(())
     }
@@ -67,7 +78,11 @@ impl LrSchedule {
         match self {
             LrSchedule::Constant => 1.0,
             LrSchedule::Cosine { final_fraction } => {
-                let t = if total_steps <= 1 { 0.0 } else { step as f64 / (total_steps - 1) as f64 };
+                let t = if total_steps <= 1 {
+                    0.0
+                } else {
+                    step as f64 / (total_steps - 1) as f64
+                };
                 let cos = 0.5 * (1.0 + (std::f64::consts::PI * t.min(1.0)).cos());
                 (f64::from(final_fraction) + (1.0 - f64::from(final_fraction)) * cos) as f32
             }

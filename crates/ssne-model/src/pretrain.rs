@@ -50,7 +50,11 @@ pub fn pretrain(
     check_labels(train.labels, network.spec.n_outputs())?;
     let n = train.x.nrows();
     if train.labels.len() != n {
-        return Err(ModelError::TooFewPoints { what: "labels for pretraining", needed: n, found: train.labels.len() });
+        return Err(ModelError::TooFewPoints {
+            what: "labels for pretraining",
+            needed: n,
+            found: train.labels.len(),
+        });
     }
     let batch_size = config.batch_size.max(1);
     let steps_per_epoch = n.div_ceil(batch_size);
@@ -60,7 +64,11 @@ pub fn pretrain(
     let mut adam = Adam::new(config.adam, &shapes);
     let mut tape = Tape::<f32>::new();
     let started = Instant::now();
-    let mut report = PretrainReport { train_accuracy: 0.0, val_accuracy: None, final_loss: f64::NAN };
+    let mut report = PretrainReport {
+        train_accuracy: 0.0,
+        val_accuracy: None,
+        final_loss: f64::NAN,
+    };
     let mut step = 0usize;
     for epoch in 0..config.epochs {
         let order = permutation(n, rng);
@@ -75,15 +83,22 @@ pub fn pretrain(
             let loss = tape.softmax_cross_entropy(fwd.logits, &yb)?;
             let loss_value = f64::from(tape.value(loss)?[[0, 0]]);
             if !loss_value.is_finite() {
-                return Err(ModelError::Diverged { stage: "pretraining", step, loss: loss_value });
+                return Err(ModelError::Diverged {
+                    stage: "pretraining",
+                    step,
+                    loss: loss_value,
+                });
             }
             let predicted = argmax_rows(tape.value(fwd.logits)?);
             correct += predicted.iter().zip(&yb).filter(|(p, y)| p == y).count();
             loss_sum += loss_value * batch.len() as f64;
             let grads = tape.backward(loss)?;
             let vars = bound.parameter_vars();
-            let grad_views: Vec<_> =
-                vars.iter().enumerate().map(|(i, &v)| if bound.is_trainable(i) { grads.get(v) } else { None }).collect();
+            let grad_views: Vec<_> = vars
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| if bound.is_trainable(i) { grads.get(v) } else { None })
+                .collect();
             let lr = config.adam.lr * config.adam.schedule.factor(step, total);
             adam.step(&mut network.parameters_mut(), &grad_views, lr);
             network.apply_input_mask();
@@ -123,7 +138,11 @@ pub fn accuracy(network: &Network, x: ArrayView2<'_, f32>, labels: &[u32], tape:
         let (logits, _) = network.predict(tape, chunk)?;
         let predicted = argmax_rows(logits.view());
         let offset = chunk_idx * 4096;
-        correct += predicted.iter().enumerate().filter(|&(i, &p)| labels.get(offset + i) == Some(&p)).count();
+        correct += predicted
+            .iter()
+            .enumerate()
+            .filter(|&(i, &p)| labels.get(offset + i) == Some(&p))
+            .count();
     }
     Ok(correct as f64 / x.nrows() as f64)
 }

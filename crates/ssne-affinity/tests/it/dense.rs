@@ -35,7 +35,7 @@ fn ties_at_min(d: &Array2<f64>, i: usize) -> usize {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
     fn conditional_rows_are_distributions_at_the_target((x, perplexity) in points_and_perplexity()) {

@@ -34,7 +34,7 @@ fn dense_p_is_identical_on_one_and_two_threads() {
 
 #[test]
 fn sparse_p_and_knn_are_identical_on_one_and_two_threads() {
-    let x = crate::random_points(400, 10, 22);
+    let x = crate::random_points(600, 10, 22);
     let perplexity = Perplexity::new(15.0).unwrap();
     let opts = SearchOptions::default();
     let one = on_threads(1, || joint_knn(x.view(), perplexity, &opts).unwrap());

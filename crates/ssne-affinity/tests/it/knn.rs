@@ -32,7 +32,7 @@ fn brute_force(queries: ArrayView2<'_, f64>, reference: ArrayView2<'_, f64>, ski
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(128))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
     fn knn_equals_brute_force_with_ties((x, k) in grid_points(40)

@@ -14,7 +14,7 @@ fn tight() -> SearchOptions {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(128))]
 
     #[test]
     fn sparse_equals_dense_when_k_is_n_minus_1(

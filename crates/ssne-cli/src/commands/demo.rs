@@ -108,7 +108,7 @@ pub(crate) fn run(args: &DemoArgs, ui: &Ui) -> anyhow::Result<()> {
     model.prepare(&mut test.data).context("preparing the held-out rows")?;
     let embedding = embed_batched(&model, test.data.features.view(), ui)?;
     let embedding_path = args.out.join("test-embedding.csv");
-    output::write_embedding(&embedding_path, embedding.view(), test.data.labels.as_deref())?;
+    output::write_embedding(&embedding_path, embedding.view(), test.data.labels.as_deref(), None)?;
     files.push(embedding_path);
 
     let metrics = evaluate(&model, &test.data, embedding.view(), n_test, ui)?;

@@ -15,6 +15,7 @@ use ssne_data::Dataset;
 use ssne_data::ndarray::{ArrayView2, s};
 use ssne_model::{ModelError, ParametricTsne, metrics};
 
+use super::refine_args::{RefineArgs, describe, insert_summary};
 use super::{embed_batched, figure, load_finetuned_model, prepare};
 use crate::data_args::DataArgs;
 use crate::output;
@@ -31,7 +32,8 @@ the first --kl-points rows; its perplexity is the model's, lowered to n - 1 for 
 
 Examples:
   salient-sne eval --model m.ssne --rows 8000..10000
-  salient-sne eval --model m.ssne --data data/mnist --split test --json";
+  salient-sne eval --model m.ssne --data data/mnist --split test --json
+  salient-sne eval --model m.ssne --rows 8000..10000 --refine --json";
 
 /// `eval` flags.
 #[derive(Debug, Args)]
@@ -43,6 +45,8 @@ pub(crate) struct EvalArgs {
     /// Rows (from the first) on which the KL is measured
     #[arg(long, value_name = "N", default_value_t = 5000)]
     kl_points: usize,
+    #[command(flatten)]
+    refine: RefineArgs,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -99,12 +103,20 @@ pub(crate) fn run(args: &EvalArgs, ui: &Ui) -> anyhow::Result<()> {
     let model = load_finetuned_model(&args.model, ui)?;
     let mut loaded = args.data.load(ui)?;
     prepare(&model, &mut loaded, &args.model)?;
-    let embedding = embed_batched(&model, loaded.data.features.view(), ui)?;
-    let metrics = evaluate(&model, &loaded.data, embedding.view(), args.kl_points, ui)?;
+    let network_output = embed_batched(&model, loaded.data.features.view(), ui)?;
+    let placed = args
+        .refine
+        .place(&model, loaded.data.features.view(), network_output, ui)?;
+    let metrics = evaluate(&model, &loaded.data, placed.positions.view(), args.kl_points, ui)?;
     if ui.json() {
-        output::print_json(&Value::Object(metrics.to_json()));
+        let mut map = metrics.to_json();
+        insert_summary(&mut map, placed.summary.as_ref());
+        output::print_json(&Value::Object(map));
     } else {
         println!("model of {} on {}", args.model.display(), loaded.description);
+        if let Some(summary) = &placed.summary {
+            println!("  {}", describe(summary));
+        }
         print_table(&metrics.table());
     }
     Ok(())

@@ -7,6 +7,7 @@ pub(crate) mod eval;
 pub(crate) mod finetune;
 pub(crate) mod plot;
 pub(crate) mod pretrain;
+pub(crate) mod refine_args;
 pub(crate) mod saliency;
 pub(crate) mod train;
 

@@ -365,3 +365,42 @@ fn the_thread_count_does_not_change_the_map() {
     }
     assert_eq!(maps[0], maps[1]);
 }
+
+#[test]
+fn refine_reports_its_summary_and_without_the_flag_nothing_changes() {
+    let model = path_arg(shared_model());
+    let plain = json(&run(["--json", "eval", "--model", &model, "--rows", "600..800"]));
+    assert!(
+        plain.get("refine_steps").is_none(),
+        "no refine keys without --refine: {plain}"
+    );
+    let refined = json(&run([
+        "--json", "eval", "--model", &model, "--rows", "600..800", "--refine", "10",
+    ]));
+    assert_eq!(refined["refine_steps"], 10);
+    let shift = refined["refine_mean_shift"].as_f64().expect("a number");
+    assert!(shift > 0.0 && shift.is_finite(), "{refined}");
+    let change = refined["refine_label_change"].as_f64().expect("labelled data");
+    assert!((0.0..=1.0).contains(&change));
+    assert!(refined["knn10_accuracy"].as_f64().is_some());
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv = dir.path().join("refined.csv");
+    let shifts = dir.path().join("shifts.npy");
+    ok(&run([
+        "embed",
+        "--model",
+        &model,
+        "--rows",
+        "600..650",
+        "--refine",
+        "--out",
+        &path_arg(&csv),
+        "--shifts",
+        &path_arg(&shifts),
+    ]));
+    let text = std::fs::read_to_string(&csv).expect("csv");
+    assert_eq!(text.lines().next(), Some("x,y,label,shift"));
+    assert_eq!(text.lines().count(), 51);
+    assert_eq!(listing(dir.path()), ["refined.csv", "shifts.npy"]);
+}

@@ -79,7 +79,12 @@ pub(super) fn run_fixed(
         });
     }
     observer.stage_finished(Stage::Finetune);
-    Ok(FinetuneReport { scheme: "fixed-batches".into(), steps: stepper.step, final_loss, unconverged_rows: unconverged })
+    Ok(FinetuneReport {
+        scheme: "fixed-batches".into(),
+        steps: stepper.step,
+        final_loss,
+        unconverged_rows: unconverged,
+    })
 }
 
 /// Batches re-drawn every epoch; each batch's P is the global P restricted to it, renormalised.

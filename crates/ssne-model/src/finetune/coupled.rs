@@ -33,7 +33,9 @@ pub(super) fn run(
     observer.stage_started(Stage::Finetune, steps);
     let mut indices = vec![0usize; 2 * edges_per_step];
     // Row k of the step's batch is the head of edge k; row E + k its tail.
-    let edges: Vec<(u32, u32)> = (0..edges_per_step as u32).map(|k| (k, edges_per_step as u32 + k)).collect();
+    let edges: Vec<(u32, u32)> = (0..edges_per_step as u32)
+        .map(|k| (k, edges_per_step as u32 + k))
+        .collect();
     let (mut period_loss, mut period_steps, mut final_loss) = (0.0, 0usize, f64::NAN);
     for step in 0..steps {
         for k in 0..edges_per_step {
@@ -63,5 +65,10 @@ pub(super) fn run(
         }
     }
     observer.stage_finished(Stage::Finetune);
-    Ok(FinetuneReport { scheme: "coupled".into(), steps: stepper.step, final_loss, unconverged_rows: global.unconverged.len() })
+    Ok(FinetuneReport {
+        scheme: "coupled".into(),
+        steps: stepper.step,
+        final_loss,
+        unconverged_rows: global.unconverged.len(),
+    })
 }

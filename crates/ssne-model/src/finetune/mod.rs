@@ -57,12 +57,16 @@ pub fn finetune(
 ) -> Result<FinetuneReport> {
     network.check_features(points.x.ncols())?;
     if config.ce_weight > 0.0 {
-        let labels = points.labels.ok_or(ModelError::NoLabels { what: "a cross-entropy weight during fine-tuning" })?;
+        let labels = points.labels.ok_or(ModelError::NoLabels {
+            what: "a cross-entropy weight during fine-tuning",
+        })?;
         crate::pretrain::check_labels(labels, network.spec.n_outputs())?;
     }
     let perplexity = Perplexity::new(config.perplexity)?;
     match config.scheme {
-        Scheme::FixedBatches { epochs } => batches::run_fixed(network, points, config, perplexity, epochs, rng, observer),
+        Scheme::FixedBatches { epochs } => {
+            batches::run_fixed(network, points, config, perplexity, epochs, rng, observer)
+        }
         Scheme::RedrawnBatches { epochs } => {
             let global = global_affinities(points.x, perplexity, observer)?;
             batches::run_redrawn(network, points, config, &global, epochs, rng, observer)
@@ -97,7 +101,11 @@ impl FinetuneRngs {
     }
 }
 
-fn global_affinities(x: ArrayView2<'_, f32>, perplexity: Perplexity, observer: &mut dyn TrainObserver) -> Result<SparseP<f32>> {
+fn global_affinities(
+    x: ArrayView2<'_, f32>,
+    perplexity: Perplexity,
+    observer: &mut dyn TrainObserver,
+) -> Result<SparseP<f32>> {
     observer.stage_started(Stage::Affinities, 1);
     let p = ssne_affinity::joint_knn(x, perplexity, &SearchOptions::default())?;
     if !p.unconverged.is_empty() {
@@ -151,7 +159,11 @@ impl<'n> Stepper<'n> {
 
     fn attraction_weight(&self) -> f32 {
         let cutoff = (self.config.exaggeration_fraction as f64 * self.total_steps as f64).round() as usize;
-        if self.step < cutoff { self.config.exaggeration } else { 1.0 }
+        if self.step < cutoff {
+            self.config.exaggeration
+        } else {
+            1.0
+        }
     }
 
     pub(crate) fn step(&mut self, xb: Array2<f32>, labels: Option<&[u32]>, loss: StepLoss<'_>) -> Result<StepStats> {
@@ -174,24 +186,38 @@ impl<'n> Stepper<'n> {
         }
         let loss_value = f64::from(tape.value(total)?[[0, 0]]);
         if !loss_value.is_finite() {
-            return Err(ModelError::Diverged { stage: "fine-tuning", step: self.step, loss: loss_value });
+            return Err(ModelError::Diverged {
+                stage: "fine-tuning",
+                step: self.step,
+                loss: loss_value,
+            });
         }
         let grads = tape.backward(total)?;
         let vars = bound.parameter_vars();
-        let grad_views: Vec<_> =
-            vars.iter().enumerate().map(|(i, &v)| if bound.is_trainable(i) { grads.get(v) } else { None }).collect();
+        let grad_views: Vec<_> = vars
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| if bound.is_trainable(i) { grads.get(v) } else { None })
+            .collect();
         let lr = self.config.adam.lr * self.config.adam.schedule.factor(self.step, self.total_steps);
         self.adam.step(&mut self.network.parameters_mut(), &grad_views, lr);
         self.network.apply_input_mask();
         self.step += 1;
-        Ok(StepStats { loss: loss_value, tsne: tsne_value })
+        Ok(StepStats {
+            loss: loss_value,
+            tsne: tsne_value,
+        })
     }
 }
 
 /// Whether fine-tuning binds anything trainable.
 pub(crate) fn check_trainable(trainable: Trainable) -> Result<()> {
     if trainable == Trainable::None {
-        return Err(crate::error::config_error("finetune.trainable", "none", "all, head-only or classifier"));
+        return Err(crate::error::config_error(
+            "finetune.trainable",
+            "none",
+            "all, head-only or classifier",
+        ));
     }
     Ok(())
 }

@@ -43,7 +43,10 @@ impl EdgeSampler {
     pub fn sample(&self, rng: &mut ChaCha8Rng) -> (u32, u32) {
         let total = self.cumulative.last().copied().unwrap_or(0.0);
         let u = rng.random::<f64>() * total;
-        let k = self.cumulative.partition_point(|&c| c <= u).min(self.cumulative.len() - 1);
+        let k = self
+            .cumulative
+            .partition_point(|&c| c <= u)
+            .min(self.cumulative.len() - 1);
         (self.rows[k], self.cols[k])
     }
 }

@@ -17,7 +17,10 @@ fn save_and_load_round_trip_exactly() {
     let loaded = checkpoint::load(&path).expect("loads");
     assert_eq!(loaded, model);
     let x = sample(400..450);
-    assert_eq!(loaded.embed(x.features.view()).ok(), model.embed(x.features.view()).ok());
+    assert_eq!(
+        loaded.embed(x.features.view()).ok(),
+        model.embed(x.features.view()).ok()
+    );
     // Nothing but the model file was left in the directory.
     assert_eq!(std::fs::read_dir(dir.path()).map(|d| d.count()).ok(), Some(1));
 }

@@ -2,6 +2,7 @@
 //! bundled MNIST sample, determinism, checkpoints and bad input.
 
 mod checkpoint;
+mod refine;
 mod training;
 
 use ssne_data::Dataset;
@@ -9,18 +10,27 @@ use ssne_model::{Preset, Scheme, TrainConfig};
 
 /// The first `n` rows of the bundled sample.
 pub(crate) fn sample(range: std::ops::Range<usize>) -> Dataset {
-    ssne_data::bundled::mnist_sample().and_then(|d| d.rows(range)).expect("the bundled sample loads")
+    ssne_data::bundled::mnist_sample()
+        .and_then(|d| d.rows(range))
+        .expect("the bundled sample loads")
 }
 
 /// The default preset shrunk to run in about a second.
 pub(crate) fn quick_config(seed: u64) -> TrainConfig {
     let mut config = TrainConfig::preset(Preset::Default, seed);
     config.pretrain.epochs = 2;
-    config.finetune.scheme = Scheme::Coupled { steps: 150, edges_per_step: 200 };
+    config.finetune.scheme = Scheme::Coupled {
+        steps: 150,
+        edges_per_step: 200,
+    };
     config
 }
 
 /// Runs `f` on a fresh rayon pool of `threads` threads.
 pub(crate) fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("building a test thread pool").install(f)
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("building a test thread pool")
+        .install(f)
 }

@@ -10,7 +10,10 @@ fn every_scheme_learns_a_map_that_beats_chance() {
     let train = sample(0..1000);
     let test = sample(1000..1300);
     let schemes = [
-        Scheme::Coupled { steps: 150, edges_per_step: 200 },
+        Scheme::Coupled {
+            steps: 150,
+            edges_per_step: 200,
+        },
         Scheme::FixedBatches { epochs: 20 },
         Scheme::RedrawnBatches { epochs: 20 },
     ];
@@ -23,8 +26,14 @@ fn every_scheme_learns_a_map_that_beats_chance() {
         let map = model.embed(test.features.view()).expect("embedding succeeds");
         let labels = test.labels.as_deref().expect("labelled");
         let reference_labels = model.reference.labels.as_deref().expect("labelled");
-        let knn10 = metrics::knn_accuracy(model.reference.embedding.view(), reference_labels, map.view(), labels, 10)
-            .expect("valid k");
+        let knn10 = metrics::knn_accuracy(
+            model.reference.embedding.view(),
+            reference_labels,
+            map.view(),
+            labels,
+            10,
+        )
+        .expect("valid k");
         // Ten balanced classes: chance is about 0.1.
         assert!(knn10 > 0.5, "{scheme:?}: 10-NN accuracy {knn10}");
         assert!(map.iter().all(|v| v.is_finite()));
@@ -38,7 +47,10 @@ fn the_pretrained_classifier_is_kept_apart_from_the_fine_tuned_network() {
     config.pretrain.epochs = 5; // 40 Adam steps: enough to learn the training digits
     let model = ParametricTsne::fit(&train, None, &config, &mut Silent).expect("training succeeds");
     let classifier = model.classifier.as_ref().expect("labelled data gets a classifier");
-    assert_ne!(classifier.layers[0].weight, model.network.layers[0].weight, "fine-tuning moved the layers");
+    assert_ne!(
+        classifier.layers[0].weight, model.network.layers[0].weight,
+        "fine-tuning moved the layers"
+    );
     let acc = model.report.classifier_train_accuracy.expect("reported");
     assert!(acc > 0.8, "train accuracy of the pretrained classifier {acc}");
     let predicted = model.classify(train.features.view()).expect("classifies");
@@ -49,9 +61,16 @@ fn the_pretrained_classifier_is_kept_apart_from_the_fine_tuned_network() {
 fn constant_inputs_get_zero_first_layer_weights() {
     let train = sample(0..500);
     let model = ParametricTsne::fit(&train, None, &quick_config(2), &mut Silent).expect("training succeeds");
-    let mask = model.network.input_mask.as_ref().expect("the default prunes constant inputs");
+    let mask = model
+        .network
+        .input_mask
+        .as_ref()
+        .expect("the default prunes constant inputs");
     let n_constant = mask.iter().filter(|&&keep| !keep).count();
-    assert!(n_constant > 50, "MNIST has many never-lit border pixels, found {n_constant}");
+    assert!(
+        n_constant > 50,
+        "MNIST has many never-lit border pixels, found {n_constant}"
+    );
     for (row, &keep) in model.network.layers[0].weight.rows().into_iter().zip(mask) {
         if !keep {
             assert!(row.iter().all(|&w| w == 0.0));
@@ -63,8 +82,12 @@ fn constant_inputs_get_zero_first_layer_weights() {
 fn same_seed_same_model_on_any_thread_count() {
     let train = sample(0..600);
     let config = quick_config(11);
-    let one = on_threads(1, || ParametricTsne::fit(&train, None, &config, &mut Silent).expect("trains"));
-    let two = on_threads(2, || ParametricTsne::fit(&train, None, &config, &mut Silent).expect("trains"));
+    let one = on_threads(1, || {
+        ParametricTsne::fit(&train, None, &config, &mut Silent).expect("trains")
+    });
+    let two = on_threads(2, || {
+        ParametricTsne::fit(&train, None, &config, &mut Silent).expect("trains")
+    });
     assert_eq!(one.network, two.network);
     assert_eq!(one.reference, two.reference);
     let other = ParametricTsne::fit(&train, None, &quick_config(12), &mut Silent).expect("trains");
@@ -79,7 +102,10 @@ fn unlabelled_data_skips_pretraining() {
     assert!(model.classifier.is_none());
     assert!(model.report.pretrain.is_none());
     assert_eq!(model.reference.embedding.dim(), (600, 2));
-    assert!(matches!(model.classify(train.features.view()), Err(ModelError::NoLabels { .. })));
+    assert!(matches!(
+        model.classify(train.features.view()),
+        Err(ModelError::NoLabels { .. })
+    ));
 }
 
 #[test]
@@ -110,7 +136,10 @@ fn bad_configurations_are_errors_that_name_the_field() {
 
     let mut config = quick_config(0);
     config.pretrain.adam.lr = 0.0;
-    assert!(matches!(ParametricTsne::fit(&train, None, &config, &mut Silent), Err(ModelError::Config { .. })));
+    assert!(matches!(
+        ParametricTsne::fit(&train, None, &config, &mut Silent),
+        Err(ModelError::Config { .. })
+    ));
 }
 
 #[test]
@@ -124,13 +153,20 @@ fn bad_data_is_an_error() {
     let train = sample(0..300);
     let model = ParametricTsne::fit(&train, None, &quick_config(0), &mut Silent).expect("trains");
     let narrow = ssne_tensor::ndarray::Array2::<f32>::zeros((4, 10));
-    assert!(matches!(model.embed(narrow.view()), Err(ModelError::FeatureCount { expected: 784, found: 10 })));
+    assert!(matches!(
+        model.embed(narrow.view()),
+        Err(ModelError::FeatureCount {
+            expected: 784,
+            found: 10
+        })
+    ));
 }
 
 #[test]
 fn tiny_data_with_a_large_perplexity_fails_clearly() {
     let train = sample(0..20);
-    let err = ParametricTsne::fit(&train, None, &quick_config(0), &mut Silent).expect_err("perplexity 30 for 20 points");
+    let err =
+        ParametricTsne::fit(&train, None, &quick_config(0), &mut Silent).expect_err("perplexity 30 for 20 points");
     let text = err.to_string();
     assert!(text.contains("perplexity") || text.contains("Perplexity"), "{text}");
 }

@@ -1,0 +1,145 @@
+//! Criterion benches of `ssne-model`: a pretraining epoch, fine-tuning epochs, embedding
+//! throughput, and refined placement of new points (the kNN search measured apart).
+//!
+//! One fine-tuning epoch of the paper's scheme is the difference between the medians of
+//! `finetune/fixed-batches/epochs=6` and `epochs=1` divided by 5: both include the same
+//! per-batch affinities, which are computed once per run.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use ssne_data::Dataset;
+use ssne_model::refine::{RefineReference, refine};
+use ssne_model::{
+    FinetuneRngs, Labelled, Network, ParametricTsne, Preset, Scheme, Silent, TrainConfig, TrainingPoints, finetune,
+    pretrain,
+};
+use std::hint::black_box;
+
+fn sample() -> Dataset {
+    ssne_data::bundled::mnist_sample().expect("the bundled sample loads")
+}
+
+fn rng(seed: u64) -> rand_chacha::ChaCha8Rng {
+    use rand::SeedableRng;
+    rand_chacha::ChaCha8Rng::seed_from_u64(seed)
+}
+
+fn bench_training(c: &mut Criterion) {
+    let data = sample().rows(0..8000).expect("rows");
+    let labels = data.labels.clone().expect("labelled");
+    let config = TrainConfig::preset(Preset::Paper, 1);
+    let spec = config.network_spec(784, 10);
+    let mut group = c.benchmark_group("pretrain");
+    group.sample_size(10);
+    group.bench_function("epoch/n=8000/batch=128", |b| {
+        let mut pre = config.pretrain.clone();
+        pre.epochs = 1;
+        b.iter(|| {
+            let mut net = Network::init(spec.clone(), &mut rng(1)).expect("valid spec");
+            let set = Labelled {
+                x: data.features.view(),
+                labels: &labels,
+            };
+            pretrain(&mut net, set, None, &pre, &mut rng(2), &mut Silent).expect("trains")
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("finetune");
+    group.sample_size(10);
+    let start = Network::init(spec.clone(), &mut rng(1)).expect("valid spec");
+    for epochs in [1usize, 6] {
+        let mut ft = config.finetune.clone();
+        ft.scheme = Scheme::FixedBatches { epochs };
+        group.bench_with_input(
+            BenchmarkId::new("fixed-batches/n=8000/batch=1000", format!("epochs={epochs}")),
+            &ft,
+            |b, ft| {
+                b.iter(|| {
+                    let mut net = start.clone();
+                    let points = TrainingPoints {
+                        x: data.features.view(),
+                        labels: None,
+                    };
+                    finetune(&mut net, points, ft, &mut FinetuneRngs::from_seed(3), &mut Silent).expect("trains")
+                })
+            },
+        );
+    }
+    let mut ft = TrainConfig::preset(Preset::Default, 1).finetune;
+    ft.scheme = Scheme::Coupled {
+        steps: 100,
+        edges_per_step: 500,
+    };
+    let default_spec = TrainConfig::preset(Preset::Default, 1).network_spec(784, 10);
+    let start = Network::init(default_spec, &mut rng(1)).expect("valid spec");
+    group.bench_function("coupled/n=8000/steps=100/edges=500", |b| {
+        b.iter(|| {
+            let mut net = start.clone();
+            let points = TrainingPoints {
+                x: data.features.view(),
+                labels: None,
+            };
+            finetune(&mut net, points, &ft, &mut FinetuneRngs::from_seed(3), &mut Silent).expect("trains")
+        })
+    });
+    group.finish();
+}
+
+fn trained_model(train: &Dataset) -> ParametricTsne {
+    let mut config = TrainConfig::preset(Preset::Default, 1);
+    config.pretrain.epochs = 3;
+    config.finetune.scheme = Scheme::Coupled {
+        steps: 500,
+        edges_per_step: 500,
+    };
+    ParametricTsne::fit(train, None, &config, &mut Silent).expect("trains")
+}
+
+fn bench_use(c: &mut Criterion) {
+    let all = sample();
+    let train = all.rows(0..8000).expect("rows");
+    let test = all.rows(8000..10000).expect("rows");
+    let model = trained_model(&train);
+
+    let mut group = c.benchmark_group("embed");
+    let many = ssne_tensor::ndarray::concatenate(
+        ssne_tensor::ndarray::Axis(0),
+        &[
+            all.features.view(),
+            all.features.view(),
+            all.features.view(),
+            all.features.view(),
+            all.features.view(),
+        ],
+    )
+    .expect("same widths");
+    group.throughput(Throughput::Elements(many.nrows() as u64));
+    group.bench_function("points=50000", |b| {
+        b.iter(|| model.embed(black_box(many.view())).expect("embeds"))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("refine");
+    group.sample_size(10);
+    let inputs = model.reference.inputs.as_ref().expect("kept");
+    let start = model.embed(test.features.view()).expect("embeds");
+    group.throughput(Throughput::Elements(test.n_points() as u64));
+    group.bench_function("knn/queries=2000/reference=8000/k=90", |b| {
+        b.iter(|| ssne_affinity::knn_between(test.features.view(), inputs.view(), 90).expect("valid k"))
+    });
+    // Refinement steps cost (total - knn) / 2000 per point.
+    let steps = 50;
+    let config = model.refine_config(steps);
+    let reference = RefineReference {
+        inputs: inputs.view(),
+        map: model.reference.embedding.view(),
+        labels: None,
+    };
+    group.bench_function(format!("total/queries=2000/reference=8000/steps={steps}"), |b| {
+        b.iter(|| refine(reference, test.features.view(), start.view(), &config).expect("refines"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_training, bench_use);
+criterion_main!(benches);

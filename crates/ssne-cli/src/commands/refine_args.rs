@@ -1,0 +1,84 @@
+//! The `--refine` flags shared by `embed` and `eval`: refined placement of new points
+//! against the model's frozen training map (`ssne_model::refine`).
+
+use clap::Args;
+use serde_json::{Value, json};
+use ssne_data::ndarray::{Array2, ArrayView2};
+use ssne_model::ParametricTsne;
+use ssne_model::refine::RefineSummary;
+
+use crate::progress::Ui;
+
+/// Steps when `--refine` is given without a number (chosen on a validation split; see docs/QUALITY.md).
+pub(crate) const DEFAULT_REFINE_STEPS: &str = "50";
+
+/// `--refine [STEPS]` and its perplexity.
+#[derive(Debug, Args)]
+pub(crate) struct RefineArgs {
+    /// Refine each point's position against the training map after the network places it
+    /// (slower, closer to non-parametric t-SNE); STEPS gradient steps per point
+    #[arg(long, value_name = "STEPS", num_args = 0..=1, default_missing_value = DEFAULT_REFINE_STEPS)]
+    pub(crate) refine: Option<usize>,
+    /// Perplexity of each new point's affinities to its training neighbours
+    #[arg(long, value_name = "P", default_value_t = 30.0, requires = "refine")]
+    pub(crate) refine_perplexity: f64,
+}
+
+/// Positions after optional refinement, with the per-point shifts and the summary when refined.
+pub(crate) struct Placed {
+    pub(crate) positions: Array2<f32>,
+    pub(crate) shifts: Option<Vec<f32>>,
+    pub(crate) summary: Option<RefineSummary>,
+}
+
+impl RefineArgs {
+    /// Refines `network_output` (the model's map of `x`) when `--refine` was given.
+    pub(crate) fn place(
+        &self,
+        model: &ParametricTsne,
+        x: ArrayView2<'_, f32>,
+        network_output: Array2<f32>,
+        ui: &Ui,
+    ) -> anyhow::Result<Placed> {
+        let Some(steps) = self.refine else {
+            return Ok(Placed {
+                positions: network_output,
+                shifts: None,
+                summary: None,
+            });
+        };
+        let mut config = model.refine_config(steps);
+        config.perplexity = self.refine_perplexity;
+        let (_, refined) = ui.step(format!("refining {} points ({steps} steps)", x.nrows()), || {
+            model.embed_refined(x, &config).map_err(anyhow::Error::from)
+        })?;
+        Ok(Placed {
+            positions: refined.positions,
+            shifts: Some(refined.shifts),
+            summary: Some(refined.summary),
+        })
+    }
+}
+
+/// The `refine_*` keys of the JSON summaries (only present when refining).
+pub(crate) fn insert_summary(map: &mut serde_json::Map<String, Value>, summary: Option<&RefineSummary>) {
+    if let Some(s) = summary {
+        map.insert("refine_steps".into(), json!(s.steps));
+        map.insert("refine_mean_shift".into(), json!(s.mean_shift));
+        map.insert(
+            "refine_label_change".into(),
+            s.label_change.map_or(Value::Null, |v| json!(v)),
+        );
+    }
+}
+
+/// The human lines describing a refinement.
+pub(crate) fn describe(summary: &RefineSummary) -> String {
+    let change = summary
+        .label_change
+        .map_or("n/a (no labels)".to_owned(), |v| format!("{:.1}%", 100.0 * v));
+    format!(
+        "refined {} steps: mean shift {:.3} of the map's spread, 10-NN label changed for {change}",
+        summary.steps, summary.mean_shift
+    )
+}

@@ -1,0 +1,109 @@
+//! Refined placement of new points: the gradient is right, zero steps change
+//! nothing, and a copy of a training input lands next to it.
+
+use proptest::prelude::*;
+use ssne_model::refine::{RefineConfig, RefineReference, kl_row_and_gradient, map_spread, refine};
+use ssne_model::{ParametricTsne, Silent};
+use ssne_tensor::ndarray::Array2;
+
+use crate::{quick_config, sample};
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn kl_row_gradient_matches_central_differences(
+        map in proptest::collection::vec(-5.0f32..5.0, 2 * 12),
+        y in (-6.0f64..6.0, -6.0f64..6.0),
+        raw_p in proptest::collection::vec(0.0f64..1.0, 4),
+        dof in prop_oneof![Just(1.0f64), 0.5f64..3.0],
+    ) {
+        let map = Array2::from_shape_vec((12, 2), map).expect("12 x 2");
+        let total: f64 = raw_p.iter().sum::<f64>().max(1e-9);
+        let neighbours: Vec<(usize, f64)> = raw_p.iter().enumerate().map(|(j, &p)| (j * 3, p / total)).collect();
+        let repulsion: Vec<usize> = (0..12).collect();
+        let f = |y: [f64; 2]| kl_row_and_gradient(y, &neighbours, map.view(), &repulsion, 1.0, dof).0;
+        let (_, g) = kl_row_and_gradient([y.0, y.1], &neighbours, map.view(), &repulsion, 1.0, dof);
+        let h = 1e-6;
+        let fd = [
+            (f([y.0 + h, y.1]) - f([y.0 - h, y.1])) / (2.0 * h),
+            (f([y.0, y.1 + h]) - f([y.0, y.1 - h])) / (2.0 * h),
+        ];
+        for a in 0..2 {
+            prop_assert!((g[a] - fd[a]).abs() <= 1e-6 + 1e-4 * g[a].abs().max(fd[a].abs()), "axis {a}: {} vs {}", g[a], fd[a]);
+        }
+    }
+}
+
+#[test]
+fn zero_steps_return_the_network_output_bit_for_bit() {
+    let model = ParametricTsne::fit(&sample(0..500), None, &quick_config(8), &mut Silent).expect("trains");
+    let new = sample(500..560);
+    let (start, refined) = model
+        .embed_refined(new.features.view(), &model.refine_config(0))
+        .expect("refines");
+    assert_eq!(refined.positions, start);
+    assert_eq!(refined.summary.mean_shift, 0.0);
+}
+
+#[test]
+fn a_copy_of_a_training_input_lands_next_to_it() {
+    let train = sample(0..800);
+    let model = ParametricTsne::fit(&train, None, &quick_config(9), &mut Silent).expect("trains");
+    let picks = [3usize, 100, 444, 700];
+    let copies = Array2::from_shape_fn((picks.len(), train.n_features()), |(r, c)| {
+        train.features[[picks[r], c]]
+    });
+    // Start every copy at the centre of the map, so only the refinement can bring it
+    // home. (Not far outside the map: there attraction and repulsion cancel and the
+    // row's KL is flat.)
+    let centre = model
+        .reference
+        .embedding
+        .mean_axis(ssne_tensor::ndarray::Axis(0))
+        .expect("a non-empty map");
+    let start = Array2::from_shape_fn((picks.len(), 2), |(_, a)| centre[a]);
+    let inputs = model
+        .reference
+        .inputs
+        .as_ref()
+        .expect("the default keeps reference inputs");
+    let reference = RefineReference {
+        inputs: inputs.view(),
+        map: model.reference.embedding.view(),
+        labels: model.reference.labels.as_deref(),
+    };
+    let config = RefineConfig {
+        steps: 200,
+        step_fraction: 0.5,
+        perplexity: 5.0,
+        ..model.refine_config(200)
+    };
+    let refined = refine(reference, copies.view(), start.view(), &config).expect("refines");
+    let spread = map_spread(model.reference.embedding.view());
+    for (r, &i) in picks.iter().enumerate() {
+        let target = model.reference.embedding.row(i);
+        let d =
+            (f64::from(refined.positions[[r, 0]] - target[0])).hypot(f64::from(refined.positions[[r, 1]] - target[1]));
+        assert!(
+            d < 0.25 * spread,
+            "copy of row {i} landed {d} from its twin (map spread {spread})"
+        );
+    }
+}
+
+#[test]
+fn refinement_is_identical_on_one_and_two_threads() {
+    let model = ParametricTsne::fit(&sample(0..500), None, &quick_config(10), &mut Silent).expect("trains");
+    let new = sample(500..600);
+    let run = || {
+        model
+            .embed_refined(new.features.view(), &model.refine_config(10))
+            .expect("refines")
+            .1
+    };
+    let one = crate::on_threads(1, run);
+    let two = crate::on_threads(2, run);
+    assert_eq!(one, two);
+    assert!(one.summary.mean_shift > 0.0);
+    assert!(one.summary.label_change.is_some());
+}
