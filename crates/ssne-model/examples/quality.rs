@@ -72,7 +72,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         if value("--refine").is_some() {
             for steps in list("--refine", "25")? {
                 for perplexity in list("--refine-perplexity", "30")? {
-                    for step_fraction in list("--refine-step", "0.1")? {
+                    for step_fraction in list("--refine-step", "0.05")? {
                         let mut rc = model.refine_config(steps as usize);
                         rc.perplexity = perplexity;
                         rc.step_fraction = step_fraction;

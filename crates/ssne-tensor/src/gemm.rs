@@ -23,9 +23,19 @@ impl Trans {
     }
 }
 
-/// Rows of C handled by one task. Fixed (not derived from the thread count) so the
-/// work split, and with it every rounding, is the same on any number of threads.
-const ROW_BLOCK: usize = 64;
+/// C is cut into about this many blocks along its longer side. The split depends
+/// only on the shape (never on the thread count), and each element of C is
+/// accumulated over k in the same order whatever the split, so results are
+/// bitwise identical on any number of threads.
+const TARGET_BLOCKS: usize = 8;
+/// Smallest block, so that packing overhead stays small against the work.
+const MIN_BLOCK: usize = 64;
+
+/// Block length along a dimension of `len`: about `len / TARGET_BLOCKS`, rounded up to a
+/// multiple of 16 (the micro-kernels' tile sizes divide it), at least [`MIN_BLOCK`].
+fn block_len(len: usize) -> usize {
+    len.div_ceil(TARGET_BLOCKS).next_multiple_of(16).max(MIN_BLOCK)
+}
 
 /// Below this many multiply-adds a single call beats the cost of spawning tasks
 /// (measured with the `gemm` bench: 64x64x64 is faster serially).
@@ -35,8 +45,9 @@ const PAR_MIN_MULADDS: usize = 1 << 20;
 ///
 /// Any memory layout (including transposed views and negative strides) is
 /// accepted: strides go straight to `matrixmultiply`, so a transpose costs nothing.
-/// Large products run in parallel on the current rayon pool over fixed blocks of
-/// rows of C; the result is bitwise identical for any thread count.
+/// Large products run in parallel on the current rayon pool over blocks of C
+/// (rows or columns, whichever side is longer; sizes fixed by the shape); the
+/// result is bitwise identical for any thread count.
 ///
 /// # Errors
 /// [`TensorError::ShapeMismatch`] when the inner dimensions differ or C has the
@@ -82,18 +93,28 @@ pub fn gemm<R: Real>(
     if m == 0 || n == 0 {
         return Ok(());
     }
-    if m * n * k < PAR_MIN_MULADDS || m <= ROW_BLOCK {
+    if m * n * k < PAR_MIN_MULADDS || m.max(n) <= MIN_BLOCK {
         gemm_serial(alpha, a, b, beta, c.view_mut());
         return Ok(());
     }
-    let n_blocks = m.div_ceil(ROW_BLOCK);
-    let c_blocks: Vec<ArrayViewMut2<'_, R>> = c.axis_chunks_iter_mut(Axis(0), ROW_BLOCK).collect();
-    c_blocks.into_par_iter().enumerate().for_each(|(block_idx, c_block)| {
-        let start = block_idx * ROW_BLOCK;
-        let end = (start + ROW_BLOCK).min(m);
-        debug_assert!(block_idx < n_blocks);
-        gemm_serial(alpha, a.slice(s![start..end, ..]), b, beta, c_block);
-    });
+    if m >= n {
+        // Tall C: split rows; each task packs its slice of A and all of B (B is the small side).
+        let block = block_len(m);
+        let c_blocks: Vec<ArrayViewMut2<'_, R>> = c.axis_chunks_iter_mut(Axis(0), block).collect();
+        c_blocks.into_par_iter().enumerate().for_each(|(block_idx, c_block)| {
+            let start = block_idx * block;
+            gemm_serial(alpha, a.slice(s![start..start + c_block.nrows(), ..]), b, beta, c_block);
+        });
+    } else {
+        // Wide C (e.g. distances to many reference points): split columns, so no task
+        // re-packs the large B.
+        let block = block_len(n);
+        let c_blocks: Vec<ArrayViewMut2<'_, R>> = c.axis_chunks_iter_mut(Axis(1), block).collect();
+        c_blocks.into_par_iter().enumerate().for_each(|(block_idx, c_block)| {
+            let start = block_idx * block;
+            gemm_serial(alpha, a, b.slice(s![.., start..start + c_block.ncols()]), beta, c_block);
+        });
+    }
     Ok(())
 }
 

@@ -110,7 +110,11 @@ impl<R: Real> Tape<R> {
             });
         }
         // With S = 0 (P all zero) the loss is 0; skipping the term avoids 0 * ln Z.
-        let repulsion = if totals.p_sum > 0.0 { totals.p_sum * totals.z.ln() } else { 0.0 };
+        let repulsion = if totals.p_sum > 0.0 {
+            totals.p_sum * totals.z.ln()
+        } else {
+            0.0
+        };
         let mut loss = totals.kl + repulsion;
         if alpha != 1.0 {
             // kl = Σ P ln P - Σ P ln w, so the attraction -Σ P ln w is kl - Σ P ln P.

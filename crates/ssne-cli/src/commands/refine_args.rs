@@ -32,6 +32,15 @@ pub(crate) struct Placed {
 }
 
 impl RefineArgs {
+    /// `--refine` with its default steps, for commands that always refine (the demo).
+    pub(crate) fn with_default_steps() -> Self {
+        let steps = DEFAULT_REFINE_STEPS.parse().unwrap_or(50);
+        RefineArgs {
+            refine: Some(steps),
+            refine_perplexity: 30.0,
+        }
+    }
+
     /// Refines `network_output` (the model's map of `x`) when `--refine` was given.
     pub(crate) fn place(
         &self,

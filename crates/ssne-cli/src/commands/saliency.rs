@@ -65,7 +65,7 @@ pub(crate) enum PairsArg {
 #[command(next_help_heading = "Method")]
 pub(crate) struct MethodArgs {
     /// How each map is computed
-    #[arg(long, value_enum, default_value_t = MethodArg::Gradient)]
+    #[arg(long, value_enum, default_value_t = MethodArg::Integrated)]
     pub(crate) method: MethodArg,
     /// Path points of integrated gradients
     #[arg(long, default_value_t = 32, value_name = "N")]

@@ -50,9 +50,18 @@ fn identical_rows_are_at_exactly_zero_and_never_negative() {
 
 #[test]
 fn norms_and_mismatch() {
-    assert_eq!(row_sq_norms(array![[3.0_f64, 4.0], [0.0, 0.0]].view()), array![25.0, 0.0]);
+    assert_eq!(
+        row_sq_norms(array![[3.0_f64, 4.0], [0.0, 0.0]].view()),
+        array![25.0, 0.0]
+    );
     let err = sq_dists_between(Array2::<f32>::zeros((2, 3)).view(), Array2::<f32>::zeros((2, 4)).view());
-    assert!(matches!(err, Err(TensorError::ShapeMismatch { op: "sq_dists_between", .. })));
+    assert!(matches!(
+        err,
+        Err(TensorError::ShapeMismatch {
+            op: "sq_dists_between",
+            ..
+        })
+    ));
 }
 
 #[test]

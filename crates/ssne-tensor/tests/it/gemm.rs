@@ -48,6 +48,22 @@ fn large_parallel_product_matches_naive_in_f32() {
 }
 
 #[test]
+fn wide_parallel_product_split_by_columns_matches_naive() {
+    // n > m and above the parallel threshold: the column-split path, with transposes.
+    let a = seeded(40, 300, 17);
+    let b = seeded(900, 300, 18);
+    let c = matmul(a.view(), Trans::N, b.view(), Trans::T).expect("shapes agree");
+    let expected = naive(a.view(), b.t());
+    for (x, e) in c.iter().zip(expected.iter()) {
+        assert!((x - e).abs() < 1e-10, "{x} vs {e}");
+    }
+    let one = on_threads(1, || {
+        matmul(a.view(), Trans::N, b.view(), Trans::T).expect("shapes agree")
+    });
+    assert_eq!(one, c);
+}
+
+#[test]
 fn strided_and_sliced_views_work() {
     let big = seeded(40, 40, 3);
     let a = big.slice(s![..;2, 1..21]);
@@ -65,13 +81,20 @@ fn shape_mismatch_is_an_error() {
     let b = Array2::<f32>::zeros((5, 2));
     assert_eq!(
         matmul(a.view(), Trans::N, b.view(), Trans::N),
-        Err(TensorError::ShapeMismatch { op: "gemm", left: [3, 4], right: [5, 2] })
+        Err(TensorError::ShapeMismatch {
+            op: "gemm",
+            left: [3, 4],
+            right: [5, 2]
+        })
     );
     let mut c = Array2::<f32>::zeros((3, 3));
     let b = Array2::<f32>::zeros((4, 2));
     assert!(matches!(
         gemm(1.0, a.view(), Trans::N, b.view(), Trans::N, 0.0, c.view_mut()),
-        Err(TensorError::ShapeMismatch { op: "gemm (output)", .. })
+        Err(TensorError::ShapeMismatch {
+            op: "gemm (output)",
+            ..
+        })
     ));
 }
 
@@ -88,7 +111,11 @@ fn empty_inner_dimension_scales_c_by_beta() {
 fn result_is_bitwise_identical_on_one_and_two_threads() {
     let a = seeded(1000, 300, 11).mapv(|v| v as f32);
     let b = seeded(300, 100, 12).mapv(|v| v as f32);
-    let one = on_threads(1, || matmul(a.view(), Trans::N, b.view(), Trans::N).expect("shapes agree"));
-    let two = on_threads(2, || matmul(a.view(), Trans::N, b.view(), Trans::N).expect("shapes agree"));
+    let one = on_threads(1, || {
+        matmul(a.view(), Trans::N, b.view(), Trans::N).expect("shapes agree")
+    });
+    let two = on_threads(2, || {
+        matmul(a.view(), Trans::N, b.view(), Trans::N).expect("shapes agree")
+    });
     assert_eq!(one, two);
 }

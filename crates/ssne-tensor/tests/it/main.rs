@@ -22,5 +22,9 @@ pub(crate) fn seeded(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
 
 /// Runs `f` on a fresh rayon pool of `threads` threads.
 pub(crate) fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("building a test thread pool").install(f)
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("building a test thread pool")
+        .install(f)
 }
