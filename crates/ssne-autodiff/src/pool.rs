@@ -8,11 +8,6 @@ use ssne_tensor::ndarray::Array2;
 
 /// Buffers returned by [`Tape::clear`](crate::Tape::clear) and by
 /// [`Tape::recycle`](crate::Tape::recycle), waiting to be handed out again.
-/// Buffers kept per size. A training step needs a handful of buffers of each
-/// size; leaves handed in as owned arrays (`var`, `constant`) also return here at
-/// `clear`, so without a bound the pool would grow by those every step.
-const MAX_FREE_PER_LEN: usize = 16;
-
 #[derive(Debug)]
 pub(crate) struct BufferPool<R> {
     free: HashMap<usize, Vec<Vec<R>>>,
@@ -62,10 +57,7 @@ impl<R: Real> BufferPool<R> {
         }
         let (data, offset) = array.into_raw_vec_and_offset();
         if data.len() == len && offset.unwrap_or(0) == 0 {
-            let list = self.free.entry(len).or_default();
-            if list.len() < MAX_FREE_PER_LEN {
-                list.push(data);
-            }
+            self.free.entry(len).or_default().push(data);
         }
     }
 
@@ -80,15 +72,6 @@ impl<R: Real> BufferPool<R> {
 mod tests {
     use super::*;
     use ssne_tensor::ndarray::{Array2, s};
-
-    #[test]
-    fn the_pool_keeps_a_bounded_number_of_buffers_per_size() {
-        let mut pool = BufferPool::<f32>::default();
-        for _ in 0..3 * MAX_FREE_PER_LEN {
-            pool.put(Array2::zeros((10, 10)));
-        }
-        assert_eq!(pool.n_free(), MAX_FREE_PER_LEN);
-    }
 
     #[test]
     fn a_returned_buffer_is_handed_out_again() {

@@ -36,6 +36,10 @@ pub(crate) struct Node<R> {
     pub(crate) op: Op<R>,
     /// Whether any `var` leaf is upstream; backward skips nodes without one.
     pub(crate) needs_grad: bool,
+    /// Whether `value` came from the buffer pool. Only those go back to it at
+    /// `clear`: an owned leaf handed in every step would otherwise grow the pool
+    /// by one buffer per step.
+    pub(crate) pooled: bool,
 }
 
 /// A reverse-mode automatic-differentiation tape (a Wengert list) of 2-D arrays.
@@ -101,7 +105,9 @@ impl<R: Real> Tape<R> {
     /// (they own their buffers).
     pub fn clear(&mut self) {
         for node in self.nodes.drain(..) {
-            self.pool.put(node.value);
+            if node.pooled {
+                self.pool.put(node.value);
+            }
             if let Some(buffer) = node.op.into_buffer() {
                 self.pool.put(buffer);
             }
@@ -135,7 +141,7 @@ impl<R: Real> Tape<R> {
     /// Records a leaf that receives a gradient: a parameter, or an input whose
     /// saliency is wanted. The array is moved in, not copied.
     pub fn var(&mut self, value: Array2<R>) -> Var {
-        self.push(value, Op::Leaf, true)
+        self.push_owned(value, Op::Leaf, true)
     }
 
     /// Like [`var`](Tape::var), copying `value` into a recycled buffer (no
@@ -147,7 +153,7 @@ impl<R: Real> Tape<R> {
 
     /// Records a leaf that never receives a gradient (data, targets).
     pub fn constant(&mut self, value: Array2<R>) -> Var {
-        self.push(value, Op::Constant, false)
+        self.push_owned(value, Op::Constant, false)
     }
 
     /// Like [`constant`](Tape::constant), copying `value` into a recycled buffer.
@@ -214,10 +220,29 @@ impl<R: Real> Tape<R> {
 
     /// Appends a node and returns its handle.
     pub(crate) fn push(&mut self, value: Array2<R>, op: Op<R>, needs_grad: bool) -> Var {
+        self.push_node(Node {
+            value,
+            op,
+            needs_grad,
+            pooled: true,
+        })
+    }
+
+    /// Records a leaf whose value the caller allocated (not returned to the pool).
+    fn push_owned(&mut self, value: Array2<R>, op: Op<R>, needs_grad: bool) -> Var {
+        self.push_node(Node {
+            value,
+            op,
+            needs_grad,
+            pooled: false,
+        })
+    }
+
+    fn push_node(&mut self, node: Node<R>) -> Var {
         // Cannot fail in practice: 2^32 nodes would need far more memory than
         // their values occupy on any machine this runs on.
         let index = u32::try_from(self.nodes.len()).expect("fewer than 2^32 nodes on one tape");
-        self.nodes.push(Node { value, op, needs_grad });
+        self.nodes.push(node);
         Var {
             index,
             generation: self.generation,
@@ -231,6 +256,19 @@ mod tests {
     use ssne_tensor::ndarray::array;
 
     #[test]
+    fn owned_leaves_handed_in_every_step_do_not_grow_the_pool() {
+        let mut tape = Tape::<f32>::new();
+        for _ in 0..50 {
+            tape.clear();
+            let x = tape.constant(Array2::zeros((100, 10)));
+            let w = tape.var(Array2::zeros((10, 3)));
+            let _ = tape.matmul(x, w).unwrap();
+        }
+        tape.clear();
+        assert_eq!(tape.pool.n_free(), 1, "only the matmul output is pooled");
+    }
+
+    #[test]
     fn clear_makes_old_vars_stale_and_keeps_buffers() {
         let mut tape = Tape::<f64>::new();
         let x = tape.var(array![[1.0, 2.0]]);
@@ -238,7 +276,8 @@ mod tests {
         assert_eq!(tape.value(y).unwrap(), array![[2.0, 4.0]]);
         tape.clear();
         assert!(tape.is_empty());
-        assert_eq!(tape.pool.n_free(), 2);
+        // The scale output came from the pool and goes back; the owned leaf is dropped.
+        assert_eq!(tape.pool.n_free(), 1);
         assert!(matches!(tape.value(x), Err(AutodiffError::StaleVar { index: 0, .. })));
         assert!(matches!(
             tape.scale(y, 1.0),
