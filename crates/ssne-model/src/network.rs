@@ -255,6 +255,26 @@ impl Network {
         }
     }
 
+    /// One optimiser update from the gradients of a backward pass on `bound`:
+    /// trainable parameters step with Adam at `lr`, frozen ones are left alone,
+    /// and masked inputs' weights are held at zero again.
+    pub(crate) fn apply_gradients(
+        &mut self,
+        bound: &BoundNetwork,
+        grads: &ssne_autodiff::Grads<f32>,
+        adam: &mut crate::optim::Adam,
+        lr: f32,
+    ) {
+        let grad_views: Vec<_> = bound
+            .parameter_vars()
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| if bound.is_trainable(i) { grads.get(v) } else { None })
+            .collect();
+        adam.step(&mut self.parameters_mut(), &grad_views, lr);
+        self.apply_input_mask();
+    }
+
     /// Places the parameters on `tape`, as gradient-receiving vars where `trainable`
     /// says so and as constants elsewhere.
     pub fn bind<R: Real>(&self, tape: &mut Tape<R>, trainable: Trainable) -> BoundNetwork {

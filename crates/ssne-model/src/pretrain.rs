@@ -93,15 +93,9 @@ pub fn pretrain(
             correct += predicted.iter().zip(&yb).filter(|(p, y)| p == y).count();
             loss_sum += loss_value * batch.len() as f64;
             let grads = tape.backward(loss)?;
-            let vars = bound.parameter_vars();
-            let grad_views: Vec<_> = vars
-                .iter()
-                .enumerate()
-                .map(|(i, &v)| if bound.is_trainable(i) { grads.get(v) } else { None })
-                .collect();
             let lr = config.adam.lr * config.adam.schedule.factor(step, total);
-            adam.step(&mut network.parameters_mut(), &grad_views, lr);
-            network.apply_input_mask();
+            network.apply_gradients(&bound, &grads, &mut adam, lr);
+            tape.recycle(grads);
             step += 1;
             observer.progress(Stage::Pretrain, step);
         }

@@ -193,15 +193,9 @@ impl<'n> Stepper<'n> {
             });
         }
         let grads = tape.backward(total)?;
-        let vars = bound.parameter_vars();
-        let grad_views: Vec<_> = vars
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| if bound.is_trainable(i) { grads.get(v) } else { None })
-            .collect();
         let lr = self.config.adam.lr * self.config.adam.schedule.factor(self.step, self.total_steps);
-        self.adam.step(&mut self.network.parameters_mut(), &grad_views, lr);
-        self.network.apply_input_mask();
+        self.network.apply_gradients(&bound, &grads, &mut self.adam, lr);
+        tape.recycle(grads);
         self.step += 1;
         Ok(StepStats {
             loss: loss_value,
