@@ -272,14 +272,30 @@ impl ParametricTsne {
     /// training inputs, plus the errors of [`ParametricTsne::embed`] and [`crate::refine::refine`].
     pub fn embed_refined(&self, x: ArrayView2<'_, f32>, config: &RefineConfig) -> Result<(Array2<f32>, Refined)> {
         let start = self.embed(x)?;
+        let refined = self.refine_from(x, start.view(), config)?;
+        Ok((start, refined))
+    }
+
+    /// Refines `start`, the network's map of `x` already computed (by
+    /// [`ParametricTsne::embed`]), against the frozen training map.
+    ///
+    /// # Errors
+    /// As [`ParametricTsne::embed_refined`].
+    pub fn refine_from(
+        &self,
+        x: ArrayView2<'_, f32>,
+        start: ArrayView2<'_, f32>,
+        config: &RefineConfig,
+    ) -> Result<Refined> {
+        self.network.check_features(x.ncols())?;
+        check_data(x)?;
         let inputs = self.reference.inputs.as_ref().ok_or(ModelError::NoReferenceInputs)?;
         let reference = RefineReference {
             inputs: inputs.view(),
             map: self.reference.embedding.view(),
             labels: self.reference.labels.as_deref(),
         };
-        let refined = refine(reference, x, start.view(), config)?;
-        Ok((start, refined))
+        refine(reference, x, start, config)
     }
 
     /// The refinement settings that match this model (its kernel and seed).

@@ -58,8 +58,10 @@ impl RefineArgs {
         };
         let mut config = model.refine_config(steps);
         config.perplexity = self.refine_perplexity;
-        let (_, refined) = ui.step(format!("refining {} points ({steps} steps)", x.nrows()), || {
-            model.embed_refined(x, &config).map_err(anyhow::Error::from)
+        let refined = ui.step(format!("refining {} points ({steps} steps)", x.nrows()), || {
+            model
+                .refine_from(x, network_output.view(), &config)
+                .map_err(anyhow::Error::from)
         })?;
         Ok(Placed {
             positions: refined.positions,
