@@ -14,7 +14,7 @@ use super::eval::{evaluate, print_table};
 use super::plot::render_map;
 use super::refine_args::{RefineArgs, describe, insert_summary};
 use super::saliency::{ClassData, MethodArgs, auto_pairs, directional_maps, overview};
-use super::{embed_batched, save_model, scale_training_data, train};
+use super::{embed_batched, save_model, train};
 use crate::data_args::Loaded;
 use crate::output;
 use crate::progress::{TrainProgress, Ui};
@@ -94,10 +94,7 @@ pub(crate) fn run(args: &DemoArgs, ui: &Ui) -> anyhow::Result<()> {
         data: sample.rows(n_train..n_train + n_test)?,
         description: format!("held-out rows {n_train}..{}", n_train + n_test),
     };
-    scale_training_data(&mut training.data, train_args.scaling.into())?;
-    let config = train_args.to_config(n_train)?;
-    config.validate().context("checking the training flags")?;
-    train::announce(&training, &config, true, ui);
+    let config = train::prepare_training(&mut training, &train_args, ui)?;
 
     let mut progress = TrainProgress::new(ui);
     let model = ParametricTsne::fit(&training.data, None, &config, &mut progress)

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use clap::Args;
 use ssne_model::ParametricTsne;
 
-use super::{save_model, scale_training_data, train};
+use super::{save_model, train};
 use crate::data_args::DataArgs;
 use crate::progress::{TrainProgress, Ui};
 use crate::train_args::TrainArgs;
@@ -39,10 +39,7 @@ pub(crate) struct PretrainCmdArgs {
 
 pub(crate) fn run(args: &PretrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
     let mut loaded = args.data.load(ui)?;
-    scale_training_data(&mut loaded.data, args.train.scaling.into())?;
-    let config = args.train.to_config(loaded.data.n_points())?;
-    config.validate().context("checking the training flags")?;
-    train::announce(&loaded, &config, true, ui);
+    let config = train::prepare_training(&mut loaded, &args.train, ui)?;
     let mut progress = TrainProgress::new(ui);
     let model = ParametricTsne::pretrained(&loaded.data, None, &config, &mut progress)
         .with_context(|| format!("pretraining on {}", loaded.description))?;

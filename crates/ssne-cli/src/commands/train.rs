@@ -39,10 +39,7 @@ pub(crate) struct TrainCmdArgs {
 
 pub(crate) fn run(args: &TrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
     let mut loaded = args.data.load(ui)?;
-    scale_training_data(&mut loaded.data, args.train.scaling.into())?;
-    let config = args.train.to_config(loaded.data.n_points())?;
-    config.validate().context("checking the training flags")?;
-    announce(&loaded, &config, true, ui);
+    let config = prepare_training(&mut loaded, &args.train, ui)?;
     let mut progress = TrainProgress::new(ui);
     let model = ParametricTsne::fit(&loaded.data, None, &config, &mut progress)
         .with_context(|| format!("training on {}", loaded.description))?;
@@ -52,6 +49,17 @@ pub(crate) fn run(args: &TrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
 }
 
 /// Says what is about to be trained.
+/// Scales the training rows as the flags ask, builds and checks the training
+/// configuration, and says what is about to be trained (shared by `train`,
+/// `pretrain` and `demo`).
+pub(crate) fn prepare_training(loaded: &mut Loaded, train: &TrainArgs, ui: &Ui) -> anyhow::Result<TrainConfig> {
+    scale_training_data(&mut loaded.data, train.scaling.into())?;
+    let config = train.to_config(loaded.data.n_points())?;
+    config.validate().context("checking the training flags")?;
+    announce(loaded, &config, true, ui);
+    Ok(config)
+}
+
 pub(crate) fn announce(loaded: &Loaded, config: &TrainConfig, pretraining: bool, ui: &Ui) {
     let data = &loaded.data;
     let classes = data
