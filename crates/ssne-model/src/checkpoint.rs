@@ -21,14 +21,14 @@ const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 const MAX_PAYLOAD: u64 = 4 << 30;
 
 #[derive(Serialize, Deserialize)]
-struct StoredMatrix {
+pub(crate) struct StoredMatrix {
     rows: u64,
     cols: u64,
     data: Vec<f32>,
 }
 
 impl StoredMatrix {
-    fn from(m: &Array2<f32>) -> Self {
+    pub(crate) fn from(m: &Array2<f32>) -> Self {
         StoredMatrix {
             rows: m.nrows() as u64,
             cols: m.ncols() as u64,
@@ -36,7 +36,7 @@ impl StoredMatrix {
         }
     }
 
-    fn into_array(self, what: &str) -> std::result::Result<Array2<f32>, String> {
+    pub(crate) fn into_array(self, what: &str) -> std::result::Result<Array2<f32>, String> {
         let shape = (self.rows as usize, self.cols as usize);
         Array2::from_shape_vec(shape, self.data)
             .map_err(|e| format!("{what}: stored shape {shape:?} does not fit its data ({e})"))
@@ -44,7 +44,7 @@ impl StoredMatrix {
 }
 
 #[derive(Serialize, Deserialize)]
-struct StoredNetwork {
+pub(crate) struct StoredNetwork {
     spec: NetworkSpec,
     layers: Vec<(StoredMatrix, StoredMatrix)>,
     head: (StoredMatrix, StoredMatrix),
@@ -67,7 +67,7 @@ struct StoredModel {
     report: TrainReport,
 }
 
-fn store_network(n: &Network) -> StoredNetwork {
+pub(crate) fn store_network(n: &Network) -> StoredNetwork {
     StoredNetwork {
         spec: n.spec.clone(),
         layers: n
@@ -80,7 +80,7 @@ fn store_network(n: &Network) -> StoredNetwork {
     }
 }
 
-fn restore_network(s: StoredNetwork) -> std::result::Result<Network, String> {
+pub(crate) fn restore_network(s: StoredNetwork) -> std::result::Result<Network, String> {
     s.spec.validate().map_err(|e| e.to_string())?;
     let widths = s.spec.layer_widths.clone();
     if s.layers.len() + 1 != widths.len() {

@@ -81,7 +81,13 @@ pub enum ModelError {
         /// The underlying error.
         source: std::io::Error,
     },
-    /// A model file is not valid: wrong magic, other format version, bad checksum, truncated.
+    /// A training checkpoint cannot continue this run.
+    #[error("cannot resume: {what}")]
+    ResumeMismatch {
+        /// What differs between the checkpoint and the run.
+        what: String,
+    },
+    /// A model or checkpoint file is not valid: wrong magic, other format version, bad checksum, truncated.
     #[error("{path}: {problem}")]
     BadModelFile {
         /// The file.

@@ -9,11 +9,12 @@ use ssne_tensor::ndarray::{Array2, ArrayView2, Axis};
 
 use crate::batch::{RngStream, find_non_finite, rng_for};
 use crate::config::TrainConfig;
-use crate::finetune::{FinetuneReport, FinetuneRngs, TrainingPoints, finetune};
+use crate::finetune::{FinetuneReport, FinetuneRngs, TrainingPoints, finetune_with};
 use crate::network::Network;
 use crate::observer::TrainObserver;
-use crate::pretrain::{Labelled, PretrainReport, accuracy, pretrain};
+use crate::pretrain::{Labelled, PretrainReport, accuracy, pretrain_with};
 use crate::refine::{RefineConfig, RefineReference, Refined, refine};
+use crate::resume::{CheckpointSink, DataFingerprint, LoopControl, LoopState, Phase, TrainingState};
 use crate::{ModelError, Result};
 
 /// Rows embedded per forward pass: large enough for GEMM efficiency, small
@@ -54,6 +55,26 @@ pub struct TrainReport {
     pub finetuned_train_accuracy: Option<f64>,
     /// Wall-clock seconds of training.
     pub seconds: f64,
+}
+
+/// Checkpointing of a training run: the state to resume from, and where the
+/// state goes after every epoch. The default does neither.
+#[derive(Default)]
+pub struct Checkpointing<'a> {
+    /// A state to continue from (see [`TrainingState::load`]); it must come from a
+    /// run of the same configuration on the same data.
+    pub resume: Option<TrainingState>,
+    /// Receives the run's state after every epoch (see [`crate::CheckpointFile`]).
+    pub sink: Option<&'a mut dyn CheckpointSink>,
+}
+
+impl std::fmt::Debug for Checkpointing<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checkpointing")
+            .field("resume", &self.resume.as_ref().map(TrainingState::describe))
+            .field("sink", &self.sink.is_some())
+            .finish()
+    }
 }
 
 /// A parametric t-SNE map: embed new points with one forward pass.
@@ -105,8 +126,64 @@ impl ParametricTsne {
         config: &TrainConfig,
         observer: &mut dyn TrainObserver,
     ) -> Result<Self> {
-        let mut model = Self::pretrained(train, validation, config, observer)?;
-        model.finetune(train, observer)?;
+        Self::fit_with(train, validation, config, observer, Checkpointing::default())
+    }
+
+    /// [`ParametricTsne::fit`] with checkpoints after every epoch and/or resumed
+    /// from a checkpoint. A resumed run ends with exactly the model the
+    /// uninterrupted run would have made.
+    ///
+    /// # Example
+    /// ```no_run
+    /// use ssne_model::{CheckpointFile, Checkpointing, ParametricTsne, Preset, Silent, TrainConfig, TrainingState};
+    /// let data = ssne_data::bundled::mnist_sample()?.rows(0..2000)?;
+    /// let config = TrainConfig::preset(Preset::Default, 7);
+    /// let path = std::env::temp_dir().join("run.ssne-state");
+    /// // A first attempt, interrupted at some point, leaves the latest state in `path` ...
+    /// let mut file = CheckpointFile::new(&path);
+    /// let checkpoints = Checkpointing { resume: None, sink: Some(&mut file) };
+    /// let _ = ParametricTsne::fit_with(&data, None, &config, &mut Silent, checkpoints);
+    /// // ... and a second one continues from it.
+    /// let resume = Some(TrainingState::load(&path)?);
+    /// let model = ParametricTsne::fit_with(&data, None, &config, &mut Silent, Checkpointing { resume, sink: None })?;
+    /// assert_eq!(model.reference.embedding.nrows(), 2000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`ParametricTsne::fit`], plus [`ModelError::ResumeMismatch`] when the
+    /// state comes from another configuration or other data, and the sink's errors.
+    pub fn fit_with(
+        train: &Dataset,
+        validation: Option<&Dataset>,
+        config: &TrainConfig,
+        observer: &mut dyn TrainObserver,
+        checkpointing: Checkpointing<'_>,
+    ) -> Result<Self> {
+        let Checkpointing { resume, mut sink } = checkpointing;
+        let data = match (&resume, &sink) {
+            (None, None) => None,
+            _ => Some(DataFingerprint::of(train)),
+        };
+        if let (Some(state), Some(data)) = (&resume, &data) {
+            state.check_resumable(config, data)?;
+        }
+        let (mut model, finetune_from) = match resume {
+            Some(state) if state.phase == Phase::Finetune => {
+                let mut model = Self::untrained(train, config, state.network, state.classifier);
+                model.report = state.report;
+                (model, Some(state.progress))
+            }
+            pretrain_state => {
+                let resume = pretrain_state.map(|s| (s.network, s.progress));
+                let sink = sink.as_deref_mut().zip(data);
+                (
+                    Self::pretrained_with(train, validation, config, observer, resume, sink)?,
+                    None,
+                )
+            }
+        };
+        model.finetune_with(train, observer, finetune_from, sink.zip(data))?;
         Ok(model)
     }
 
@@ -121,6 +198,17 @@ impl ParametricTsne {
         config: &TrainConfig,
         observer: &mut dyn TrainObserver,
     ) -> Result<Self> {
+        Self::pretrained_with(train, validation, config, observer, None, None)
+    }
+
+    fn pretrained_with(
+        train: &Dataset,
+        validation: Option<&Dataset>,
+        config: &TrainConfig,
+        observer: &mut dyn TrainObserver,
+        resume: Option<(Network, LoopState)>,
+        mut sink: Option<(&mut (dyn CheckpointSink + '_), DataFingerprint)>,
+    ) -> Result<Self> {
         config.validate()?;
         let started = Instant::now();
         check_data(train.features.view())?;
@@ -129,10 +217,23 @@ impl ParametricTsne {
             _ => config.unlabelled_outputs,
         };
         let spec = config.network_spec(train.n_features(), n_outputs);
-        let mut network = Network::init(spec, &mut rng_for(config.seed, RngStream::Init))?;
-        if config.prune_constant_inputs {
-            network.set_input_mask(varying_inputs(train.features.view()));
-        }
+        let (mut network, resume) = match resume {
+            Some((network, progress)) => {
+                if network.spec != spec {
+                    return Err(ModelError::ResumeMismatch {
+                        what: "the checkpoint's network does not fit this data's features and classes".into(),
+                    });
+                }
+                (network, Some(progress))
+            }
+            None => {
+                let mut network = Network::init(spec, &mut rng_for(config.seed, RngStream::Init))?;
+                if config.prune_constant_inputs {
+                    network.set_input_mask(varying_inputs(train.features.view()));
+                }
+                (network, None)
+            }
+        };
         let mut report = TrainReport::default();
         let mut classifier = None;
         if let (Some(labels), true) = (&train.labels, config.pretrain.epochs > 0) {
@@ -155,20 +256,45 @@ impl ParametricTsne {
                 x: train.features.view(),
                 labels,
             };
-            report.pretrain = Some(pretrain(
+            let checkpointing = sink.is_some();
+            let mut on_epoch = |net: &Network, progress: LoopState| match &mut sink {
+                Some((sink, data)) => sink.save(&TrainingState {
+                    config: config.clone(),
+                    data: *data,
+                    phase: Phase::Pretrain,
+                    network: net.clone(),
+                    classifier: None,
+                    report: TrainReport::default(),
+                    progress,
+                }),
+                None => Ok(()),
+            };
+            let control = LoopControl {
+                resume,
+                on_epoch: checkpointing.then_some(&mut on_epoch as _),
+            };
+            report.pretrain = Some(pretrain_with(
                 &mut network,
                 train_set,
                 val,
                 &config.pretrain,
                 &mut rng,
                 observer,
+                control,
             )?);
             report.classifier_train_accuracy =
                 Some(accuracy(&network, train.features.view(), labels, &mut Tape::new())?);
             classifier = Some(network.clone());
         }
         report.seconds = started.elapsed().as_secs_f64();
-        Ok(ParametricTsne {
+        let mut model = Self::untrained(train, config, network, classifier);
+        model.report = report;
+        Ok(model)
+    }
+
+    /// A model of `network` for `train` with no reference map yet.
+    fn untrained(train: &Dataset, config: &TrainConfig, network: Network, classifier: Option<Network>) -> Self {
+        ParametricTsne {
             network,
             classifier,
             config: config.clone(),
@@ -181,8 +307,8 @@ impl ParametricTsne {
                 inputs: None,
             },
             stage: ModelStage::Pretrained,
-            report,
-        })
+            report: TrainReport::default(),
+        }
     }
 
     /// Fine-tunes the map on `train` with `self.config.finetune` and records the
@@ -191,6 +317,16 @@ impl ParametricTsne {
     /// # Errors
     /// As [`ParametricTsne::fit`].
     pub fn finetune(&mut self, train: &Dataset, observer: &mut dyn TrainObserver) -> Result<()> {
+        self.finetune_with(train, observer, None, None)
+    }
+
+    fn finetune_with(
+        &mut self,
+        train: &Dataset,
+        observer: &mut dyn TrainObserver,
+        resume: Option<LoopState>,
+        mut sink: Option<(&mut (dyn CheckpointSink + '_), DataFingerprint)>,
+    ) -> Result<()> {
         self.config.validate()?;
         check_data(train.features.view())?;
         self.network.check_features(train.n_features())?;
@@ -200,13 +336,33 @@ impl ParametricTsne {
             labels: train.labels.as_deref(),
         };
         let mut rngs = FinetuneRngs::from_seed(self.config.seed);
-        self.report.finetune = Some(finetune(
+        let (config, classifier, report) = (&self.config, &self.classifier, &self.report);
+        let checkpointing = sink.is_some();
+        let mut on_epoch = |net: &Network, progress: LoopState| match &mut sink {
+            Some((sink, data)) => sink.save(&TrainingState {
+                config: config.clone(),
+                data: *data,
+                phase: Phase::Finetune,
+                network: net.clone(),
+                classifier: classifier.clone(),
+                report: report.clone(),
+                progress,
+            }),
+            None => Ok(()),
+        };
+        let control = LoopControl {
+            resume,
+            on_epoch: checkpointing.then_some(&mut on_epoch as _),
+        };
+        let finetuned = finetune_with(
             &mut self.network,
             points,
-            &self.config.finetune,
+            &config.finetune,
             &mut rngs,
             observer,
-        )?);
+            control,
+        )?;
+        self.report.finetune = Some(finetuned);
         if let Some(labels) = &train.labels {
             self.report.finetuned_train_accuracy = Some(accuracy(
                 &self.network,

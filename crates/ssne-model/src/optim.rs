@@ -90,6 +90,18 @@ impl LrSchedule {
     }
 }
 
+/// Adam's moments and step count, detached from any run so a checkpoint can
+/// store them and a resumed run can continue exactly where it stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdamState {
+    /// Updates taken so far (drives the bias correction).
+    pub step: u64,
+    /// First moments, one matrix per parameter.
+    pub first: Vec<Array2<f32>>,
+    /// Second moments, one matrix per parameter.
+    pub second: Vec<Array2<f32>>,
+}
+
 /// Adam state for a fixed list of parameter matrices.
 #[derive(Debug, Clone)]
 pub struct Adam {
@@ -108,6 +120,36 @@ impl Adam {
             first: shapes.iter().map(|&s| Array2::zeros(s)).collect(),
             second: shapes.iter().map(|&s| Array2::zeros(s)).collect(),
         }
+    }
+
+    /// A copy of the moments and step count.
+    pub fn state(&self) -> AdamState {
+        AdamState {
+            step: self.step,
+            first: self.first.clone(),
+            second: self.second.clone(),
+        }
+    }
+
+    /// Continues from `state`, which must hold one moment pair per parameter of the given shapes.
+    ///
+    /// # Errors
+    /// [`crate::ModelError::Config`] when the stored moments do not fit `shapes`.
+    pub fn from_state(config: AdamConfig, state: AdamState, shapes: &[(usize, usize)]) -> Result<Self> {
+        let fits = |m: &[Array2<f32>]| m.len() == shapes.len() && m.iter().zip(shapes).all(|(a, &s)| a.dim() == s);
+        if !fits(&state.first) || !fits(&state.second) {
+            return Err(config_error(
+                "adam state",
+                format!("{} moment matrices", state.first.len()),
+                format!("one per parameter, shaped {shapes:?}"),
+            ));
+        }
+        Ok(Adam {
+            config,
+            step: state.step,
+            first: state.first,
+            second: state.second,
+        })
     }
 
     /// One update at learning rate `lr`; parameters whose gradient is `None` are left alone

@@ -11,6 +11,7 @@ use crate::config::PretrainConfig;
 use crate::network::{Network, Trainable};
 use crate::observer::{EpochSummary, Stage, TrainObserver};
 use crate::optim::Adam;
+use crate::resume::{LoopControl, LoopState};
 use crate::{ModelError, Result};
 
 /// Labelled points: features `[n, d]` and one label per row.
@@ -46,6 +47,20 @@ pub fn pretrain(
     rng: &mut ChaCha8Rng,
     observer: &mut dyn TrainObserver,
 ) -> Result<PretrainReport> {
+    pretrain_with(network, train, validation, config, rng, observer, LoopControl::none())
+}
+
+/// [`pretrain`], continuing from `control.resume` and handing the loop's state
+/// on after every epoch.
+pub(crate) fn pretrain_with(
+    network: &mut Network,
+    train: Labelled<'_>,
+    validation: Option<Labelled<'_>>,
+    config: &PretrainConfig,
+    rng: &mut ChaCha8Rng,
+    observer: &mut dyn TrainObserver,
+    mut control: LoopControl<'_>,
+) -> Result<PretrainReport> {
     network.check_features(train.x.ncols())?;
     check_labels(train.labels, network.spec.n_outputs())?;
     let n = train.x.nrows();
@@ -61,16 +76,29 @@ pub fn pretrain(
     let total = steps_per_epoch * config.epochs;
     observer.stage_started(Stage::Pretrain, total);
     let shapes: Vec<(usize, usize)> = network.parameters_mut().iter().map(|p| p.dim()).collect();
-    let mut adam = Adam::new(config.adam, &shapes);
-    let mut tape = Tape::<f32>::new();
-    let started = Instant::now();
     let mut report = PretrainReport {
         train_accuracy: 0.0,
         val_accuracy: None,
         final_loss: f64::NAN,
     };
-    let mut step = 0usize;
-    for epoch in 0..config.epochs {
+    let (mut adam, mut step, first_epoch) = match control.resume.take() {
+        Some(state) => {
+            rng.set_word_pos(state.rng_word_pos);
+            if let Some(so_far) = state.pretrain {
+                report = so_far;
+            }
+            observer.progress(Stage::Pretrain, state.step);
+            (
+                Adam::from_state(config.adam, state.adam, &shapes)?,
+                state.step,
+                state.epochs_done,
+            )
+        }
+        None => (Adam::new(config.adam, &shapes), 0usize, 0),
+    };
+    let mut tape = Tape::<f32>::new();
+    let started = Instant::now();
+    for epoch in first_epoch..config.epochs {
         let order = permutation(n, rng);
         let (mut loss_sum, mut correct) = (0.0_f64, 0usize);
         for batch in order.chunks(batch_size) {
@@ -114,6 +142,14 @@ pub fn pretrain(
             kl: None,
             seconds: started.elapsed().as_secs_f64(),
         });
+        control.epoch_done(network, || LoopState {
+            epochs_done: epoch + 1,
+            step,
+            adam: adam.state(),
+            rng_word_pos: rng.get_word_pos(),
+            last_loss: report.final_loss,
+            pretrain: Some(report.clone()),
+        })?;
     }
     observer.stage_finished(Stage::Pretrain);
     Ok(report)

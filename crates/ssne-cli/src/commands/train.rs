@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 use serde_json::json;
-use ssne_model::{ParametricTsne, TrainConfig, TrainReport};
+use ssne_model::{CheckpointFile, Checkpointing, ParametricTsne, TrainConfig, TrainReport, TrainingState};
 
 use super::{figure, save_model, scale_training_data};
 use crate::data_args::{DataArgs, Loaded};
@@ -19,7 +19,9 @@ Examples:
   salient-sne train --data data/mnist --model mnist.ssne --threads 2
   salient-sne train --data points.csv --label-column class --model p.ssne --scaling standardize
   salient-sne train --rows 0..8000 --preset paper --model paper.ssne       # the exact method of the paper
-  salient-sne train --rows 0..2000 --scheme fixed --batch-size 500 --finetune-epochs 20 --model m.ssne";
+  salient-sne train --rows 0..2000 --scheme fixed --batch-size 500 --finetune-epochs 20 --model m.ssne
+  salient-sne train --rows 0..8000 --model m.ssne --checkpoint m.state               # keep the state after every epoch
+  salient-sne train --rows 0..8000 --model m.ssne --checkpoint m.state --resume m.state  # continue it after an interruption";
 
 /// `train` flags.
 #[derive(Debug, Args)]
@@ -31,6 +33,12 @@ pub(crate) struct TrainCmdArgs {
     /// The training log, one JSON object per epoch [default: beside the model, NAME.log.jsonl]
     #[arg(long, value_name = "FILE")]
     log: Option<PathBuf>,
+    /// Keep the training state in FILE after every epoch (replaced atomically), so an interrupted run can be resumed
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
+    /// Continue the run whose state is in FILE; give the same data and training flags as the interrupted run
+    #[arg(long, value_name = "FILE")]
+    resume: Option<PathBuf>,
     #[command(flatten)]
     data: DataArgs,
     #[command(flatten)]
@@ -40,8 +48,25 @@ pub(crate) struct TrainCmdArgs {
 pub(crate) fn run(args: &TrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
     let mut loaded = args.data.load(ui)?;
     let config = prepare_training(&mut loaded, &args.train, ui)?;
+    let resume = match &args.resume {
+        Some(path) => {
+            let state = TrainingState::load(path).context("reading the training state to resume")?;
+            ui.note(format!(
+                "resuming {} of the run in {}",
+                state.describe(),
+                path.display()
+            ));
+            Some(state)
+        }
+        None => None,
+    };
+    let mut file = args.checkpoint.as_ref().map(CheckpointFile::new);
+    let checkpoints = Checkpointing {
+        resume,
+        sink: file.as_mut().map(|f| f as _),
+    };
     let mut progress = TrainProgress::new(ui);
-    let model = ParametricTsne::fit(&loaded.data, None, &config, &mut progress)
+    let model = ParametricTsne::fit_with(&loaded.data, None, &config, &mut progress, checkpoints)
         .with_context(|| format!("training on {}", loaded.description))?;
     let log = save_model(&model, &args.model, args.log.as_deref(), &progress, ui)?;
     report(&model.report, &args.model, &log, &loaded, ui);

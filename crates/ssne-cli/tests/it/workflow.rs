@@ -404,3 +404,49 @@ fn refine_reports_its_summary_and_without_the_flag_nothing_changes() {
     assert_eq!(text.lines().count(), 51);
     assert_eq!(listing(dir.path()), ["refined.csv", "shifts.npy"]);
 }
+
+#[test]
+fn train_checkpoints_every_epoch_and_resumes_to_the_same_model() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = path_arg(&dir.path().join("run.state"));
+    let train = |model: &str, extra: &[&str]| {
+        let mut args: Vec<String> = ["train", "--rows", "0..400", "--model"].map(String::from).to_vec();
+        args.push(path_arg(&dir.path().join(model)));
+        args.extend(QUICK_TRAINING.iter().map(|s| (*s).to_owned()));
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        run(&args)
+    };
+    ok(&train("first.ssne", &["--checkpoint", &state]));
+    assert!(listing(dir.path()).contains(&"run.state".to_owned()));
+    let resumed = train("second.ssne", &["--resume", &state]);
+    ok(&resumed);
+    assert!(
+        stderr(&resumed).contains("resuming after fine-tuning step 60"),
+        "{}",
+        stderr(&resumed)
+    );
+    let embed = |model: &str| {
+        let out = dir.path().join(format!("{model}.csv"));
+        ok(&run([
+            "embed",
+            "--model",
+            &path_arg(&dir.path().join(model)),
+            "--rows",
+            "400..500",
+            "--out",
+            &path_arg(&out),
+        ]));
+        std::fs::read_to_string(out).expect("embedding written")
+    };
+    assert_eq!(embed("first.ssne"), embed("second.ssne"));
+
+    let refused = train("third.ssne", &["--resume", &state, "--perplexity", "20"]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("cannot resume"), "{}", stderr(&refused));
+    let garbage = dir.path().join("garbage.state");
+    std::fs::write(&garbage, b"not a state").expect("write");
+    let refused = train("third.ssne", &["--resume", &path_arg(&garbage)]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("garbage.state"), "{}", stderr(&refused));
+    assert!(!listing(dir.path()).contains(&"third.ssne".to_owned()));
+}

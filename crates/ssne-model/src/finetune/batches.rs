@@ -10,6 +10,7 @@ use crate::batch::{even_batches, gather_rows, permutation};
 use crate::config::FinetuneConfig;
 use crate::network::Network;
 use crate::observer::{EpochSummary, Stage, TrainObserver};
+use crate::resume::LoopControl;
 use crate::{ModelError, Result};
 
 struct Batch {
@@ -22,6 +23,7 @@ fn labels_of(points: &TrainingPoints<'_>, indices: &[usize]) -> Option<Vec<u32>>
 }
 
 /// The paper's scheme: batches cut once, each with its own dense P, reused every epoch.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn run_fixed(
     network: &mut Network,
     points: TrainingPoints<'_>,
@@ -30,10 +32,12 @@ pub(super) fn run_fixed(
     epochs: usize,
     rngs: &mut FinetuneRngs,
     observer: &mut dyn TrainObserver,
+    mut control: LoopControl<'_>,
 ) -> Result<FinetuneReport> {
     check_trainable(config.trainable)?;
     let n = points.x.nrows();
     check_batch_size(n, config)?;
+    // The cut is redrawn from the seed on resume: same stream, same batches, same P.
     let order = permutation(n, &mut rngs.batches);
     let index_batches = even_batches(&order, config.batch_size);
     observer.stage_started(Stage::Affinities, index_batches.len());
@@ -54,8 +58,12 @@ pub(super) fn run_fixed(
     let mut stepper = Stepper::new(network, config, total);
     observer.stage_started(Stage::Finetune, total);
     let mut final_loss = f64::NAN;
+    let first_epoch = resume_loop(&mut stepper, &mut control, &mut rngs.order, &mut final_loss, observer)?;
     let mut visit: Vec<usize> = (0..batches.len()).collect();
-    for epoch in 0..epochs {
+    for epoch in first_epoch..epochs {
+        // The visiting order restarts from identity each epoch so that a resumed
+        // run, which has only the stream's position, shuffles the same way.
+        visit.iter_mut().enumerate().for_each(|(i, v)| *v = i);
         visit.shuffle(&mut rngs.order);
         let (mut loss_sum, mut kl_sum) = (0.0, 0.0);
         for &b in &visit {
@@ -77,6 +85,9 @@ pub(super) fn run_fixed(
             kl: Some(kl_sum / batches.len() as f64),
             seconds: stepper.started.elapsed().as_secs_f64(),
         });
+        control.epoch_done(stepper.network, || {
+            stepper.loop_state(epoch + 1, rngs.order.get_word_pos(), final_loss)
+        })?;
     }
     observer.stage_finished(Stage::Finetune);
     Ok(FinetuneReport {
@@ -88,6 +99,7 @@ pub(super) fn run_fixed(
 }
 
 /// Batches re-drawn every epoch; each batch's P is the global P restricted to it, renormalised.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn run_redrawn(
     network: &mut Network,
     points: TrainingPoints<'_>,
@@ -96,6 +108,7 @@ pub(super) fn run_redrawn(
     epochs: usize,
     rngs: &mut FinetuneRngs,
     observer: &mut dyn TrainObserver,
+    mut control: LoopControl<'_>,
 ) -> Result<FinetuneReport> {
     check_trainable(config.trainable)?;
     let n = points.x.nrows();
@@ -105,7 +118,8 @@ pub(super) fn run_redrawn(
     let mut stepper = Stepper::new(network, config, total);
     observer.stage_started(Stage::Finetune, total);
     let mut final_loss = f64::NAN;
-    for epoch in 0..epochs {
+    let first_epoch = resume_loop(&mut stepper, &mut control, &mut rngs.order, &mut final_loss, observer)?;
+    for epoch in first_epoch..epochs {
         let order = permutation(n, &mut rngs.order);
         let (mut loss_sum, mut kl_sum, mut used) = (0.0, 0.0, 0usize);
         for indices in even_batches(&order, config.batch_size) {
@@ -134,6 +148,9 @@ pub(super) fn run_redrawn(
             kl: Some(kl_sum / used.max(1) as f64),
             seconds: stepper.started.elapsed().as_secs_f64(),
         });
+        control.epoch_done(stepper.network, || {
+            stepper.loop_state(epoch + 1, rngs.order.get_word_pos(), final_loss)
+        })?;
     }
     observer.stage_finished(Stage::Finetune);
     Ok(FinetuneReport {
@@ -142,6 +159,25 @@ pub(super) fn run_redrawn(
         final_loss,
         unconverged_rows: global.unconverged.len(),
     })
+}
+
+/// Applies `control.resume` to the stepper and the loop's random stream; returns
+/// the first epoch still to run.
+pub(super) fn resume_loop(
+    stepper: &mut Stepper<'_>,
+    control: &mut LoopControl<'_>,
+    rng: &mut rand_chacha::ChaCha8Rng,
+    final_loss: &mut f64,
+    observer: &mut dyn TrainObserver,
+) -> Result<usize> {
+    let Some(state) = control.resume.take() else {
+        return Ok(0);
+    };
+    stepper.resume(&state)?;
+    rng.set_word_pos(state.rng_word_pos);
+    *final_loss = state.last_loss;
+    observer.progress(Stage::Finetune, state.step);
+    Ok(state.epochs_done)
 }
 
 fn check_batch_size(n: usize, config: &FinetuneConfig) -> Result<()> {

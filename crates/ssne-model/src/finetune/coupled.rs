@@ -2,27 +2,41 @@
 
 use ssne_affinity::SparseP;
 
+use super::batches::resume_loop;
 use super::{EdgeSampler, FinetuneReport, FinetuneRngs, StepLoss, Stepper, TrainingPoints, check_trainable};
 use crate::batch::gather_rows;
 use crate::config::FinetuneConfig;
 use crate::network::Network;
 use crate::observer::{EpochSummary, Stage, TrainObserver};
+use crate::resume::LoopControl;
 use crate::{ModelError, Result};
 
 /// Steps between two progress summaries.
 const REPORT_EVERY: usize = 100;
 
-#[allow(clippy::too_many_arguments)]
+/// The global P and the length of a full-coupling run.
+pub(super) struct CoupledRun<'a> {
+    pub(super) global: &'a SparseP<f32>,
+    pub(super) steps: usize,
+    pub(super) edges_per_step: usize,
+}
+
+/// Full coupling; a checkpoint is taken after every reporting period of
+/// [`REPORT_EVERY`] steps (and after the last step).
 pub(super) fn run(
     network: &mut Network,
     points: TrainingPoints<'_>,
     config: &FinetuneConfig,
-    global: &SparseP<f32>,
-    steps: usize,
-    edges_per_step: usize,
+    run: CoupledRun<'_>,
     rngs: &mut FinetuneRngs,
     observer: &mut dyn TrainObserver,
+    mut control: LoopControl<'_>,
 ) -> Result<FinetuneReport> {
+    let CoupledRun {
+        global,
+        steps,
+        edges_per_step,
+    } = run;
     check_trainable(config.trainable)?;
     let sampler = EdgeSampler::new(global).ok_or(ModelError::TooFewPoints {
         what: "full coupling (the kNN graph has no edge)",
@@ -37,7 +51,8 @@ pub(super) fn run(
         .map(|k| (k, edges_per_step as u32 + k))
         .collect();
     let (mut period_loss, mut period_steps, mut final_loss) = (0.0, 0usize, f64::NAN);
-    for step in 0..steps {
+    let periods_done = resume_loop(&mut stepper, &mut control, &mut rngs.edges, &mut final_loss, observer)?;
+    for step in stepper.step..steps {
         for k in 0..edges_per_step {
             let (i, j) = sampler.sample(&mut rngs.edges);
             indices[k] = i as usize;
@@ -62,6 +77,11 @@ pub(super) fn run(
             });
             period_loss = 0.0;
             period_steps = 0;
+            let periods = (step / REPORT_EVERY) + 1;
+            debug_assert!(periods > periods_done);
+            control.epoch_done(stepper.network, || {
+                stepper.loop_state(periods, rngs.edges.get_word_pos(), final_loss)
+            })?;
         }
     }
     observer.stage_finished(Stage::Finetune);

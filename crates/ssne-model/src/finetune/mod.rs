@@ -16,6 +16,7 @@ use crate::config::{FinetuneConfig, Scheme};
 use crate::network::{Network, Trainable};
 use crate::observer::{Stage, TrainObserver};
 use crate::optim::Adam;
+use crate::resume::{LoopControl, LoopState};
 use crate::{ModelError, Result};
 
 pub use sampler::EdgeSampler;
@@ -55,6 +56,19 @@ pub fn finetune(
     rng: &mut FinetuneRngs,
     observer: &mut dyn TrainObserver,
 ) -> Result<FinetuneReport> {
+    finetune_with(network, points, config, rng, observer, LoopControl::none())
+}
+
+/// [`finetune`], continuing from `control.resume` and handing the loop's state
+/// on after every epoch (reporting period, for full coupling).
+pub(crate) fn finetune_with(
+    network: &mut Network,
+    points: TrainingPoints<'_>,
+    config: &FinetuneConfig,
+    rng: &mut FinetuneRngs,
+    observer: &mut dyn TrainObserver,
+    control: LoopControl<'_>,
+) -> Result<FinetuneReport> {
     network.check_features(points.x.ncols())?;
     if config.ce_weight > 0.0 {
         let labels = points.labels.ok_or(ModelError::NoLabels {
@@ -65,15 +79,20 @@ pub fn finetune(
     let perplexity = Perplexity::new(config.perplexity)?;
     match config.scheme {
         Scheme::FixedBatches { epochs } => {
-            batches::run_fixed(network, points, config, perplexity, epochs, rng, observer)
+            batches::run_fixed(network, points, config, perplexity, epochs, rng, observer, control)
         }
         Scheme::RedrawnBatches { epochs } => {
             let global = global_affinities(points.x, perplexity, observer)?;
-            batches::run_redrawn(network, points, config, &global, epochs, rng, observer)
+            batches::run_redrawn(network, points, config, &global, epochs, rng, observer, control)
         }
         Scheme::Coupled { steps, edges_per_step } => {
             let global = global_affinities(points.x, perplexity, observer)?;
-            coupled::run(network, points, config, &global, steps, edges_per_step, rng, observer)
+            let run = coupled::CoupledRun {
+                global: &global,
+                steps,
+                edges_per_step,
+            };
+            coupled::run(network, points, config, run, rng, observer, control)
         }
     }
 }
@@ -154,6 +173,27 @@ impl<'n> Stepper<'n> {
             total_steps,
             step: 0,
             started: Instant::now(),
+        }
+    }
+
+    /// Continues from a checkpointed loop state: Adam's moments and the step count
+    /// (which also drives the schedule and the exaggeration phase).
+    pub(crate) fn resume(&mut self, state: &LoopState) -> Result<()> {
+        let shapes: Vec<(usize, usize)> = self.network.parameters_mut().iter().map(|p| p.dim()).collect();
+        self.adam = Adam::from_state(self.config.adam, state.adam.clone(), &shapes)?;
+        self.step = state.step;
+        Ok(())
+    }
+
+    /// The loop state after `epochs_done` epochs, with the loop's random stream at `rng_word_pos`.
+    pub(crate) fn loop_state(&self, epochs_done: usize, rng_word_pos: u128, last_loss: f64) -> LoopState {
+        LoopState {
+            epochs_done,
+            step: self.step,
+            adam: self.adam.state(),
+            rng_word_pos,
+            last_loss,
+            pretrain: None,
         }
     }
 

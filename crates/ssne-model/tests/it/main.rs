@@ -3,6 +3,7 @@
 
 mod checkpoint;
 mod refine;
+mod resume;
 mod training;
 
 use ssne_data::Dataset;
