@@ -59,6 +59,7 @@ fn bench_training(c: &mut Criterion) {
                     let points = TrainingPoints {
                         x: data.features.view(),
                         labels: None,
+                        image_shape: None,
                     };
                     finetune(&mut net, points, ft, &mut FinetuneRngs::from_seed(3), &mut Silent).expect("trains")
                 })
@@ -78,6 +79,7 @@ fn bench_training(c: &mut Criterion) {
             let points = TrainingPoints {
                 x: data.features.view(),
                 labels: None,
+                image_shape: None,
             };
             finetune(&mut net, points, &ft, &mut FinetuneRngs::from_seed(3), &mut Silent).expect("trains")
         })

@@ -27,6 +27,8 @@ pub(crate) enum SchemeArg {
     Fixed,
     /// Batches re-drawn every epoch, P cut from one global P (--finetune-epochs)
     Redrawn,
+    /// Sampled edges like coupled, contrasted with --negatives pairs through a fixed --z-bar (Neg-t-SNE)
+    Negative,
 }
 
 /// `--head-input`: what feeds the 2-D head.
@@ -172,7 +174,20 @@ pub(crate) struct FinetuneArgs {
     /// Which parameters fine-tuning changes [default: all]
     #[arg(long, value_enum)]
     trainable: Option<TrainableArg>,
+    /// Negative pairs per edge of --scheme negative [default: 5]
+    #[arg(long, value_name = "N")]
+    negatives: Option<usize>,
+    /// Fixed normalisation Z of --scheme negative; larger means less repulsion [default: 0.1]
+    #[arg(long, value_name = "Z")]
+    z_bar: Option<f64>,
+    /// Shift image inputs randomly by up to this many pixels at every fine-tuning step (0 = off) [default: 0]
+    #[arg(long, value_name = "PIXELS")]
+    shift_pixels: Option<u8>,
 }
+
+/// Negatives per edge and `Z̄` of `--scheme negative` when not given.
+const DEFAULT_NEGATIVES: usize = 5;
+const DEFAULT_Z_BAR: f64 = 0.1;
 
 /// The exaggerated share of the run when `--exaggeration` is given alone: a preset's fraction of 0
 /// would silently switch the exaggeration off.
@@ -229,18 +244,33 @@ impl FinetuneArgs {
     pub(crate) fn apply(&self, config: &mut FinetuneConfig, n_train: usize) -> anyhow::Result<()> {
         let (old_epochs, old_steps, old_edges) = match config.scheme {
             Scheme::FixedBatches { epochs } | Scheme::RedrawnBatches { epochs } => (epochs, None, None),
-            Scheme::Coupled { steps, edges_per_step } => (200, Some(steps), Some(edges_per_step)),
+            Scheme::Coupled { steps, edges_per_step }
+            | Scheme::NegativeSampling {
+                steps, edges_per_step, ..
+            } => (200, Some(steps), Some(edges_per_step)),
+        };
+        let (old_negatives, old_z_bar) = match config.scheme {
+            Scheme::NegativeSampling {
+                negatives_per_edge,
+                z_bar,
+                ..
+            } => (negatives_per_edge, z_bar),
+            _ => (DEFAULT_NEGATIVES, DEFAULT_Z_BAR),
         };
         let kind = self.scheme.unwrap_or(match config.scheme {
             Scheme::FixedBatches { .. } => SchemeArg::Fixed,
             Scheme::RedrawnBatches { .. } => SchemeArg::Redrawn,
             Scheme::Coupled { .. } => SchemeArg::Coupled,
+            Scheme::NegativeSampling { .. } => SchemeArg::Negative,
         });
+        if kind != SchemeArg::Negative && (self.negatives.is_some() || self.z_bar.is_some()) {
+            bail!("--negatives and --z-bar belong to --scheme negative");
+        }
         config.scheme = match kind {
             SchemeArg::Fixed | SchemeArg::Redrawn => {
                 if self.finetune_steps.is_some() || self.edges_per_step.is_some() {
                     bail!(
-                        "--finetune-steps and --edges-per-step belong to --scheme coupled; \
+                        "--finetune-steps and --edges-per-step belong to --scheme coupled or negative; \
                          the batch schemes count --finetune-epochs"
                     );
                 }
@@ -251,16 +281,28 @@ impl FinetuneArgs {
                     Scheme::RedrawnBatches { epochs }
                 }
             }
-            SchemeArg::Coupled => {
+            SchemeArg::Coupled | SchemeArg::Negative => {
                 let edges_per_step = self.edges_per_step.or(old_edges).unwrap_or(500);
                 let steps = match (self.finetune_steps, self.finetune_epochs) {
                     (Some(steps), _) => steps,
                     (None, Some(epochs)) => epochs.saturating_mul(steps_per_epoch(n_train, edges_per_step)),
                     (None, None) => old_steps.unwrap_or(3000),
                 };
-                Scheme::Coupled { steps, edges_per_step }
+                if kind == SchemeArg::Coupled {
+                    Scheme::Coupled { steps, edges_per_step }
+                } else {
+                    Scheme::NegativeSampling {
+                        steps,
+                        edges_per_step,
+                        negatives_per_edge: self.negatives.unwrap_or(old_negatives),
+                        z_bar: self.z_bar.unwrap_or(old_z_bar),
+                    }
+                }
             }
         };
+        if let Some(pixels) = self.shift_pixels {
+            config.shift_pixels = pixels;
+        }
         if let Some(p) = self.perplexity {
             config.perplexity = p;
         }
@@ -368,6 +410,23 @@ mod tests {
             (c.head_input, c.feature_activation),
             (HeadInput::Logits, Activation::Softmax)
         );
+        Ok(())
+    }
+
+    #[test]
+    fn negative_sampling_and_shifts_are_flags() -> anyhow::Result<()> {
+        let c = config(&["--scheme", "negative", "--z-bar", "0.5", "--finetune-steps", "100"])?;
+        assert_eq!(
+            c.finetune.scheme,
+            Scheme::NegativeSampling {
+                steps: 100,
+                edges_per_step: 500,
+                negatives_per_edge: DEFAULT_NEGATIVES,
+                z_bar: 0.5
+            }
+        );
+        assert!(config(&["--z-bar", "0.5"]).is_err(), "--z-bar needs --scheme negative");
+        assert_eq!(config(&["--shift-pixels", "2"])?.finetune.shift_pixels, 2);
         Ok(())
     }
 

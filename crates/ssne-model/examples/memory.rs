@@ -27,6 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         TrainingPoints {
             x: x.view(),
             labels: None,
+            image_shape: None,
         },
         &config.finetune,
         &mut FinetuneRngs::from_seed(1),

@@ -2,9 +2,10 @@
 //!
 //! ```text
 //! cargo run --release -p ssne-model --example quality -- [--preset default|paper] [--seeds 1,2,3]
-//!     [--validation] [--scheme coupled|fixed|redrawn] [--steps N] [--edges N] [--epochs N]
+//!     [--validation] [--scheme coupled|fixed|redrawn|negative] [--steps N] [--edges N] [--epochs N]
 //!     [--feature-activation identity|tanh|relu|softmax] [--head-input logits|hidden]
 //!     [--output-scale F] [--lr F] [--ce-weight F] [--exaggeration F] [--perplexity F] [--no-prune]
+//!     [--scheme negative [--negatives N] [--z-bar F]] [--shift PIXELS]
 //! ```
 //! Without `--validation` it trains on rows 0..8000 and tests on 8000..10000; with
 //! it, it trains on 0..6000 and validates on 6000..8000 (for choosing defaults
@@ -129,6 +130,12 @@ fn apply_overrides(
             "redrawn" => Scheme::RedrawnBatches {
                 epochs: epochs.unwrap_or(200),
             },
+            "negative" => Scheme::NegativeSampling {
+                steps: steps.unwrap_or(3000),
+                edges_per_step: edges.unwrap_or(500),
+                negatives_per_edge: value("--negatives").map(|s| s.parse()).transpose()?.unwrap_or(5),
+                z_bar: value("--z-bar").map(|s| s.parse()).transpose()?.unwrap_or(1.0),
+            },
             other => return Err(format!("unknown scheme {other}").into()),
         };
     } else {
@@ -146,6 +153,7 @@ fn apply_overrides(
             Scheme::RedrawnBatches { epochs: e } => Scheme::RedrawnBatches {
                 epochs: epochs.unwrap_or(e),
             },
+            other => other,
         };
     }
     if let Some(a) = value("--feature-activation") {
@@ -185,6 +193,9 @@ fn apply_overrides(
     }
     if let Some(v) = value("--pretrain-epochs") {
         config.pretrain.epochs = v.parse()?;
+    }
+    if let Some(v) = value("--shift") {
+        config.finetune.shift_pixels = v.parse()?;
     }
     if flag("--no-prune") {
         config.prune_constant_inputs = false;

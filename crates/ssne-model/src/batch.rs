@@ -14,6 +14,7 @@ pub(crate) enum RngStream {
     FinetuneBatches = 3,
     FinetuneOrder = 4,
     EdgeSampling = 5,
+    Augment = 6,
 }
 
 pub(crate) fn rng_for(seed: u64, stream: RngStream) -> ChaCha8Rng {

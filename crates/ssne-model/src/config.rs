@@ -46,6 +46,19 @@ pub enum Scheme {
         /// Edges sampled per step (the step embeds twice as many points).
         edges_per_step: usize,
     },
+    /// Negative sampling (Neg-t-SNE, Damrich et al. 2022): edges sampled as in
+    /// `Coupled`, each contrasted with a few negative pairs from the step's
+    /// points through a fixed normalisation `Z̄` instead of the in-batch `ln Z`.
+    NegativeSampling {
+        /// Optimiser steps.
+        steps: usize,
+        /// Edges sampled per step.
+        edges_per_step: usize,
+        /// Negative pairs per edge.
+        negatives_per_edge: usize,
+        /// The fixed normalisation `Z̄` of `q = w / Z̄` (larger: less repulsion).
+        z_bar: f64,
+    },
 }
 
 impl Scheme {
@@ -55,6 +68,7 @@ impl Scheme {
             Scheme::FixedBatches { .. } => "fixed-batches",
             Scheme::RedrawnBatches { .. } => "redrawn-batches",
             Scheme::Coupled { .. } => "coupled",
+            Scheme::NegativeSampling { .. } => "negative-sampling",
         }
     }
 }
@@ -81,6 +95,10 @@ pub struct FinetuneConfig {
     pub ce_weight: f32,
     /// Optimiser.
     pub adam: AdamConfig,
+    /// Random shifts of image inputs by up to this many pixels in each
+    /// direction at every fine-tuning step (0 = off); P is still computed from
+    /// the unshifted inputs.
+    pub shift_pixels: u8,
 }
 
 /// Everything that determines a training run, stored with the model.
@@ -149,6 +167,7 @@ impl TrainConfig {
                 trainable: Trainable::All,
                 ce_weight: 0.0,
                 adam,
+                shift_pixels: 0,
             },
         };
         match preset {
@@ -255,6 +274,16 @@ impl TrainConfig {
             Scheme::Coupled { edges_per_step, .. } => {
                 if edges_per_step < 2 {
                     return Err(config_error("finetune.edges_per_step", edges_per_step, "at least 2"));
+                }
+            }
+            Scheme::NegativeSampling {
+                edges_per_step, z_bar, ..
+            } => {
+                if edges_per_step < 2 {
+                    return Err(config_error("finetune.edges_per_step", edges_per_step, "at least 2"));
+                }
+                if !(z_bar.is_finite() && z_bar > 0.0) {
+                    return Err(config_error("finetune.z_bar", z_bar, "a finite number > 0"));
                 }
             }
         }

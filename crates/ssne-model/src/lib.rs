@@ -3,6 +3,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod activation;
+mod augment;
 mod batch;
 pub mod checkpoint;
 pub mod clusters;

@@ -334,6 +334,7 @@ impl ParametricTsne {
         let points = TrainingPoints {
             x: train.features.view(),
             labels: train.labels.as_deref(),
+            image_shape: train.image_shape,
         };
         let mut rngs = FinetuneRngs::from_seed(self.config.seed);
         let (config, classifier, report) = (&self.config, &self.classifier, &self.report);

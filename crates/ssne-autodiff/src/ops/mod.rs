@@ -10,6 +10,7 @@ pub(crate) mod softmax;
 pub(crate) mod sq_dists;
 pub(crate) mod tsne_coupled;
 pub(crate) mod tsne_kl;
+pub(crate) mod tsne_negative;
 
 use ssne_tensor::Real;
 use ssne_tensor::ndarray::{ArrayView2, ArrayViewMut2, Zip};

@@ -55,7 +55,7 @@ pub(super) fn run_fixed(
     }
     observer.stage_finished(Stage::Affinities);
     let total = epochs * batches.len();
-    let mut stepper = Stepper::new(network, config, total);
+    let mut stepper = Stepper::new(network, config, total, &points, rngs);
     observer.stage_started(Stage::Finetune, total);
     let mut final_loss = f64::NAN;
     let first_epoch = resume_loop(&mut stepper, &mut control, &mut rngs.order, &mut final_loss, observer)?;
@@ -115,7 +115,7 @@ pub(super) fn run_redrawn(
     check_batch_size(n, config)?;
     let n_batches = n.div_ceil(config.batch_size);
     let total = epochs * n_batches;
-    let mut stepper = Stepper::new(network, config, total);
+    let mut stepper = Stepper::new(network, config, total, &points, rngs);
     observer.stage_started(Stage::Finetune, total);
     let mut final_loss = f64::NAN;
     let first_epoch = resume_loop(&mut stepper, &mut control, &mut rngs.order, &mut final_loss, observer)?;

@@ -19,6 +19,8 @@ pub(super) struct CoupledRun<'a> {
     pub(super) global: &'a SparseP<f32>,
     pub(super) steps: usize,
     pub(super) edges_per_step: usize,
+    /// Negative sampling instead of the in-batch `ln Z`: negatives per edge and `Z̄`.
+    pub(super) negatives: Option<(usize, f64)>,
 }
 
 /// Full coupling; a checkpoint is taken after every reporting period of
@@ -36,6 +38,7 @@ pub(super) fn run(
         global,
         steps,
         edges_per_step,
+        negatives,
     } = run;
     check_trainable(config.trainable)?;
     let sampler = EdgeSampler::new(global).ok_or(ModelError::TooFewPoints {
@@ -43,13 +46,14 @@ pub(super) fn run(
         needed: 2,
         found: points.x.nrows(),
     })?;
-    let mut stepper = Stepper::new(network, config, steps);
+    let mut stepper = Stepper::new(network, config, steps, &points, rngs);
     observer.stage_started(Stage::Finetune, steps);
     let mut indices = vec![0usize; 2 * edges_per_step];
     // Row k of the step's batch is the head of edge k; row E + k its tail.
     let edges: Vec<(u32, u32)> = (0..edges_per_step as u32)
         .map(|k| (k, edges_per_step as u32 + k))
         .collect();
+    let mut negative_pairs = Vec::new();
     let (mut period_loss, mut period_steps, mut final_loss) = (0.0, 0usize, f64::NAN);
     let periods_done = resume_loop(&mut stepper, &mut control, &mut rngs.edges, &mut final_loss, observer)?;
     for step in stepper.step..steps {
@@ -60,7 +64,14 @@ pub(super) fn run(
         }
         let xb = gather_rows(points.x, &indices);
         let labels: Option<Vec<u32>> = points.labels.map(|l| indices.iter().map(|&i| l[i]).collect());
-        let stats = stepper.step(xb, labels.as_deref(), StepLoss::Coupled(&edges))?;
+        let loss = match negatives {
+            None => StepLoss::Coupled(&edges),
+            Some((per_edge, z_bar)) => {
+                draw_negatives(&mut negative_pairs, edges_per_step, per_edge, &mut rngs.edges);
+                StepLoss::Negative(&edges, &negative_pairs, z_bar)
+            }
+        };
+        let stats = stepper.step(xb, labels.as_deref(), loss)?;
         period_loss += stats.loss;
         period_steps += 1;
         observer.progress(Stage::Finetune, step + 1);
@@ -91,4 +102,19 @@ pub(super) fn run(
         final_loss,
         unconverged_rows: global.unconverged.len(),
     })
+}
+
+/// For each edge head (row `k` of the step), `per_edge` negatives drawn
+/// uniformly from the step's other rows: the points of a step are drawn in
+/// proportion to their degree in P, the noise distribution of Neg-t-SNE.
+fn draw_negatives(out: &mut Vec<(u32, u32)>, edges: usize, per_edge: usize, rng: &mut rand_chacha::ChaCha8Rng) {
+    use rand::Rng;
+    let rows = 2 * edges as u32;
+    out.clear();
+    for head in 0..edges as u32 {
+        for _ in 0..per_edge {
+            let other = rng.random_range(0..rows - 1);
+            out.push((head, if other >= head { other + 1 } else { other }));
+        }
+    }
 }

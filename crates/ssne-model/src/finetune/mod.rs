@@ -28,6 +28,8 @@ pub struct TrainingPoints<'a> {
     pub x: ArrayView2<'a, f32>,
     /// Labels (used only by a cross-entropy term).
     pub labels: Option<&'a [u32]>,
+    /// `[height, width]` when the rows are images (needed by `shift_pixels`).
+    pub image_shape: Option<[usize; 2]>,
 }
 
 /// What fine-tuning achieved.
@@ -76,6 +78,21 @@ pub(crate) fn finetune_with(
         })?;
         crate::pretrain::check_labels(labels, network.spec.n_outputs())?;
     }
+    if config.shift_pixels > 0 {
+        let shape = points.image_shape.ok_or_else(|| {
+            crate::error::config_error(
+                "finetune.shift_pixels",
+                config.shift_pixels,
+                "0 for data that are not images (random shifts need an image shape)",
+            )
+        })?;
+        if shape[0] * shape[1] != points.x.ncols() {
+            return Err(ModelError::FeatureCount {
+                expected: shape[0] * shape[1],
+                found: points.x.ncols(),
+            });
+        }
+    }
     let perplexity = Perplexity::new(config.perplexity)?;
     match config.scheme {
         Scheme::FixedBatches { epochs } => {
@@ -91,6 +108,22 @@ pub(crate) fn finetune_with(
                 global: &global,
                 steps,
                 edges_per_step,
+                negatives: None,
+            };
+            coupled::run(network, points, config, run, rng, observer, control)
+        }
+        Scheme::NegativeSampling {
+            steps,
+            edges_per_step,
+            negatives_per_edge,
+            z_bar,
+        } => {
+            let global = global_affinities(points.x, perplexity, observer)?;
+            let run = coupled::CoupledRun {
+                global: &global,
+                steps,
+                edges_per_step,
+                negatives: Some((negatives_per_edge, z_bar)),
             };
             coupled::run(network, points, config, run, rng, observer, control)
         }
@@ -104,8 +137,11 @@ pub struct FinetuneRngs {
     pub batches: ChaCha8Rng,
     /// The order of batches within an epoch.
     pub order: ChaCha8Rng,
-    /// Sampling edges of the global P.
+    /// Sampling edges of the global P (and negatives).
     pub edges: ChaCha8Rng,
+    /// Random shifts of image inputs; each step reads its own stretch of the
+    /// stream (see `Stepper::step`), so it has no position to checkpoint.
+    pub augment: ChaCha8Rng,
 }
 
 impl FinetuneRngs {
@@ -116,6 +152,7 @@ impl FinetuneRngs {
             batches: rng_for(seed, RngStream::FinetuneBatches),
             order: rng_for(seed, RngStream::FinetuneOrder),
             edges: rng_for(seed, RngStream::EdgeSampling),
+            augment: rng_for(seed, RngStream::Augment),
         }
     }
 }
@@ -141,6 +178,8 @@ pub(crate) enum StepLoss<'a> {
     Kl(&'a Array2<f32>),
     /// Full coupling over sampled edges between rows of the batch.
     Coupled(&'a [(u32, u32)]),
+    /// Negative sampling: edges, negative pairs and the fixed normalisation `Z̄`.
+    Negative(&'a [(u32, u32)], &'a [(u32, u32)], f64),
 }
 
 /// The optimisation state shared by every scheme: one step = forward, loss, backward, Adam.
@@ -150,6 +189,7 @@ pub(crate) struct Stepper<'n> {
     tape: Tape<f32>,
     kernel: StudentT,
     config: FinetuneConfig,
+    augment: Option<(ChaCha8Rng, [usize; 2])>,
     pub(crate) total_steps: usize,
     pub(crate) step: usize,
     pub(crate) started: Instant,
@@ -162,7 +202,13 @@ pub(crate) struct StepStats {
 }
 
 impl<'n> Stepper<'n> {
-    pub(crate) fn new(network: &'n mut Network, config: &FinetuneConfig, total_steps: usize) -> Self {
+    pub(crate) fn new(
+        network: &'n mut Network,
+        config: &FinetuneConfig,
+        total_steps: usize,
+        points: &TrainingPoints<'_>,
+        rngs: &FinetuneRngs,
+    ) -> Self {
         let shapes: Vec<(usize, usize)> = network.parameters_mut().iter().map(|p| p.dim()).collect();
         Stepper {
             network,
@@ -170,6 +216,10 @@ impl<'n> Stepper<'n> {
             tape: Tape::new(),
             kernel: StudentT { dof: config.dof },
             config: config.clone(),
+            augment: match (config.shift_pixels, points.image_shape) {
+                (0, _) | (_, None) => None,
+                (_, Some(shape)) => Some((rngs.augment.clone(), shape)),
+            },
             total_steps,
             step: 0,
             started: Instant::now(),
@@ -206,8 +256,19 @@ impl<'n> Stepper<'n> {
         }
     }
 
-    pub(crate) fn step(&mut self, xb: Array2<f32>, labels: Option<&[u32]>, loss: StepLoss<'_>) -> Result<StepStats> {
+    pub(crate) fn step(
+        &mut self,
+        mut xb: Array2<f32>,
+        labels: Option<&[u32]>,
+        loss: StepLoss<'_>,
+    ) -> Result<StepStats> {
         let attraction = self.attraction_weight();
+        if let Some((stream, shape)) = &self.augment {
+            // Step s reads words from s * 2^32 on: no state beyond the step count.
+            let mut rng = stream.clone();
+            rng.set_word_pos((self.step as u128) << 32);
+            crate::augment::shift_rows(&mut xb, *shape, usize::from(self.config.shift_pixels), &mut rng);
+        }
         let tape = &mut self.tape;
         tape.clear();
         let bound = self.network.bind(tape, self.config.trainable);
@@ -216,6 +277,9 @@ impl<'n> Stepper<'n> {
         let tsne: Var = match loss {
             StepLoss::Kl(p) => tape.tsne_kl_exaggerated(fwd.embedding, p.view(), self.kernel, attraction)?,
             StepLoss::Coupled(edges) => tape.tsne_coupled(fwd.embedding, edges, self.kernel, attraction)?,
+            StepLoss::Negative(edges, negatives, z_bar) => {
+                tape.tsne_negative(fwd.embedding, edges, negatives, self.kernel, z_bar, attraction)?
+            }
         };
         let tsne_value = f64::from(tape.value(tsne)?[[0, 0]]);
         let mut total = tsne;

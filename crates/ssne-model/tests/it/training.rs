@@ -170,3 +170,41 @@ fn tiny_data_with_a_large_perplexity_fails_clearly() {
     let text = err.to_string();
     assert!(text.contains("perplexity") || text.contains("Perplexity"), "{text}");
 }
+
+#[test]
+fn shifts_need_images_and_change_the_map() {
+    let mut config = quick_config(4);
+    config.finetune.shift_pixels = 2;
+    let images = sample(0..300);
+    let shifted = ParametricTsne::fit(&images, None, &config, &mut Silent).expect("trains");
+    let plain = ParametricTsne::fit(&images, None, &quick_config(4), &mut Silent).expect("trains");
+    assert_ne!(shifted.network, plain.network, "shifting the inputs changes training");
+    let mut not_images = images.clone();
+    not_images.image_shape = None;
+    let err = ParametricTsne::fit(&not_images, None, &config, &mut Silent).unwrap_err();
+    assert!(err.to_string().contains("shift_pixels"), "{err}");
+}
+
+#[test]
+fn negative_sampling_trains_a_usable_map() {
+    let mut config = quick_config(4);
+    config.finetune.scheme = Scheme::NegativeSampling {
+        steps: 300,
+        edges_per_step: 200,
+        negatives_per_edge: 5,
+        z_bar: 0.1,
+    };
+    let train = sample(0..1000);
+    let test = sample(1000..1300);
+    let model = ParametricTsne::fit(&train, None, &config, &mut Silent).expect("trains");
+    let map = model.embed(test.features.view()).expect("embeds");
+    let knn = metrics::knn_accuracy(
+        model.reference.embedding.view(),
+        train.labels.as_deref().unwrap(),
+        map.view(),
+        test.labels.as_deref().unwrap(),
+        10,
+    )
+    .expect("metric");
+    assert!(knn > 0.6, "10-NN {knn}");
+}
