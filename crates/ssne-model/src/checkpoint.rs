@@ -15,7 +15,9 @@ use crate::{ModelError, Result};
 /// The first 8 bytes of every model file.
 pub const MAGIC: [u8; 8] = *b"SSNEMODL";
 /// The version of the payload layout; files of other versions are refused.
-pub const FORMAT_VERSION: u32 = 1;
+/// (2: the fine-tuning configuration gained `shift_pixels` and the
+/// `NegativeSampling` scheme.)
+pub const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 /// Refuse payloads above this size before allocating (a model is a few MB).
 const MAX_PAYLOAD: u64 = 4 << 30;
