@@ -342,6 +342,11 @@ impl FinetuneArgs {
         self
     }
 
+    /// Whether the user asked for random image shifts.
+    pub(crate) fn shifts_requested(&self) -> bool {
+        self.shift_pixels.is_some_and(|p| p > 0)
+    }
+
     /// Whether the user chose the number of fine-tuning steps or epochs.
     pub(crate) fn length_given(&self) -> bool {
         self.finetune_steps.is_some() || self.finetune_epochs.is_some()

@@ -97,7 +97,7 @@ pub struct FinetuneConfig {
     pub adam: AdamConfig,
     /// Random shifts of image inputs by up to this many pixels in each
     /// direction at every fine-tuning step (0 = off); P is still computed from
-    /// the unshifted inputs.
+    /// the unshifted inputs. Data without an image shape is never shifted.
     pub shift_pixels: u8,
 }
 
@@ -186,6 +186,7 @@ impl TrainConfig {
                         schedule: LrSchedule::Constant,
                         ..adam
                     },
+                    shift_pixels: 1,
                     ..paper.finetune
                 },
                 ..paper

@@ -78,6 +78,12 @@ pub(crate) fn run(args: &TrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
 /// configuration, and says what is about to be trained (shared by `train`,
 /// `pretrain` and `demo`).
 pub(crate) fn prepare_training(loaded: &mut Loaded, train: &TrainArgs, ui: &Ui) -> anyhow::Result<TrainConfig> {
+    if train.finetune.shifts_requested() && loaded.data.image_shape.is_none() {
+        anyhow::bail!(
+            "--shift-pixels shifts images, and {} has no image shape (IDX images and the bundled sample have one)",
+            loaded.description
+        );
+    }
     scale_training_data(&mut loaded.data, train.scaling.into())?;
     let config = train.to_config(loaded.data.n_points())?;
     config.validate().context("checking the training flags")?;

@@ -203,3 +203,26 @@ fn bad_flags_and_ranges_are_explained() {
     assert_eq!(result.status.code(), Some(2));
     assert!(stderr(&result).contains("coupled"), "{}", stderr(&result));
 }
+
+#[test]
+fn shifts_asked_for_data_without_images_are_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv = dir.path().join("points.csv");
+    let mut text = String::from("a,b,label\n");
+    for i in 0..60 {
+        text.push_str(&format!("{},{},{}\n", i % 7, i % 5, i % 2));
+    }
+    std::fs::write(&csv, text).expect("csv");
+    let model = dir.path().join("m.ssne");
+    let result = run([
+        "train",
+        "--data",
+        &path_arg(&csv),
+        "--model",
+        &path_arg(&model),
+        "--shift-pixels",
+        "1",
+    ]);
+    fails_with(&result, &["--shift-pixels", "points.csv"]);
+    assert_eq!(listing(dir.path()), ["points.csv"]);
+}

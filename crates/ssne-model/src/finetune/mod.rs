@@ -78,14 +78,7 @@ pub(crate) fn finetune_with(
         })?;
         crate::pretrain::check_labels(labels, network.spec.n_outputs())?;
     }
-    if config.shift_pixels > 0 {
-        let shape = points.image_shape.ok_or_else(|| {
-            crate::error::config_error(
-                "finetune.shift_pixels",
-                config.shift_pixels,
-                "0 for data that are not images (random shifts need an image shape)",
-            )
-        })?;
+    if let (1.., Some(shape)) = (config.shift_pixels, points.image_shape) {
         if shape[0] * shape[1] != points.x.ncols() {
             return Err(ModelError::FeatureCount {
                 expected: shape[0] * shape[1],

@@ -172,17 +172,24 @@ fn tiny_data_with_a_large_perplexity_fails_clearly() {
 }
 
 #[test]
-fn shifts_need_images_and_change_the_map() {
-    let mut config = quick_config(4);
-    config.finetune.shift_pixels = 2;
+fn shifts_apply_to_images_only() {
+    let mut shifting = quick_config(4);
+    shifting.finetune.shift_pixels = 2;
+    let mut still = quick_config(4);
+    still.finetune.shift_pixels = 0;
     let images = sample(0..300);
-    let shifted = ParametricTsne::fit(&images, None, &config, &mut Silent).expect("trains");
-    let plain = ParametricTsne::fit(&images, None, &quick_config(4), &mut Silent).expect("trains");
+    let shifted = ParametricTsne::fit(&images, None, &shifting, &mut Silent).expect("trains");
+    let plain = ParametricTsne::fit(&images, None, &still, &mut Silent).expect("trains");
     assert_ne!(shifted.network, plain.network, "shifting the inputs changes training");
     let mut not_images = images.clone();
     not_images.image_shape = None;
-    let err = ParametricTsne::fit(&not_images, None, &config, &mut Silent).unwrap_err();
-    assert!(err.to_string().contains("shift_pixels"), "{err}");
+    let a = ParametricTsne::fit(&not_images, None, &shifting, &mut Silent).expect("trains");
+    let b = ParametricTsne::fit(&not_images, None, &still, &mut Silent).expect("trains");
+    assert_eq!(a.network, b.network, "rows that are not images are never shifted");
+    let mut wrong_shape = images;
+    wrong_shape.image_shape = Some([20, 20]);
+    let err = ParametricTsne::fit(&wrong_shape, None, &shifting, &mut Silent).unwrap_err();
+    assert!(matches!(err, ModelError::FeatureCount { .. }), "{err}");
 }
 
 #[test]
