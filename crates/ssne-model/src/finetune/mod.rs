@@ -78,13 +78,13 @@ pub(crate) fn finetune_with(
         })?;
         crate::pretrain::check_labels(labels, network.spec.n_outputs())?;
     }
-    if let (1.., Some(shape)) = (config.shift_pixels, points.image_shape) {
-        if shape[0] * shape[1] != points.x.ncols() {
-            return Err(ModelError::FeatureCount {
-                expected: shape[0] * shape[1],
-                found: points.x.ncols(),
-            });
-        }
+    if let (1.., Some(shape)) = (config.shift_pixels, points.image_shape)
+        && shape[0] * shape[1] != points.x.ncols()
+    {
+        return Err(ModelError::FeatureCount {
+            expected: shape[0] * shape[1],
+            found: points.x.ncols(),
+        });
     }
     let perplexity = Perplexity::new(config.perplexity)?;
     match config.scheme {
