@@ -8,6 +8,7 @@ mod gemm;
 mod real;
 mod reduce;
 mod rowwise;
+mod sparse;
 
 pub use distance::{row_sq_norms, sq_dists, sq_dists_between};
 pub use error::TensorError;
@@ -16,3 +17,4 @@ pub use ndarray;
 pub use real::Real;
 pub use reduce::{SUM_BLOCK, sum_blocks_f64, sum_f64};
 pub use rowwise::{log_sum_exp_rows, softmax_rows};
+pub use sparse::{Csr, SPARSE_MAX_DENSITY, csr_gemm, csr_gemm_serial};
