@@ -142,6 +142,7 @@ impl<R: Real> Tape<R> {
             slots: &mut slots,
             pool: &mut self.pool,
             col_sums: &mut self.scratch.f64s,
+            sparse: &self.sparse,
         };
         for idx in (0..=out_idx).rev() {
             sink.step(idx);
@@ -215,6 +216,8 @@ pub(crate) struct GradSink<'a, R> {
     pool: &'a mut BufferPool<R>,
     /// `f64` work space for column sums (the bias gradient).
     col_sums: &'a mut Vec<f64>,
+    /// The compressed operands of sparse matrix products.
+    sparse: &'a crate::ops::matmul::SparseOperands<R>,
 }
 
 impl<'a, R: Real> GradSink<'a, R> {
@@ -231,7 +234,7 @@ impl<'a, R: Real> GradSink<'a, R> {
         let out = node.value.view();
         match &node.op {
             Op::Leaf | Op::Constant => self.recycle(grad),
-            &Op::MatMul { a, b } => ops::matmul::backward(self, a, b, grad),
+            &Op::MatMul { a, b, sparse } => ops::matmul::backward(self, a, b, sparse, grad),
             &Op::AddBias { x, bias } => ops::elementwise::add_bias_backward(self, x, bias, grad),
             &Op::Add { a, b } => ops::elementwise::add_backward(self, a, b, grad),
             &Op::Sub { a, b } => ops::elementwise::sub_backward(self, a, b, grad),
@@ -265,6 +268,11 @@ impl<'a, R: Real> GradSink<'a, R> {
 
     pub(crate) fn labels(&self, range: Range<usize>) -> &'a [u32] {
         &self.labels[range]
+    }
+
+    /// The compressed operands of sparse matrix products; borrows the tape, not the sink.
+    pub(crate) fn sparse(&self) -> &'a crate::ops::matmul::SparseOperands<R> {
+        self.sparse
     }
 
     pub(crate) fn col_sums(&mut self) -> &mut Vec<f64> {

@@ -12,9 +12,12 @@ pub(crate) enum Op<R> {
     Leaf,
     /// A leaf made by `constant`: never receives a gradient.
     Constant,
+    /// `sparse` is the slot of the tape's sparse copy of `a` when the
+    /// product was computed from it (then `a` needs no gradient).
     MatMul {
         a: usize,
         b: usize,
+        sparse: Option<usize>,
     },
     AddBias {
         x: usize,

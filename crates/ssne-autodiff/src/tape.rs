@@ -77,6 +77,8 @@ pub struct Tape<R: Real> {
     pub(crate) spare_slots: Vec<Option<Array2<R>>>,
     /// Work space of the fused t-SNE kernels.
     pub(crate) scratch: crate::ops::pairwise::Scratch,
+    /// Compressed copies of sparse constant left operands of `matmul`.
+    pub(crate) sparse: crate::ops::matmul::SparseOperands<R>,
 }
 
 impl<R: Real> Default for Tape<R> {
@@ -95,6 +97,7 @@ impl<R: Real> Tape<R> {
             labels: Vec::new(),
             spare_slots: Vec::new(),
             scratch: Default::default(),
+            sparse: Default::default(),
         }
     }
 
@@ -113,6 +116,7 @@ impl<R: Real> Tape<R> {
             }
         }
         self.labels.clear();
+        self.sparse.clear();
         self.generation = fresh_generation();
     }
 

@@ -400,21 +400,16 @@ impl ParametricTsne {
         Ok(())
     }
 
-    /// Maps the rows of `x` (already prepared) to 2-D: one forward pass, in chunks.
+    /// Maps the rows of `x` (already prepared) to 2-D: one forward pass
+    /// ([`Network::embed_into`]: tape-free, in parallel chunks, checking the
+    /// inputs are finite in the same pass).
     ///
     /// # Errors
     /// [`ModelError::FeatureCount`] or [`ModelError::NonFinite`].
     pub fn embed(&self, x: ArrayView2<'_, f32>) -> Result<Array2<f32>> {
         self.network.check_features(x.ncols())?;
-        check_data(x)?;
-        let mut tape = Tape::new();
         let mut out = Array2::zeros((x.nrows(), self.network.spec.embedding_dim));
-        for (chunk, mut target) in x
-            .axis_chunks_iter(Axis(0), EMBED_CHUNK)
-            .zip(out.axis_chunks_iter_mut(Axis(0), EMBED_CHUNK))
-        {
-            target.assign(&self.network.predict(&mut tape, chunk)?.1);
-        }
+        self.network.embed_into(x, out.view_mut())?;
         Ok(out)
     }
 

@@ -1,16 +1,30 @@
 //! The MLP classifier with its 2-D embedding head, and **the** forward pass that
-//! training, embedding and saliency all differentiate.
+//! training, embedding and saliency all differentiate; plus a tape-free copy of
+//! that forward pass for prediction, which records nothing and allocates
+//! nothing per call beyond its outputs.
+
+use std::any::Any;
+use std::cell::Cell;
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
+use rayon::prelude::*;
 use ssne_autodiff::{Tape, Var};
-use ssne_tensor::Real;
-use ssne_tensor::ndarray::{Array2, ArrayView2, Axis};
+use ssne_tensor::ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
+use ssne_tensor::{
+    Csr, Real, SPARSE_MAX_DENSITY, TensorError, Trans, csr_gemm_serial, gemm_serial, sigmoid, softmax_row,
+};
 
-use crate::Result;
 use crate::activation::Activation;
 use crate::error::config_error;
+use crate::{ModelError, Result};
+
+/// Rows per task of the tape-free inference path. Fixed, so the split (and
+/// the sparse-or-dense choice made per chunk) never depends on the thread
+/// count; small enough that a chunk's input and activations stay in the L2
+/// cache while its layers run.
+const INFER_CHUNK: usize = 128;
 
 /// Which layer feeds the embedding head.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -277,11 +291,18 @@ impl Network {
 
     /// Places the parameters on `tape`, as gradient-receiving vars where `trainable`
     /// says so and as constants elsewhere.
+    ///
+    /// On an `f32` tape the parameters are copied into the tape's recycled
+    /// buffers, so binding once per training step allocates nothing.
     pub fn bind<R: Real>(&self, tape: &mut Tape<R>, trainable: Trainable) -> BoundNetwork {
         let n_layers = self.layers.len();
-        let mut put = |m: &Array2<f32>, grad: bool| {
-            let value = m.mapv(|v| R::from_f64(f64::from(v)));
-            if grad { tape.var(value) } else { tape.constant(value) }
+        let mut put = |m: &Array2<f32>, grad: bool| match (m as &dyn Any).downcast_ref::<Array2<R>>() {
+            Some(same) if grad => tape.var_from(same.view()),
+            Some(same) => tape.constant_from(same.view()),
+            None => {
+                let value = m.mapv(|v| R::from_f64(f64::from(v)));
+                if grad { tape.var(value) } else { tape.constant(value) }
+            }
         };
         let layer_grad = matches!(trainable, Trainable::All | Trainable::Classifier);
         let head_grad = matches!(trainable, Trainable::All | Trainable::HeadOnly);
@@ -332,20 +353,235 @@ impl Network {
         Ok(Forward { logits, embedding })
     }
 
-    /// Runs the forward pass on constants and returns `(logits, embedding)`.
+    /// The forward pass for prediction, returning `(logits, embedding)`: the
+    /// same as [`Network::infer`]. The tape is not used (prediction needs no
+    /// gradients); the parameter remains so that existing callers compile.
     ///
     /// # Errors
-    /// [`crate::ModelError::FeatureCount`] when `x` has the wrong width.
-    pub fn predict(&self, tape: &mut Tape<f32>, x: ArrayView2<'_, f32>) -> Result<(Array2<f32>, Array2<f32>)> {
+    /// As [`Network::infer`].
+    pub fn predict(&self, _tape: &mut Tape<f32>, x: ArrayView2<'_, f32>) -> Result<(Array2<f32>, Array2<f32>)> {
+        self.infer(x)
+    }
+
+    /// The forward pass without a tape: `(logits, embedding)` of the rows of `x`.
+    ///
+    /// The same function as [`Network::forward_on`] (same layers, activations
+    /// and head, in the same order), computed in fixed chunks of rows in
+    /// parallel, with per-thread buffers reused across calls. Mostly-zero
+    /// inputs take the sparse first-layer product, so results may differ from
+    /// the tape's in the last bits; they never depend on the thread count.
+    /// Non-finite inputs give non-finite outputs.
+    ///
+    /// # Errors
+    /// [`ModelError::FeatureCount`] when `x` has the wrong width;
+    /// [`ModelError::Tensor`] when the parameters' shapes do not chain.
+    pub fn infer(&self, x: ArrayView2<'_, f32>) -> Result<(Array2<f32>, Array2<f32>)> {
         self.check_features(x.ncols())?;
-        tape.clear();
-        let bound = self.bind(tape, Trainable::None);
-        let xv = tape.constant_from(x);
-        let fwd = self.forward_on(tape, &bound, xv)?;
-        Ok((
-            tape.value(fwd.logits)?.to_owned(),
-            tape.value(fwd.embedding)?.to_owned(),
-        ))
+        let [logits_width, embedding_width] = self.check_shapes()?;
+        let mut logits = Array2::zeros((x.nrows(), logits_width));
+        let mut embedding = Array2::zeros((x.nrows(), embedding_width));
+        self.run_inference(x, logits.view_mut(), Some(embedding.view_mut()), false)?;
+        Ok((logits, embedding))
+    }
+
+    /// The map of the rows of `x` into `out` (`[x.nrows(), embedding_dim]`),
+    /// by the tape-free forward pass of [`Network::infer`], checking in the same
+    /// pass that every input is finite. The classifier's logits are not kept.
+    ///
+    /// # Errors
+    /// [`ModelError::FeatureCount`] when `x` has the wrong width,
+    /// [`ModelError::NonFinite`] for the first non-finite input in row-major
+    /// order, [`ModelError::Tensor`] when `out` or the parameters have the
+    /// wrong shape.
+    pub fn embed_into(&self, x: ArrayView2<'_, f32>, out: ArrayViewMut2<'_, f32>) -> Result<()> {
+        self.check_features(x.ncols())?;
+        let [_, embedding_width] = self.check_shapes()?;
+        if out.dim() != (x.nrows(), embedding_width) {
+            return Err(TensorError::ShapeMismatch {
+                op: "embed_into (output)",
+                left: [x.nrows(), embedding_width],
+                right: [out.nrows(), out.ncols()],
+            }
+            .into());
+        }
+        // Zero columns: the logits are computed chunk by chunk but not kept.
+        let mut no_logits = Array2::zeros((x.nrows(), 0));
+        self.run_inference(x, no_logits.view_mut(), Some(out), true)
+    }
+
+    /// Checks that the parameters chain from the input to the logits and the
+    /// head, and returns the widths `[logits, embedding]`.
+    fn check_shapes(&self) -> Result<[usize; 2]> {
+        let mismatch = |left: [usize; 2], right: [usize; 2]| -> ModelError {
+            TensorError::ShapeMismatch {
+                op: "network parameters",
+                left,
+                right,
+            }
+            .into()
+        };
+        let shape = |m: &Array2<f32>| [m.nrows(), m.ncols()];
+        let mut width = self.n_features();
+        let mut last_hidden = width;
+        for (idx, layer) in self.layers.iter().enumerate() {
+            if layer.weight.nrows() != width {
+                return Err(mismatch([1, width], shape(&layer.weight)));
+            }
+            if shape(&layer.bias) != [1, layer.weight.ncols()] {
+                return Err(mismatch([1, layer.weight.ncols()], shape(&layer.bias)));
+            }
+            if idx + 1 < self.layers.len() {
+                last_hidden = layer.weight.ncols();
+            }
+            width = layer.weight.ncols();
+        }
+        let head_in = match self.spec.head_input {
+            HeadInput::Logits => width,
+            HeadInput::Hidden => last_hidden,
+        };
+        if self.head.weight.nrows() != head_in {
+            return Err(mismatch([1, head_in], shape(&self.head.weight)));
+        }
+        if shape(&self.head.bias) != [1, self.head.weight.ncols()] {
+            return Err(mismatch([1, self.head.weight.ncols()], shape(&self.head.bias)));
+        }
+        Ok([width, self.head.weight.ncols()])
+    }
+
+    /// Runs the tape-free forward pass over fixed chunks of rows in parallel.
+    /// `logits` may have zero columns (not wanted); `embedding` is skipped
+    /// when `None`. Shapes must be checked. With `check_finite`, a chunk that
+    /// holds a non-finite input is not computed, and the first such input
+    /// over all chunks (row-major) is the error: all chunks run, so which one
+    /// is reported does not depend on the scheduling.
+    fn run_inference(
+        &self,
+        x: ArrayView2<'_, f32>,
+        mut logits: ArrayViewMut2<'_, f32>,
+        embedding: Option<ArrayViewMut2<'_, f32>>,
+        check_finite: bool,
+    ) -> Result<()> {
+        let want_embedding = embedding.is_some();
+        let mut no_embedding = Array2::zeros((x.nrows(), 0));
+        let mut embedding = embedding.unwrap_or_else(|| no_embedding.view_mut());
+        let first_bad = x
+            .axis_chunks_iter(Axis(0), INFER_CHUNK)
+            .into_par_iter()
+            .zip(logits.axis_chunks_iter_mut(Axis(0), INFER_CHUNK))
+            .zip(embedding.axis_chunks_iter_mut(Axis(0), INFER_CHUNK))
+            .enumerate()
+            .map(|(chunk_idx, ((x_chunk, logits_chunk), embedding_chunk))| {
+                let mut scratch = INFER_SCRATCH.take().unwrap_or_default();
+                let result = self.infer_chunk(
+                    &mut scratch,
+                    x_chunk,
+                    logits_chunk,
+                    want_embedding.then_some(embedding_chunk),
+                    check_finite,
+                );
+                INFER_SCRATCH.set(Some(scratch));
+                result.map(|bad| bad.map(|(row, col)| (chunk_idx * INFER_CHUNK + row, col)))
+            })
+            .try_reduce(|| None, |a, b| Ok(a.into_iter().chain(b).min()))?;
+        match first_bad {
+            Some((row, col)) => Err(ModelError::NonFinite { row, col }),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Network::forward_on`] for one chunk of rows, on the calling thread:
+    /// each layer's product (sparse for a mostly-zero input), bias and
+    /// activation, then the feature activation, the head and the output scale.
+    ///
+    /// With `check_finite`, returns the first non-finite input (row-major,
+    /// within the chunk) instead of computing. A compressed input is checked
+    /// on its stored entries only (zeros are finite, and NaN and infinities
+    /// are stored), so the check costs a fraction of a pass over the input.
+    fn infer_chunk(
+        &self,
+        scratch: &mut InferScratch,
+        x: ArrayView2<'_, f32>,
+        mut logits_out: ArrayViewMut2<'_, f32>,
+        embedding_out: Option<ArrayViewMut2<'_, f32>>,
+        check_finite: bool,
+    ) -> std::result::Result<Option<(usize, usize)>, TensorError> {
+        let rows = x.nrows();
+        let n_layers = self.layers.len();
+        let InferScratch { csr, buffers, features } = scratch;
+        // Layer i writes buffers[i % 2] and reads buffers[(i + 1) % 2], so the
+        // logits and the last hidden layer end up in different buffers.
+        let [even, odd] = buffers;
+        for (idx, layer) in self.layers.iter().enumerate() {
+            let width = layer.weight.ncols();
+            let (out_buf, in_buf) = if idx.is_multiple_of(2) {
+                (&mut *even, &*odd)
+            } else {
+                (&mut *odd, &*even)
+            };
+            out_buf.resize(rows * width, 0.0);
+            let mut out = view_mut(out_buf, rows, width);
+            if idx == 0 {
+                let k = x.ncols();
+                if worth_compressing(rows, k, width) && csr.assign_if_sparse(x, SPARSE_MAX_DENSITY) {
+                    if check_finite && let Some(bad) = first_non_finite_entry(csr) {
+                        return Ok(Some(bad));
+                    }
+                    csr_gemm_serial(1.0, csr, layer.weight.view(), 0.0, out.view_mut())?;
+                } else {
+                    if check_finite && let Some(bad) = first_non_finite(x) {
+                        return Ok(Some(bad));
+                    }
+                    gemm_serial(1.0, x, Trans::N, layer.weight.view(), Trans::N, 0.0, out.view_mut())?;
+                }
+            } else {
+                let input = view(in_buf, rows, self.layers[idx - 1].weight.ncols());
+                gemm_serial(1.0, input, Trans::N, layer.weight.view(), Trans::N, 0.0, out.view_mut())?;
+            }
+            let bias = layer.bias.row(0);
+            for mut row in out.rows_mut() {
+                row.zip_mut_with(&bias, |o, &b| *o += b);
+            }
+            if idx + 1 < n_layers {
+                activate(self.spec.hidden_activation, out);
+            }
+        }
+        let logits_width = self.layers[n_layers - 1].weight.ncols();
+        let (logits_buf, hidden_buf) = if (n_layers - 1).is_multiple_of(2) {
+            (&*even, &*odd)
+        } else {
+            (&*odd, &*even)
+        };
+        let logits = view(logits_buf, rows, logits_width);
+        if logits_out.ncols() > 0 {
+            logits_out.assign(&logits);
+        }
+        let Some(mut embedding_out) = embedding_out else {
+            return Ok(None);
+        };
+        let head_in = match self.spec.head_input {
+            HeadInput::Logits => logits,
+            HeadInput::Hidden => view(hidden_buf, rows, self.head.weight.nrows()),
+        };
+        let features = if self.spec.feature_activation == Activation::Identity {
+            head_in
+        } else {
+            features.resize(head_in.len(), 0.0);
+            let mut activated = view_mut(features, rows, head_in.ncols());
+            activated.assign(&head_in);
+            activate(self.spec.feature_activation, activated);
+            view(features, rows, head_in.ncols())
+        };
+        let head_w = self.head.weight.view();
+        gemm_serial(1.0, features, Trans::N, head_w, Trans::N, 0.0, embedding_out.view_mut())?;
+        let bias = self.head.bias.row(0);
+        let scale = self.spec.output_scale;
+        for mut row in embedding_out.rows_mut() {
+            row.zip_mut_with(&bias, |o, &b| *o += b);
+            if scale != 1.0 {
+                row.mapv_inplace(|v| v * scale);
+            }
+        }
+        Ok(None)
     }
 
     /// Errors unless `found` equals the network's input width.
@@ -361,5 +597,286 @@ impl Network {
                 found,
             })
         }
+    }
+}
+
+/// Reused buffers of one inference task: the compressed input chunk, two
+/// activation buffers that consecutive layers use in turn, and the activated
+/// head input.
+#[derive(Debug, Default)]
+struct InferScratch {
+    csr: Csr<f32>,
+    buffers: [Vec<f32>; 2],
+    features: Vec<f32>,
+}
+
+thread_local! {
+    /// One scratch per thread, taken out while a chunk runs and put back after,
+    /// so a nested use on the same thread (rayon may run another chunk while a
+    /// task waits) gets a fresh one instead of a borrow error.
+    static INFER_SCRATCH: Cell<Option<Box<InferScratch>>> = const { Cell::new(None) };
+}
+
+/// The same rule as the tape's `matmul`: compress the input only where the
+/// density check is cheap against the product and whole 8-column vectors fit.
+fn worth_compressing(n: usize, k: usize, m: usize) -> bool {
+    m >= 8 && k >= 32 && n * k * m >= 1 << 16
+}
+
+/// `buf[..rows * cols]` as a row-major matrix.
+fn view(buf: &[f32], rows: usize, cols: usize) -> ArrayView2<'_, f32> {
+    // Cannot fail: callers size `buf` to at least `rows * cols` first.
+    ArrayView2::from_shape((rows, cols), &buf[..rows * cols]).expect("buffer sized for the layer")
+}
+
+/// `buf[..rows * cols]` as a mutable row-major matrix.
+fn view_mut(buf: &mut [f32], rows: usize, cols: usize) -> ArrayViewMut2<'_, f32> {
+    // Cannot fail: callers size `buf` to at least `rows * cols` first.
+    ArrayViewMut2::from_shape((rows, cols), &mut buf[..rows * cols]).expect("buffer sized for the layer")
+}
+
+/// Applies `activation` in place with the tape ops' own arithmetic (same
+/// expressions, same row softmax), so dense chunks give the tape's bits.
+fn activate(activation: Activation, mut h: ArrayViewMut2<'_, f32>) {
+    match activation {
+        Activation::Identity => {}
+        Activation::Relu => h.mapv_inplace(|v| if v > 0.0 { v } else { 0.0 }),
+        Activation::Tanh => h.mapv_inplace(f32::tanh),
+        Activation::Sigmoid => h.mapv_inplace(sigmoid),
+        Activation::Softmax => h.rows_mut().into_iter().for_each(softmax_row),
+    }
+}
+
+/// Position of the first non-finite stored entry of `csr` in row-major order.
+fn first_non_finite_entry(csr: &Csr<f32>) -> Option<(usize, usize)> {
+    (0..csr.nrows()).find_map(|i| {
+        let (cols, vals) = csr.row(i);
+        let finite = vals.iter().fold(true, |ok, v| ok & v.is_finite());
+        let pos = if finite {
+            None
+        } else {
+            vals.iter().position(|v| !v.is_finite())
+        };
+        pos.map(|p| (i, cols[p] as usize))
+    })
+}
+
+/// Position of the first non-finite value of `x` in row-major order. The
+/// common all-finite case is one branch-free pass per row.
+fn first_non_finite(x: ArrayView2<'_, f32>) -> Option<(usize, usize)> {
+    for (row_idx, row) in x.rows().into_iter().enumerate() {
+        let finite = match row.as_slice() {
+            Some(values) => values.iter().fold(true, |ok, v| ok & v.is_finite()),
+            None => row.iter().all(|v| v.is_finite()),
+        };
+        if !finite {
+            let col = row.iter().position(|v| !v.is_finite()).unwrap_or(0);
+            return Some((row_idx, col));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+    use ssne_autodiff::Tape;
+    use ssne_tensor::ndarray::{Array2, ArrayView2, s};
+
+    use super::*;
+
+    fn network(spec: NetworkSpec, seed: u64) -> Network {
+        let mut net = Network::init(spec, &mut ChaCha8Rng::seed_from_u64(seed)).expect("valid spec");
+        // Non-zero biases, so a bias added twice or not at all shows.
+        let mut rng = ChaCha8Rng::seed_from_u64(seed + 1);
+        for p in net.parameters_mut() {
+            if p.nrows() == 1 {
+                p.mapv_inplace(|_| rng.random_range(-0.5..0.5));
+            }
+        }
+        net
+    }
+
+    /// `rows x cols` inputs in [0, 1), with about `zeros` of them exactly 0.
+    fn data(rows: usize, cols: usize, zeros: f64, seed: u64) -> Array2<f32> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        Array2::from_shape_simple_fn((rows, cols), || {
+            if rng.random_bool(zeros) {
+                0.0
+            } else {
+                rng.random_range(0.0..1.0)
+            }
+        })
+    }
+
+    /// The tape's forward pass, the reference.
+    fn on_tape(net: &Network, x: ArrayView2<'_, f32>) -> (Array2<f32>, Array2<f32>) {
+        let mut tape = Tape::<f32>::new();
+        let bound = net.bind(&mut tape, Trainable::None);
+        let xv = tape.constant_from(x);
+        let fwd = net.forward_on(&mut tape, &bound, xv).expect("shapes agree");
+        (
+            tape.value(fwd.logits).unwrap().to_owned(),
+            tape.value(fwd.embedding).unwrap().to_owned(),
+        )
+    }
+
+    fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a test pool")
+            .install(f)
+    }
+
+    fn bits(a: &Array2<f32>) -> Vec<u32> {
+        a.iter().map(|v| v.to_bits()).collect()
+    }
+
+    /// Dense inputs take dense products on both paths, and every element of a
+    /// GEMM is summed in the same order however the rows are split, so the
+    /// tape-free pass must reproduce the tape's bits for every activation and
+    /// head, over several chunks (300 rows: 128 + 128 + 44).
+    #[test]
+    fn infer_gives_the_tapes_bits_on_dense_inputs() {
+        let activations = [
+            (Activation::Relu, Activation::Identity, HeadInput::Logits, 1.0),
+            (Activation::Tanh, Activation::Tanh, HeadInput::Logits, 10.0),
+            (Activation::Sigmoid, Activation::Softmax, HeadInput::Hidden, 3.0),
+            (Activation::Relu, Activation::Sigmoid, HeadInput::Hidden, 1.0),
+        ];
+        for (seed, (hidden, feature, head_input, scale)) in activations.into_iter().enumerate() {
+            let spec = NetworkSpec {
+                layer_widths: vec![40, 30, 20, 10],
+                hidden_activation: hidden,
+                head_input,
+                feature_activation: feature,
+                embedding_dim: 2,
+                output_scale: scale,
+            };
+            let net = network(spec, seed as u64);
+            let x = data(300, 40, 0.0, 7);
+            let (logits, embedding) = net.infer(x.view()).expect("valid shapes");
+            let (tape_logits, tape_embedding) = on_tape(&net, x.view());
+            assert_eq!(
+                bits(&logits),
+                bits(&tape_logits),
+                "{hidden:?} {feature:?} {head_input:?}"
+            );
+            assert_eq!(
+                bits(&embedding),
+                bits(&tape_embedding),
+                "{hidden:?} {feature:?} {head_input:?}"
+            );
+        }
+    }
+
+    /// Mostly-zero inputs take the sparse first layer (in both paths, with
+    /// different chunks): equal up to rounding, and the same bits on any
+    /// number of threads.
+    #[test]
+    fn sparse_inputs_match_the_tape_and_do_not_depend_on_threads() {
+        let net = network(NetworkSpec::paper(300, 10), 3);
+        let x = data(700, 300, 0.8, 8);
+        let (logits, embedding) = on_threads(1, || net.infer(x.view())).expect("valid shapes");
+        for threads in [2, 3] {
+            let (l, e) = on_threads(threads, || net.infer(x.view())).expect("valid shapes");
+            assert_eq!(bits(&l), bits(&logits));
+            assert_eq!(bits(&e), bits(&embedding));
+        }
+        let (tape_logits, tape_embedding) = on_tape(&net, x.view());
+        for (a, b) in logits
+            .iter()
+            .zip(&tape_logits)
+            .chain(embedding.iter().zip(&tape_embedding))
+        {
+            assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{a} vs {b}");
+        }
+        let mut out = Array2::zeros((700, 2));
+        net.embed_into(x.view(), out.view_mut()).expect("finite inputs");
+        assert_eq!(bits(&out), bits(&embedding));
+        let (predicted, _) = net.predict(&mut Tape::new(), x.view()).expect("valid shapes");
+        assert_eq!(bits(&predicted), bits(&logits));
+    }
+
+    /// Dense chunks are checked as they are, compressed ones on their entries.
+    #[test]
+    fn embed_into_reports_the_first_non_finite_input_in_row_major_order() {
+        for (width, outputs, zeros) in [(300, 10, 0.8), (50, 4, 0.5)] {
+            let net = network(NetworkSpec::paper(width, outputs), 5);
+            let mut x = data(400, width, zeros, 9);
+            x[[300, 2]] = f32::INFINITY; // a later chunk
+            x[[130, 40]] = f32::NAN; // chunk 1
+            x[[130, 45]] = f32::NEG_INFINITY;
+            let mut out = Array2::zeros((400, 2));
+            let err = on_threads(2, || net.embed_into(x.view(), out.view_mut()));
+            assert!(
+                matches!(err, Err(ModelError::NonFinite { row: 130, col: 40 })),
+                "{err:?}"
+            );
+            x[[130, 40]] = 0.0;
+            let err = on_threads(2, || net.embed_into(x.view(), out.view_mut()));
+            assert!(
+                matches!(err, Err(ModelError::NonFinite { row: 130, col: 45 })),
+                "{err:?}"
+            );
+        }
+        let net = network(NetworkSpec::paper(50, 4), 5);
+        let mut x = data(400, 50, 0.5, 9);
+        x[[300, 2]] = f32::INFINITY;
+        x[[130, 40]] = f32::NAN;
+        // Not an error for `infer`: the values flow through the layers as on
+        // the tape (where ReLU maps a NaN to 0).
+        let (_, embedding) = net.infer(x.view()).expect("valid shapes");
+        let (_, tape_embedding) = on_tape(&net, x.view());
+        assert_eq!(bits(&embedding), bits(&tape_embedding));
+        assert!(embedding.slice(s![..128, ..]).iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn shape_errors_are_errors() {
+        let mut net = network(NetworkSpec::paper(20, 3), 6);
+        let x = data(5, 20, 0.0, 1);
+        assert!(matches!(
+            net.infer(data(5, 21, 0.0, 1).view()),
+            Err(ModelError::FeatureCount {
+                expected: 20,
+                found: 21
+            })
+        ));
+        assert!(matches!(
+            net.embed_into(x.view(), Array2::zeros((5, 3)).view_mut()),
+            Err(ModelError::Tensor(_))
+        ));
+        net.head.weight = Array2::zeros((4, 2)); // the head no longer fits the 3 logits
+        assert!(matches!(net.infer(x.view()), Err(ModelError::Tensor(_))));
+        let (logits, embedding) = network(NetworkSpec::paper(20, 3), 6)
+            .infer(Array2::zeros((0, 20)).view())
+            .expect("no rows is fine");
+        assert_eq!((logits.dim(), embedding.dim()), ((0, 3), (0, 2)));
+    }
+
+    #[test]
+    fn binding_on_an_f32_tape_copies_the_parameters_exactly() {
+        let net = network(NetworkSpec::paper(20, 3), 4);
+        let mut tape = Tape::<f32>::new();
+        for _ in 0..2 {
+            tape.clear();
+            let bound = net.bind(&mut tape, Trainable::Classifier);
+            let mut params = net.clone();
+            for (i, (v, p)) in bound
+                .parameter_vars()
+                .into_iter()
+                .zip(params.parameters_mut())
+                .enumerate()
+            {
+                assert_eq!(tape.value(v).unwrap(), p.view(), "parameter {i}");
+            }
+        }
+        let mut tape64 = Tape::<f64>::new();
+        let bound = net.bind(&mut tape64, Trainable::All);
+        let w = tape64.value(bound.parameter_vars()[0]).unwrap();
+        assert_eq!(w, net.layers[0].weight.mapv(f64::from));
     }
 }

@@ -74,6 +74,64 @@ pub fn gemm<R: Real>(
 ) -> Result<(), TensorError> {
     let a = ta.apply(a);
     let b = tb.apply(b);
+    check_shapes(&a, &b, &c)?;
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    if m * n * k < PAR_MIN_MULADDS || m.max(n) <= MIN_BLOCK {
+        gemm_call(alpha, a, b, beta, c.view_mut());
+        return Ok(());
+    }
+    if m >= n {
+        // Tall C: split rows; each task packs its slice of A and all of B (B is the small side).
+        let block = block_len(m);
+        let c_blocks: Vec<ArrayViewMut2<'_, R>> = c.axis_chunks_iter_mut(Axis(0), block).collect();
+        c_blocks.into_par_iter().enumerate().for_each(|(block_idx, c_block)| {
+            let start = block_idx * block;
+            gemm_call(alpha, a.slice(s![start..start + c_block.nrows(), ..]), b, beta, c_block);
+        });
+    } else {
+        // Wide C (e.g. distances to many reference points): split columns, so no task
+        // re-packs the large B.
+        let block = block_len(n);
+        let c_blocks: Vec<ArrayViewMut2<'_, R>> = c.axis_chunks_iter_mut(Axis(1), block).collect();
+        c_blocks.into_par_iter().enumerate().for_each(|(block_idx, c_block)| {
+            let start = block_idx * block;
+            gemm_call(alpha, a, b.slice(s![.., start..start + c_block.ncols()]), beta, c_block);
+        });
+    }
+    Ok(())
+}
+
+/// [`gemm`] on the calling thread only, for callers that already run in
+/// parallel over independent pieces of work (the network's inference path),
+/// where splitting each product again would only add overhead. Same results
+/// as [`gemm`].
+///
+/// # Errors
+/// As [`gemm`].
+pub fn gemm_serial<R: Real>(
+    alpha: R,
+    a: ArrayView2<'_, R>,
+    ta: Trans,
+    b: ArrayView2<'_, R>,
+    tb: Trans,
+    beta: R,
+    c: ArrayViewMut2<'_, R>,
+) -> Result<(), TensorError> {
+    let a = ta.apply(a);
+    let b = tb.apply(b);
+    check_shapes(&a, &b, &c)?;
+    if c.nrows() > 0 && c.ncols() > 0 {
+        gemm_call(alpha, a, b, beta, c);
+    }
+    Ok(())
+}
+
+/// Errors unless `a b` is defined and has the shape of `c`.
+fn check_shapes<R>(a: &ArrayView2<'_, R>, b: &ArrayView2<'_, R>, c: &ArrayViewMut2<'_, R>) -> Result<(), TensorError> {
     let (m, k) = a.dim();
     let (k2, n) = b.dim();
     if k != k2 {
@@ -90,36 +148,11 @@ pub fn gemm<R: Real>(
             right: [c.nrows(), c.ncols()],
         });
     }
-    if m == 0 || n == 0 {
-        return Ok(());
-    }
-    if m * n * k < PAR_MIN_MULADDS || m.max(n) <= MIN_BLOCK {
-        gemm_serial(alpha, a, b, beta, c.view_mut());
-        return Ok(());
-    }
-    if m >= n {
-        // Tall C: split rows; each task packs its slice of A and all of B (B is the small side).
-        let block = block_len(m);
-        let c_blocks: Vec<ArrayViewMut2<'_, R>> = c.axis_chunks_iter_mut(Axis(0), block).collect();
-        c_blocks.into_par_iter().enumerate().for_each(|(block_idx, c_block)| {
-            let start = block_idx * block;
-            gemm_serial(alpha, a.slice(s![start..start + c_block.nrows(), ..]), b, beta, c_block);
-        });
-    } else {
-        // Wide C (e.g. distances to many reference points): split columns, so no task
-        // re-packs the large B.
-        let block = block_len(n);
-        let c_blocks: Vec<ArrayViewMut2<'_, R>> = c.axis_chunks_iter_mut(Axis(1), block).collect();
-        c_blocks.into_par_iter().enumerate().for_each(|(block_idx, c_block)| {
-            let start = block_idx * block;
-            gemm_serial(alpha, a, b.slice(s![.., start..start + c_block.ncols()]), beta, c_block);
-        });
-    }
     Ok(())
 }
 
 /// One `matrixmultiply` call; shapes must already be checked.
-fn gemm_serial<R: Real>(alpha: R, a: ArrayView2<'_, R>, b: ArrayView2<'_, R>, beta: R, mut c: ArrayViewMut2<'_, R>) {
+fn gemm_call<R: Real>(alpha: R, a: ArrayView2<'_, R>, b: ArrayView2<'_, R>, beta: R, mut c: ArrayViewMut2<'_, R>) {
     let (m, k) = a.dim();
     let n = b.ncols();
     let [rsa, csa] = strides(&a);

@@ -8,11 +8,13 @@ mod gemm;
 mod real;
 mod reduce;
 mod rowwise;
+mod sparse;
 
 pub use distance::{row_sq_norms, sq_dists, sq_dists_between};
 pub use error::TensorError;
-pub use gemm::{Trans, gemm, matmul};
+pub use gemm::{Trans, gemm, gemm_serial, matmul};
 pub use ndarray;
 pub use real::Real;
 pub use reduce::{SUM_BLOCK, sum_blocks_f64, sum_f64};
-pub use rowwise::{log_sum_exp_rows, softmax_rows};
+pub use rowwise::{log_sum_exp_rows, sigmoid, softmax_row, softmax_rows};
+pub use sparse::{Csr, SPARSE_MAX_DENSITY, csr_gemm, csr_gemm_serial};

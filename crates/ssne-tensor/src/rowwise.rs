@@ -1,6 +1,6 @@
 //! Numerically stable row-wise softmax and log-sum-exp.
 
-use ndarray::{Array1, ArrayView2, ArrayViewMut2, Axis, Zip};
+use ndarray::{Array1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
 
 use crate::Real;
 
@@ -16,17 +16,47 @@ use crate::Real;
 /// assert_eq!(x, array![[0.5, 0.5]]);
 /// ```
 pub fn softmax_rows<R: Real>(mut x: ArrayViewMut2<'_, R>) {
-    Zip::from(x.rows_mut()).par_for_each(|mut row| {
-        let max = row.iter().fold(R::neg_infinity(), |m, &v| m.max(v));
-        let mut total = 0.0_f64;
-        row.mapv_inplace(|v| {
-            let e = (v - max).exp();
-            total += e.to_f64();
-            e
-        });
-        let inv = R::from_f64(1.0 / total);
-        row.mapv_inplace(|v| v * inv);
+    Zip::from(x.rows_mut()).par_for_each(softmax_row);
+}
+
+/// The softmax of one row, in place: the per-row step of [`softmax_rows`], for
+/// callers that already run in parallel over rows (same bits).
+///
+/// # Example
+/// ```
+/// use ssne_tensor::{softmax_row, ndarray::array};
+/// let mut x = array![0.0_f64, 0.0];
+/// softmax_row(x.view_mut());
+/// assert_eq!(x, array![0.5, 0.5]);
+/// ```
+pub fn softmax_row<R: Real>(mut row: ArrayViewMut1<'_, R>) {
+    let max = row.iter().fold(R::neg_infinity(), |m, &v| m.max(v));
+    let mut total = 0.0_f64;
+    row.mapv_inplace(|v| {
+        let e = (v - max).exp();
+        total += e.to_f64();
+        e
     });
+    let inv = R::from_f64(1.0 / total);
+    row.mapv_inplace(|v| v * inv);
+}
+
+/// The logistic function `1 / (1 + exp(-x))`, evaluated so that neither tail
+/// overflows. One definition for the tape's `sigmoid` op and the network's
+/// tape-free inference, so both give the same bits.
+///
+/// # Example
+/// ```
+/// assert_eq!(ssne_tensor::sigmoid(0.0_f32), 0.5);
+/// assert_eq!(ssne_tensor::sigmoid(-1000.0_f32), 0.0);
+/// ```
+pub fn sigmoid<R: Real>(x: R) -> R {
+    if x >= R::zero() {
+        R::one() / (R::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (R::one() + e)
+    }
 }
 
 /// `log(sum_j exp(x_ij))` for every row, computed as `max + log(sum exp(x - max))`

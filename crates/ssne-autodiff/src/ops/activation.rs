@@ -1,8 +1,8 @@
 //! Element-wise activations. Each backward rule is written in terms of the
 //! output, so nothing beyond the node value is kept.
 
-use ssne_tensor::Real;
 use ssne_tensor::ndarray::{Array2, ArrayView2};
+use ssne_tensor::{Real, sigmoid};
 
 use super::zip2;
 use crate::backward::GradSink;
@@ -39,15 +39,6 @@ impl<R: Real> Tape<R> {
         let x = self.index(x)?;
         let out = self.unary_map(x, sigmoid);
         Ok(self.push(out, Op::Sigmoid { x }, self.needs_grad(x)))
-    }
-}
-
-fn sigmoid<R: Real>(x: R) -> R {
-    if x >= R::zero() {
-        R::one() / (R::one() + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (R::one() + e)
     }
 }
 

@@ -67,3 +67,50 @@ fn cleared_tape_reproduces_the_same_bits() {
     assert_eq!(results[0], results[1]);
     assert_eq!(results[0], results[2]);
 }
+
+/// Loss and parameter gradients of an MLP on a constant, mostly-zero input
+/// (the compressed first layer), as raw bits.
+fn run_sparse_input(threads: usize, input_is_var: bool) -> (Vec<u32>, Vec<f32>) {
+    let mut rng = rng(43);
+    // 600 x 300 x 100: the compressed product and its transpose run in parallel.
+    let mlp = Mlp::<f32>::init(&mut rng, &[300, 100, 10], Activation::Relu);
+    let mut x = random::<f32>(&mut rng, 600, 300, 1.0);
+    let keep = random::<f32>(&mut rng, 600, 300, 1.0);
+    x.zip_mut_with(&keep, |v, &k| {
+        if k < 0.6 {
+            *v = 0.0; // ~80% zeros, like MNIST
+        }
+    });
+    let labels: Vec<u32> = (0..600).map(|i| i % 10).collect();
+    on_threads(threads, || {
+        let mut tape = Tape::<f32>::new();
+        // A var input forces the dense path (its gradient is needed).
+        let input = if input_is_var {
+            tape.var_from(x.view())
+        } else {
+            tape.constant_from(x.view())
+        };
+        let params = mlp.vars(&mut tape);
+        let logits = mlp.forward(&mut tape, input, &params).unwrap();
+        let loss = tape.softmax_cross_entropy(logits, &labels).unwrap();
+        let grads = tape.backward(loss).unwrap();
+        let mut values = vec![tape.scalar(loss).unwrap()];
+        for &v in &params {
+            values.extend(grads.get(v).unwrap().iter().copied());
+        }
+        (values.iter().map(|v| v.to_bits()).collect(), values)
+    })
+}
+
+#[test]
+fn the_compressed_first_layer_gives_the_same_bits_on_any_thread_count() {
+    let (one, values) = run_sparse_input(1, false);
+    assert_eq!(one, run_sparse_input(2, false).0);
+    assert_eq!(one, run_sparse_input(3, false).0);
+    // And the same numbers as the dense path, up to rounding.
+    let (_, dense) = run_sparse_input(1, true);
+    let scale = dense.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
+    for (s, d) in values.iter().zip(&dense) {
+        assert!((s - d).abs() <= 1e-5 * scale, "{s} vs {d}");
+    }
+}

@@ -4,6 +4,7 @@ mod distance;
 mod gemm;
 mod reduce;
 mod rowwise;
+mod sparse;
 
 use ssne_tensor::ndarray::Array2;
 
