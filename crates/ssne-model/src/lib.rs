@@ -14,6 +14,7 @@ mod model;
 mod network;
 mod observer;
 mod optim;
+pub mod pca;
 mod pretrain;
 pub mod refine;
 
