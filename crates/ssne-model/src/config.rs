@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::Result;
 use crate::activation::Activation;
 use crate::error::config_error;
+use crate::model::ReferenceSpace;
 use crate::network::{HeadInput, NetworkSpec, Trainable};
 use crate::optim::{AdamConfig, LrSchedule};
 
@@ -108,6 +109,8 @@ pub struct TrainConfig {
     pub pretrain: PretrainConfig,
     /// t-SNE fine-tuning.
     pub finetune: FinetuneConfig,
+    /// The space the kept reference inputs are stored in (raw or a PCA projection).
+    pub reference_space: ReferenceSpace,
 }
 
 /// Named configurations.
@@ -150,6 +153,7 @@ impl TrainConfig {
                 ce_weight: 0.0,
                 adam,
             },
+            reference_space: ReferenceSpace::Raw,
         };
         match preset {
             Preset::Paper => paper,

@@ -22,7 +22,7 @@ pub use activation::Activation;
 pub use config::{FinetuneConfig, Preset, PretrainConfig, Scheme, TrainConfig};
 pub use error::{ModelError, Result};
 pub use finetune::{EdgeSampler, FinetuneReport, FinetuneRngs, TrainingPoints, finetune};
-pub use model::{ModelStage, ParametricTsne, Reference, TrainReport, varying_inputs};
+pub use model::{ModelStage, ParametricTsne, Reference, ReferenceSpace, TrainReport, varying_inputs};
 pub use network::{BoundNetwork, Dense, Forward, HeadInput, Network, NetworkSpec, Trainable};
 pub use observer::{EpochSummary, Silent, Stage, TrainObserver};
 pub use optim::{Adam, AdamConfig, LrSchedule};

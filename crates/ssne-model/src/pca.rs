@@ -523,13 +523,8 @@ mod tests {
         let x = data_with_spectrum(n, &q, &lambda, 12);
         let pca = Pca::fit(x.view(), k, 5).expect("fits");
         assert_eq!(pca.components.dim(), (k, d));
-        for i in 0..k {
-            let got = pca.explained_variance[i];
-            assert!(
-                (got - lambda[i]).abs() <= 1e-5 * lambda[i],
-                "lambda_{i}: {got} vs {}",
-                lambda[i]
-            );
+        for (i, (&got, &want)) in pca.explained_variance.iter().zip(&lambda).enumerate() {
+            assert!((got - want).abs() <= 1e-5 * want, "lambda_{i}: {got} vs {want}");
             // Distinct eigenvalues: each component is its eigenvector up to sign.
             let c = pca.components.row(i).mapv(f64::from);
             assert!((c.dot(&q.row(i)).abs() - 1.0).abs() < 1e-5, "component {i}");
@@ -658,9 +653,9 @@ mod tests {
             let pca = Pca::fit(x.view(), k, seed).expect("fits");
             let (lambda, vectors) = jacobi_eigen(covariance(x.view()));
             let top = lambda[0].max(1e-12);
-            for i in 0..k {
-                prop_assert!((pca.explained_variance[i] - lambda[i]).abs() <= 1e-9 * top,
-                    "lambda_{}: {} vs {}", i, pca.explained_variance[i], lambda[i]);
+            prop_assert_eq!(pca.explained_variance.len(), k);
+            for (i, (&got, &want)) in pca.explained_variance.iter().zip(&lambda).enumerate() {
+                prop_assert!((got - want).abs() <= 1e-9 * top, "lambda_{}: {} vs {}", i, got, want);
             }
             let components = &pca.components;
             assert_orthonormal_rows(components, 1e-5);
