@@ -49,6 +49,7 @@ fn main() {
             let points = TrainingPoints {
                 x: data.features.view(),
                 labels: None,
+                image_shape: None,
             };
             ssne_model::finetune(&mut net, points, &ft, &mut FinetuneRngs::from_seed(3), &mut Silent).expect("trains");
             println!(

@@ -1,11 +1,10 @@
 //! Exact k nearest neighbours by blocked GEMM distances, deterministic under ties.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 
 use rayon::prelude::*;
-use ssne_tensor::Real;
 use ssne_tensor::ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, Axis, s};
+use ssne_tensor::{Real, Trans};
 
 use crate::{AffinityError, validate};
 
@@ -31,20 +30,20 @@ impl<R> Knn<R> {
     }
 }
 
-/// Query rows whose distances to all reference points come from one call of
-/// `sq_dists_between` (which splits its GEMM over rows in parallel itself).
-/// Every call recomputes the reference points' norms, which at 64 rows per
-/// call was a fifth of the k-NN time on MNIST; 256 rows make that ~5% while
-/// the `256 x n_reference` block stays small (10 MB for 10,000 `f32` points).
+/// Query rows whose inner products with all reference points come from one
+/// GEMM (which splits itself over columns in parallel): the `256 x n_reference`
+/// block stays small (10 MB for 10,000 `f32` points) while the GEMM is large
+/// enough to run at full speed.
 const QUERY_BLOCK: usize = 256;
 
 /// The `k` nearest OTHER points of every row of `x` (a point is never its own
 /// neighbour, but its duplicates are, at distance 0).
 ///
-/// Exact: squared distances of blocks of rows against all rows through
-/// [`ssne_tensor::sq_dists_between`], then a bounded heap per row. Ties are
-/// broken by the smaller index, so the result is the same on any thread count.
-/// Time `O(n^2 d)`, memory `O(n k)` plus one `64 x n` block per thread.
+/// Exact: squared distances of blocks of rows against all rows by one GEMM per
+/// block (the values of [`ssne_tensor::sq_dists_between`]), then a bounded
+/// selection per row. Ties are broken by the smaller index, so the result is the
+/// same on any thread count. Time `O(n^2 d)`, memory `O(n k)` plus one
+/// `256 x n` block per thread.
 ///
 /// # Errors
 /// [`AffinityError::Empty`], [`AffinityError::NonFinite`],
@@ -125,6 +124,11 @@ enum Exclude {
 }
 
 /// Blocked exact search; inputs already validated (`1 <= k <=` number of candidates).
+///
+/// Squared distances are `(-2 q.r + |q|^2 + |r|^2)` clamped at 0, the formula and
+/// the order of [`ssne_tensor::sq_dists_between`] (so the same values), but the
+/// norms are computed once rather than per block, and the sum is formed while
+/// selecting the neighbours instead of in a separate pass over the block.
 fn search<R: Real>(
     queries: ArrayView2<'_, R>,
     reference: ArrayView2<'_, R>,
@@ -132,6 +136,8 @@ fn search<R: Real>(
     exclude: Exclude,
 ) -> Result<Knn<R>, AffinityError> {
     let n_queries = queries.nrows();
+    let query_norms = ssne_tensor::row_sq_norms(queries);
+    let reference_norms = ssne_tensor::row_sq_norms(reference);
     let mut indices = Array2::<u32>::zeros((n_queries, k));
     let mut sq_dists = Array2::<R>::zeros((n_queries, k));
     indices
@@ -141,28 +147,38 @@ fn search<R: Real>(
         .enumerate()
         .try_for_each(|(block_idx, (mut idx_block, mut dist_block))| {
             let start = block_idx * QUERY_BLOCK;
-            let block_queries = queries.slice(s![start..start + idx_block.nrows(), ..]);
-            let block_dists = ssne_tensor::sq_dists_between(block_queries, reference).map_err(|_| {
-                AffinityError::FeatureMismatch {
-                    queries: queries.ncols(),
-                    reference: reference.ncols(),
-                }
+            let rows = start..start + idx_block.nrows();
+            let block_queries = queries.slice(s![rows.clone(), ..]);
+            let mut products = Array2::<R>::zeros((rows.len(), reference.nrows()));
+            ssne_tensor::gemm(
+                R::from_f64(-2.0),
+                block_queries,
+                Trans::N,
+                reference,
+                Trans::T,
+                R::zero(),
+                products.view_mut(),
+            )
+            .map_err(|_| AffinityError::FeatureMismatch {
+                queries: queries.ncols(),
+                reference: reference.ncols(),
             })?;
             idx_block
                 .outer_iter_mut()
                 .into_par_iter()
                 .zip(dist_block.outer_iter_mut())
-                .zip(block_dists.outer_iter())
+                .zip(products.outer_iter())
                 .enumerate()
                 .for_each_init(
-                    || BinaryHeap::with_capacity(k + 1),
-                    |heap, (row_in_block, ((idx_row, dist_row), row))| {
+                    || Vec::with_capacity(buffer_len(k)),
+                    |buffer, (row_in_block, ((idx_row, dist_row), row))| {
+                        let i = start + row_in_block;
                         let skip = match exclude {
-                            Exclude::SameIndex => Some(start + row_in_block),
+                            Exclude::SameIndex => Some(i),
                             Exclude::Nothing => None,
                         };
-                        nearest(row, skip, k, heap);
-                        write_sorted(heap, idx_row, dist_row);
+                        nearest(row, query_norms[i], reference_norms.view(), skip, k, buffer);
+                        write_sorted(buffer, idx_row, dist_row);
                     },
                 );
             Ok(())
@@ -170,8 +186,8 @@ fn search<R: Real>(
     Ok(Knn { indices, sq_dists })
 }
 
-/// A neighbour candidate, ordered by `(sq_dist, idx)`: the heap's maximum is the
-/// candidate to evict, and equal distances prefer the smaller index.
+/// A neighbour candidate, ordered by `(sq_dist, idx)`: equal distances prefer
+/// the smaller index.
 #[derive(Debug, Clone, Copy)]
 struct Candidate {
     sq_dist: f64,
@@ -198,43 +214,131 @@ impl PartialEq for Candidate {
 
 impl Eq for Candidate {}
 
-/// Leaves the `k` smallest `(sq_dist, idx)` of `row` (skipping `skip`) in `heap`.
-fn nearest<R: Real>(row: ArrayView1<'_, R>, skip: Option<usize>, k: usize, heap: &mut BinaryHeap<Candidate>) {
-    heap.clear();
-    for (j, &d) in row.iter().enumerate() {
-        if Some(j) == skip {
-            continue;
+/// Candidates whose distances are formed, and tested against the threshold,
+/// together: the test is branch-free over the group, so only the few groups
+/// holding a candidate that can enter (a small multiple of k ln(n / k) of n)
+/// take the slow path.
+const GROUP: usize = 8;
+
+/// Candidates kept per row before the buffer is cut back to the best `k`: each
+/// cut costs O(buffer) and tightens the threshold, so a few times `k` makes the
+/// cuts rare and cheap (an `O(log k)` heap update per entering candidate was
+/// a fifth of the search time at k = 90).
+fn buffer_len(k: usize) -> usize {
+    4 * k.max(8)
+}
+
+/// Leaves the `k` smallest `(sq_dist, idx)` in `buffer` (in no particular
+/// order), where the squared distance to reference `j` is
+/// `(products[j] + query_norm + reference_norms[j])` clamped at 0, skipping `skip`.
+fn nearest<R: Real>(
+    products: ArrayView1<'_, R>,
+    query_norm: R,
+    reference_norms: ArrayView1<'_, R>,
+    skip: Option<usize>,
+    k: usize,
+    buffer: &mut Vec<Candidate>,
+) {
+    buffer.clear();
+    let products = products.as_standard_layout();
+    let norms = reference_norms.as_standard_layout();
+    let (Some(products), Some(norms)) = (products.as_slice(), norms.as_slice()) else {
+        unreachable!("standard-layout 1-D arrays are contiguous");
+    };
+    let mut selection = Selection {
+        buffer,
+        k,
+        capacity: buffer_len(k),
+        skip,
+        threshold: R::infinity(),
+    };
+    let (product_groups, product_rest) = products.as_chunks::<GROUP>();
+    let (norm_groups, norm_rest) = norms.as_chunks::<GROUP>();
+    for (g, (p, n)) in product_groups.iter().zip(norm_groups).enumerate() {
+        let mut d = [R::zero(); GROUP];
+        let mut below = 0_u32;
+        for l in 0..GROUP {
+            d[l] = clamped(p[l] + query_norm + n[l]);
+            below += u32::from(d[l] < selection.threshold);
+        }
+        if below > 0 {
+            for (l, &dl) in d.iter().enumerate() {
+                selection.offer(g * GROUP + l, dl);
+            }
+        }
+    }
+    let base = product_groups.len() * GROUP;
+    for (l, (&p, &n)) in product_rest.iter().zip(norm_rest).enumerate() {
+        selection.offer(base + l, clamped(p + query_norm + n));
+    }
+    selection.cut();
+}
+
+/// `max(v, 0)` for a non-NaN `v` (inputs are validated finite), written as a
+/// select so that the group loop vectorises.
+#[inline(always)]
+fn clamped<R: Real>(v: R) -> R {
+    if v < R::zero() { R::zero() } else { v }
+}
+
+/// One row's candidates that may still be among its `k` nearest.
+struct Selection<'a, R> {
+    buffer: &'a mut Vec<Candidate>,
+    k: usize,
+    capacity: usize,
+    skip: Option<usize>,
+    /// The k-th smallest distance at the last cut (infinity before): nothing at
+    /// or beyond it can enter any more.
+    threshold: R,
+}
+
+impl<R: Real> Selection<'_, R> {
+    /// Offers candidate `j` at squared distance `d`; candidates come in
+    /// increasing `j`.
+    #[inline]
+    fn offer(&mut self, j: usize, d: R) {
+        // Later candidates have larger indices, so one at exactly the threshold
+        // ranks after the k kept ones: a strict `<` is the (dist, idx) order.
+        if d >= self.threshold || Some(j) == self.skip {
+            return;
         }
         // `+ 0.0` turns a -0.0 from the clamp into +0.0, so that `total_cmp`
-        // ranks exact ties by index only.
-        let sq_dist = d.to_f64() + 0.0;
-        // Indices are validated to fit u32 (validate::MAX_POINTS).
-        let candidate = Candidate { sq_dist, idx: j as u32 };
-        if heap.len() < k {
-            heap.push(candidate);
-        } else if heap.peek().is_some_and(|worst| sq_dist < worst.sq_dist) {
-            // Later candidates have larger indices, so an equal distance never
-            // displaces the current worst: a strict `<` is the (dist, idx) order.
-            heap.pop();
-            heap.push(candidate);
+        // ranks exact ties by index only. Indices are validated to fit u32
+        // (validate::MAX_POINTS).
+        self.buffer.push(Candidate {
+            sq_dist: d.to_f64() + 0.0,
+            idx: j as u32,
+        });
+        if self.buffer.len() >= self.capacity {
+            self.cut();
+        }
+    }
+
+    /// Keeps the best `k` in `(sq_dist, idx)` order and lowers the threshold to the worst of them.
+    fn cut(&mut self) {
+        if self.buffer.len() > self.k {
+            self.buffer.select_nth_unstable(self.k - 1);
+            self.buffer.truncate(self.k);
+        }
+        if self.buffer.len() == self.k {
+            // Distances came from R, so the round trip through f64 is exact.
+            let worst = self.buffer.iter().map(|c| c.sq_dist).fold(f64::NEG_INFINITY, f64::max);
+            self.threshold = R::from_f64(worst);
         }
     }
 }
 
-/// Drains `heap` into one output row, nearest first.
+/// Sorts one row's `k` nearest into the output row, nearest first.
 fn write_sorted<R: Real>(
-    heap: &mut BinaryHeap<Candidate>,
+    buffer: &mut [Candidate],
     mut indices: ArrayViewMut1<'_, u32>,
     mut sq_dists: ArrayViewMut1<'_, R>,
 ) {
-    let mut sorted = std::mem::take(heap).into_sorted_vec();
-    for ((c, idx), d) in sorted.iter().zip(indices.iter_mut()).zip(sq_dists.iter_mut()) {
+    buffer.sort_unstable();
+    for ((c, idx), d) in buffer.iter().zip(indices.iter_mut()).zip(sq_dists.iter_mut()) {
         *idx = c.idx;
         *d = R::from_f64(c.sq_dist);
     }
-    // Hand the allocation back for the next row (an empty Vec makes an empty heap in O(1)).
-    sorted.clear();
-    *heap = BinaryHeap::from(sorted);
 }
 
 #[cfg(test)]
@@ -270,6 +374,28 @@ mod tests {
         assert_eq!(nn.indices[[0, 0]], 1);
         for i in 1..n {
             assert_eq!(nn.indices[[i, 0]] as usize, i - 1);
+        }
+    }
+
+    #[test]
+    fn many_cuts_with_many_ties_match_a_full_sort() {
+        // Integer grid points: many exact ties, and far more candidates than the
+        // buffer holds, so the selection is cut many times per row.
+        let reference = Array2::from_shape_fn((1500, 3), |(i, c)| ((i * (7 + 5 * c) + c) % 9) as f32);
+        let queries = Array2::from_shape_fn((40, 3), |(i, c)| ((i * (3 + c)) % 7) as f32 + 0.5 * (c % 2) as f32);
+        for k in [1, 5, 37, 200] {
+            let nn = knn_between(queries.view(), reference.view(), k).unwrap();
+            for (q, row) in queries.rows().into_iter().enumerate() {
+                let mut all: Vec<(f32, u32)> = reference
+                    .rows()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(j, r)| (row.iter().zip(r).map(|(a, b)| (a - b) * (a - b)).sum(), j as u32))
+                    .collect();
+                all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                let expected: Vec<u32> = all[..k].iter().map(|c| c.1).collect();
+                assert_eq!(nn.indices.row(q).to_vec(), expected, "query {q}, k = {k}");
+            }
         }
     }
 

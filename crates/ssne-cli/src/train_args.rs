@@ -7,7 +7,7 @@
 use anyhow::bail;
 use clap::{Args, ValueEnum};
 use ssne_data::ScalingKind;
-use ssne_model::{Activation, FinetuneConfig, HeadInput, Preset, Scheme, TrainConfig, Trainable};
+use ssne_model::{Activation, FinetuneConfig, HeadInput, Preset, ReferenceSpace, Scheme, TrainConfig, Trainable};
 
 /// `--preset`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -129,6 +129,11 @@ pub(crate) struct TrainArgs {
     /// Pretraining learning rate [default: --lr, or 0.001]
     #[arg(long, value_name = "RATE", help_heading = "Training")]
     pretrain_lr: Option<f32>,
+    /// Keep the training inputs for --refine as their projection on K principal components
+    /// (stored with the projection: a smaller model file, a faster search); 0 keeps them raw
+    /// [default: 50]
+    #[arg(long, value_name = "K", help_heading = "Training")]
+    reference_pca: Option<usize>,
     #[command(flatten)]
     pub(crate) finetune: FinetuneArgs,
 }
@@ -230,6 +235,11 @@ impl TrainArgs {
         }
         if let Some(lr) = self.pretrain_lr.or(self.finetune.lr) {
             config.pretrain.adam.lr = lr;
+        }
+        match self.reference_pca {
+            Some(0) => config.reference_space = ReferenceSpace::Raw,
+            Some(components) => config.reference_space = ReferenceSpace::Pca { components },
+            None => {}
         }
         self.finetune.apply(&mut config.finetune, n_train)?;
         Ok(config)
@@ -456,6 +466,16 @@ mod tests {
         assert!(config(&["--scheme", "fixed", "--finetune-steps", "10"]).is_err());
         assert!(config(&["--finetune-steps", "10", "--finetune-epochs", "3"]).is_err());
         assert!(config(&["--head-input", "softmax", "--feature-activation", "tanh"]).is_err());
+    }
+
+    #[test]
+    fn reference_pca_chooses_the_reference_space() -> anyhow::Result<()> {
+        assert_eq!(
+            config(&["--reference-pca", "30"])?.reference_space,
+            ReferenceSpace::Pca { components: 30 }
+        );
+        assert_eq!(config(&["--reference-pca", "0"])?.reference_space, ReferenceSpace::Raw);
+        Ok(())
     }
 
     #[test]

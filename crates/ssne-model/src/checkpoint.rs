@@ -5,18 +5,20 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use ssne_data::Scaling;
-use ssne_tensor::ndarray::Array2;
+use ssne_tensor::ndarray::{Array1, Array2};
 
 use crate::config::TrainConfig;
 use crate::model::{ModelStage, ParametricTsne, Reference, TrainReport};
 use crate::network::{Dense, Network, NetworkSpec};
+use crate::pca::Pca;
 use crate::{ModelError, Result};
 
 /// The first 8 bytes of every model file.
 pub const MAGIC: [u8; 8] = *b"SSNEMODL";
 /// The version of the payload layout; files of other versions are refused.
 /// (2: the fine-tuning configuration gained `shift_pixels` and the
-/// `NegativeSampling` scheme.)
+/// `NegativeSampling` scheme; the reference inputs may be a PCA projection,
+/// `TrainConfig::reference_space`.)
 pub const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 /// Refuse payloads above this size before allocating (a model is a few MB).
@@ -46,6 +48,44 @@ impl StoredMatrix {
 }
 
 #[derive(Serialize, Deserialize)]
+struct StoredPca {
+    mean: Vec<f32>,
+    components: StoredMatrix,
+    explained_variance: Vec<f64>,
+    total_variance: f64,
+}
+
+impl StoredPca {
+    fn from(p: &Pca) -> Self {
+        StoredPca {
+            mean: p.mean.to_vec(),
+            components: StoredMatrix::from(&p.components),
+            explained_variance: p.explained_variance.clone(),
+            total_variance: p.total_variance,
+        }
+    }
+
+    fn into_pca(self) -> std::result::Result<Pca, String> {
+        let components = self.components.into_array("reference PCA components")?;
+        if self.mean.len() != components.ncols() || self.explained_variance.len() != components.nrows() {
+            return Err(format!(
+                "the reference PCA has {} components of {} features, but {} means and {} variances",
+                components.nrows(),
+                components.ncols(),
+                self.mean.len(),
+                self.explained_variance.len()
+            ));
+        }
+        Ok(Pca {
+            mean: Array1::from(self.mean),
+            components,
+            explained_variance: self.explained_variance,
+            total_variance: self.total_variance,
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
 pub(crate) struct StoredNetwork {
     spec: NetworkSpec,
     layers: Vec<(StoredMatrix, StoredMatrix)>,
@@ -65,6 +105,7 @@ struct StoredModel {
     reference_embedding: StoredMatrix,
     reference_labels: Option<Vec<u32>>,
     reference_inputs: Option<StoredMatrix>,
+    reference_projection: Option<StoredPca>,
     stage: ModelStage,
     report: TrainReport,
 }
@@ -144,6 +185,7 @@ pub fn to_bytes(model: &ParametricTsne) -> Result<Vec<u8>> {
         reference_embedding: StoredMatrix::from(&model.reference.embedding),
         reference_labels: model.reference.labels.clone(),
         reference_inputs: model.reference.inputs.as_ref().map(StoredMatrix::from),
+        reference_projection: model.reference.projection.as_ref().map(StoredPca::from),
         stage: model.stage,
         report: model.report.clone(),
     };
@@ -225,9 +267,24 @@ pub fn from_bytes(bytes: &[u8], source: &Path) -> Result<ParametricTsne> {
         .map(|m| m.into_array("reference inputs"))
         .transpose()
         .map_err(bad)?;
+    let projection = stored
+        .reference_projection
+        .map(StoredPca::into_pca)
+        .transpose()
+        .map_err(bad)?;
+    if projection
+        .as_ref()
+        .is_some_and(|pca| pca.n_features() != network.n_features() || inputs.is_none())
+    {
+        return Err(bad(
+            "the reference PCA does not match the input width or has no reference inputs".into(),
+        ));
+    }
+    // Reference inputs are in the PCA's space when there is one, else raw.
+    let input_width = projection.as_ref().map_or(network.n_features(), Pca::n_components);
     if inputs
         .as_ref()
-        .is_some_and(|x| x.nrows() != embedding.nrows() || x.ncols() != network.n_features())
+        .is_some_and(|x| x.nrows() != embedding.nrows() || x.ncols() != input_width)
     {
         return Err(bad(
             "the reference inputs do not match the reference map or the input width".into(),
@@ -248,6 +305,7 @@ pub fn from_bytes(bytes: &[u8], source: &Path) -> Result<ParametricTsne> {
             embedding,
             labels: stored.reference_labels,
             inputs,
+            projection,
         },
         stage: stored.stage,
         report: stored.report,

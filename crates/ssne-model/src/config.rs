@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::Result;
 use crate::activation::Activation;
 use crate::error::config_error;
+use crate::model::ReferenceSpace;
 use crate::network::{HeadInput, NetworkSpec, Trainable};
 use crate::optim::{AdamConfig, LrSchedule};
 
@@ -126,6 +127,8 @@ pub struct TrainConfig {
     pub pretrain: PretrainConfig,
     /// t-SNE fine-tuning.
     pub finetune: FinetuneConfig,
+    /// The space the kept reference inputs are stored in (raw or a PCA projection).
+    pub reference_space: ReferenceSpace,
 }
 
 /// Named configurations.
@@ -169,6 +172,7 @@ impl TrainConfig {
                 adam,
                 shift_pixels: 0,
             },
+            reference_space: ReferenceSpace::Raw,
         };
         match preset {
             Preset::Paper => paper,

@@ -12,6 +12,7 @@ use crate::config::TrainConfig;
 use crate::finetune::{FinetuneReport, FinetuneRngs, TrainingPoints, finetune_with};
 use crate::network::Network;
 use crate::observer::TrainObserver;
+use crate::pca::Pca;
 use crate::pretrain::{Labelled, PretrainReport, accuracy, pretrain_with};
 use crate::refine::{RefineConfig, RefineReference, Refined, refine};
 use crate::resume::{CheckpointSink, DataFingerprint, LoopControl, LoopState, Phase, TrainingState};
@@ -37,9 +38,47 @@ pub struct Reference {
     pub embedding: Array2<f32>,
     /// Their labels, when labelled.
     pub labels: Option<Vec<u32>>,
-    /// Their inputs (as the model sees them), kept for refined placement of new
-    /// points; `None` when `TrainConfig::keep_reference_inputs` is off.
+    /// Their inputs (as the model sees them, or their projection by
+    /// [`Reference::projection`]), kept for refined placement of new points;
+    /// `None` when `TrainConfig::keep_reference_inputs` is off.
     pub inputs: Option<Array2<f32>>,
+    /// The PCA that `inputs` are the projection of, `None` for raw inputs: new
+    /// points are projected with it before their neighbours are searched.
+    pub projection: Option<Pca>,
+}
+
+/// The space in which a model keeps its training inputs for refined placement
+/// of new points (`TrainConfig::reference_space`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ReferenceSpace {
+    /// The inputs as they are (784 floats per MNIST row).
+    Raw,
+    /// Their projection on the top `components` principal directions of the
+    /// training inputs (the model keeps the mean and the directions too). When
+    /// `components` is not below the number of features, the raw inputs are
+    /// kept instead (the projection would save nothing); with fewer training
+    /// rows than `components`, one component per row is kept.
+    Pca {
+        /// Principal directions kept (at least 1).
+        components: usize,
+    },
+}
+
+impl ReferenceSpace {
+    /// Checks the component count.
+    ///
+    /// # Errors
+    /// [`ModelError::Config`] for a PCA with 0 components.
+    pub fn validate(&self) -> Result<()> {
+        match *self {
+            ReferenceSpace::Pca { components: 0 } => Err(crate::error::config_error(
+                "reference_space",
+                "PCA with 0 components",
+                "at least 1 component (or the raw inputs)",
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// What training achieved.
@@ -305,6 +344,7 @@ impl ParametricTsne {
                 embedding: Array2::zeros((0, 2)),
                 labels: None,
                 inputs: None,
+                projection: None,
             },
             stage: ModelStage::Pretrained,
             report: TrainReport::default(),
@@ -328,6 +368,8 @@ impl ParametricTsne {
         mut sink: Option<(&mut (dyn CheckpointSink + '_), DataFingerprint)>,
     ) -> Result<()> {
         self.config.validate()?;
+        // Checked before training, not after it, when the reference is built.
+        self.config.reference_space.validate()?;
         check_data(train.features.view())?;
         self.network.check_features(train.n_features())?;
         let started = Instant::now();
@@ -375,10 +417,57 @@ impl ParametricTsne {
         self.reference = Reference {
             embedding: self.embed(train.features.view())?,
             labels: train.labels.clone(),
-            inputs: self.config.keep_reference_inputs.then(|| train.features.clone()),
+            inputs: None,
+            projection: None,
         };
+        if self.config.keep_reference_inputs {
+            self.set_reference_inputs(train.features.view(), self.config.reference_space)?;
+        }
         self.stage = ModelStage::Finetuned;
         self.report.seconds += started.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    /// Keeps `train`, the rows the reference map was made of, as the reference
+    /// inputs for refinement, in `space` (fitting the PCA, seeded by the model's
+    /// seed, on `train`), and records `space` in the model's configuration.
+    /// Training calls it; call it to store an existing model's reference another way.
+    ///
+    /// # Errors
+    /// [`ModelError::TooFewPoints`] when `train` does not have one row per point of
+    /// the reference map, [`ModelError::FeatureCount`], [`ModelError::NonFinite`],
+    /// [`ModelError::Config`] for a PCA with 0 components.
+    ///
+    /// # Example
+    /// ```no_run
+    /// use ssne_model::{ParametricTsne, Preset, ReferenceSpace, Silent, TrainConfig};
+    /// let train = ssne_data::bundled::mnist_sample()?.rows(0..2000)?;
+    /// let mut model = ParametricTsne::fit(&train, None, &TrainConfig::preset(Preset::Default, 7), &mut Silent)?;
+    /// model.set_reference_inputs(train.features.view(), ReferenceSpace::Pca { components: 30 })?;
+    /// assert_eq!(model.reference.inputs.as_ref().map(|x| x.ncols()), Some(30));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_reference_inputs(&mut self, train: ArrayView2<'_, f32>, space: ReferenceSpace) -> Result<()> {
+        space.validate()?;
+        self.network.check_features(train.ncols())?;
+        check_data(train)?;
+        if train.nrows() != self.reference.embedding.nrows() {
+            return Err(ModelError::TooFewPoints {
+                what: "reference inputs (one row per point of the reference map)",
+                needed: self.reference.embedding.nrows(),
+                found: train.nrows(),
+            });
+        }
+        let (inputs, projection) = match space {
+            ReferenceSpace::Pca { components } if components < train.ncols() => {
+                let pca = Pca::fit(train, components.min(train.nrows()), self.config.seed)?;
+                (pca.transform(train)?, Some(pca))
+            }
+            _ => (train.to_owned(), None),
+        };
+        self.reference.inputs = Some(inputs);
+        self.reference.projection = projection;
+        self.config.reference_space = space;
         Ok(())
     }
 
@@ -414,8 +503,10 @@ impl ParametricTsne {
     }
 
     /// Embeds `x` with the network, then refines each point against the frozen
-    /// training map (see [`crate::refine`]): slower than [`ParametricTsne::embed`]
-    /// but closer to non-parametric t-SNE quality. The network's output and each
+    /// training map (see [`crate::refine`]; with a PCA reference, the neighbours
+    /// of `x` are searched among the projected reference inputs after projecting
+    /// `x` the same way): slower than [`ParametricTsne::embed`] but closer to
+    /// non-parametric t-SNE quality. The network's output and each
     /// point's shift stay available in the result, since saliency maps explain
     /// the network's output, not the refined position.
     ///
@@ -447,7 +538,10 @@ impl ParametricTsne {
             map: self.reference.embedding.view(),
             labels: self.reference.labels.as_deref(),
         };
-        refine(reference, x, start, config)
+        match &self.reference.projection {
+            Some(pca) => refine(reference, pca.transform(x)?.view(), start, config),
+            None => refine(reference, x, start, config),
+        }
     }
 
     /// The refinement settings that match this model (its kernel and seed).

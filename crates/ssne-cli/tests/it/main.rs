@@ -4,6 +4,7 @@
 mod demo;
 mod errors;
 mod idx;
+mod reference;
 mod workflow;
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! Model files: round trip, and every kind of damage is a clear error.
 
-use ssne_model::{ModelError, ParametricTsne, Silent, checkpoint};
+use ssne_model::{ModelError, ParametricTsne, ReferenceSpace, Silent, checkpoint};
 
 use crate::{quick_config, sample};
 
@@ -44,6 +44,47 @@ fn damaged_files_are_refused_with_the_reason() {
     let mut other_version = bytes.clone();
     other_version[8] = 99;
     assert!(problem(&other_version).contains("version 99"));
+}
+
+#[test]
+fn a_pca_reference_round_trips_and_is_smaller() {
+    let train = sample(0..400);
+    let mut config = quick_config(6);
+    config.reference_space = ReferenceSpace::Pca { components: 20 };
+    let model = ParametricTsne::fit(&train, None, &config, &mut Silent).expect("trains");
+    let bytes = checkpoint::to_bytes(&model).expect("encodes");
+    let loaded = checkpoint::from_bytes(&bytes, std::path::Path::new("m.ssne")).expect("decodes");
+    assert_eq!(loaded, model);
+    assert!(loaded.reference.projection.is_some());
+    let new = sample(400..430);
+    let refine = |m: &ParametricTsne| {
+        m.embed_refined(new.features.view(), &m.refine_config(5))
+            .expect("refines")
+            .1
+    };
+    assert_eq!(refine(&loaded), refine(&model));
+    let mut raw = model.clone();
+    raw.set_reference_inputs(train.features.view(), ReferenceSpace::Raw)
+        .expect("keeps raw inputs");
+    let raw_bytes = checkpoint::to_bytes(&raw).expect("encodes").len();
+    assert!(
+        bytes.len() * 2 < raw_bytes,
+        "PCA-20 {} bytes, raw {raw_bytes}",
+        bytes.len()
+    );
+}
+
+#[test]
+fn a_file_of_the_previous_format_asks_for_a_retrain() {
+    let mut bytes = checkpoint::to_bytes(&trained()).expect("encodes");
+    bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
+    match checkpoint::from_bytes(&bytes, std::path::Path::new("old.ssne")) {
+        Err(ModelError::BadModelFile { problem, .. }) => {
+            assert!(problem.contains("format version 1"), "{problem}");
+            assert!(problem.contains("retrain"), "{problem}");
+        }
+        other => panic!("expected BadModelFile, got {other:?}"),
+    }
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use ssne_model::refine::{RefineConfig, RefineReference, kl_row_and_gradient, map_spread, refine};
-use ssne_model::{ParametricTsne, Silent};
+use ssne_model::{ParametricTsne, ReferenceSpace, Silent};
 use ssne_tensor::ndarray::Array2;
 
 use crate::{quick_config, sample};
@@ -106,4 +106,101 @@ fn refinement_is_identical_on_one_and_two_threads() {
     assert_eq!(one, two);
     assert!(one.summary.mean_shift > 0.0);
     assert!(one.summary.label_change.is_some());
+}
+
+#[test]
+fn a_pca_reference_refines_like_the_raw_one_and_lands_copies_on_their_twins() {
+    let train = sample(0..800);
+    let mut config = quick_config(11);
+    config.reference_space = ReferenceSpace::Pca { components: 30 };
+    let model = ParametricTsne::fit(&train, None, &config, &mut Silent).expect("trains");
+    let pca = model.reference.projection.as_ref().expect("a PCA reference");
+    assert_eq!(pca.n_components(), 30);
+    assert_eq!(model.reference.inputs.as_ref().map(|x| x.dim()), Some((800, 30)));
+    // Copies of training rows started at the map's centre come home: the query is
+    // projected with the model's PCA, so a copy's projection equals its twin's.
+    let picks = [5usize, 222, 640];
+    let copies = Array2::from_shape_fn((picks.len(), train.n_features()), |(r, c)| {
+        train.features[[picks[r], c]]
+    });
+    let centre = model
+        .reference
+        .embedding
+        .mean_axis(ssne_tensor::ndarray::Axis(0))
+        .expect("a non-empty map");
+    let start = Array2::from_shape_fn((picks.len(), 2), |(_, a)| centre[a]);
+    let config = RefineConfig {
+        steps: 200,
+        step_fraction: 0.5,
+        perplexity: 5.0,
+        ..model.refine_config(200)
+    };
+    let refined = model
+        .refine_from(copies.view(), start.view(), &config)
+        .expect("refines");
+    let spread = map_spread(model.reference.embedding.view());
+    for (r, &i) in picks.iter().enumerate() {
+        let target = model.reference.embedding.row(i);
+        let d =
+            (f64::from(refined.positions[[r, 0]] - target[0])).hypot(f64::from(refined.positions[[r, 1]] - target[1]));
+        assert!(
+            d < 0.25 * spread,
+            "copy of row {i} landed {d} from its twin (spread {spread})"
+        );
+    }
+    // New points: one and two threads agree, and the PCA and raw references place
+    // them alike (both search neighbours among the same training rows).
+    let new = sample(800..900);
+    let run = |m: &ParametricTsne| {
+        m.embed_refined(new.features.view(), &m.refine_config(10))
+            .expect("refines")
+            .1
+    };
+    let one = crate::on_threads(1, || run(&model));
+    assert_eq!(one, crate::on_threads(2, || run(&model)));
+    let mut raw = model.clone();
+    raw.set_reference_inputs(train.features.view(), ReferenceSpace::Raw)
+        .expect("keeps raw inputs");
+    assert!(raw.reference.projection.is_none());
+    assert_eq!(raw.config.reference_space, ReferenceSpace::Raw);
+    let raw_refined = run(&raw);
+    let mean_gap = one
+        .positions
+        .rows()
+        .into_iter()
+        .zip(raw_refined.positions.rows())
+        .map(|(a, b)| f64::from(a[0] - b[0]).hypot(f64::from(a[1] - b[1])))
+        .sum::<f64>()
+        / 100.0;
+    assert!(
+        mean_gap < 0.1 * spread,
+        "PCA and raw placements differ by {mean_gap} on average"
+    );
+}
+
+#[test]
+fn reference_inputs_are_checked() {
+    let train = sample(0..300);
+    let mut model = ParametricTsne::fit(&train, None, &quick_config(12), &mut Silent).expect("trains");
+    let err = model
+        .set_reference_inputs(
+            train.features.slice(ssne_tensor::ndarray::s![..200, ..]),
+            ReferenceSpace::Raw,
+        )
+        .expect_err("one row per map point");
+    assert!(matches!(err, ssne_model::ModelError::TooFewPoints { .. }), "{err}");
+    let err = model
+        .set_reference_inputs(train.features.view(), ReferenceSpace::Pca { components: 0 })
+        .expect_err("no components");
+    assert!(matches!(err, ssne_model::ModelError::Config { .. }), "{err}");
+    // As many components as features would save nothing: the raw inputs are kept.
+    model
+        .set_reference_inputs(train.features.view(), ReferenceSpace::Pca { components: 784 })
+        .expect("keeps raw inputs");
+    assert!(model.reference.projection.is_none());
+    assert_eq!(model.reference.inputs.as_ref(), Some(&train.features));
+    // A PCA with 0 components is refused before any training.
+    let mut config = quick_config(12);
+    config.reference_space = ReferenceSpace::Pca { components: 0 };
+    assert!(ParametricTsne::fit(&train, None, &config, &mut Silent).is_err());
 }
