@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use rand_chacha::ChaCha8Rng;
 use ssne_autodiff::Tape;
-use ssne_tensor::ndarray::ArrayView2;
+use ssne_tensor::ndarray::{Array2, ArrayView2};
 
 use crate::batch::{argmax_rows, gather_rows, permutation};
 use crate::config::PretrainConfig;
@@ -101,29 +101,30 @@ pub(crate) fn pretrain_with(
     for epoch in first_epoch..config.epochs {
         let order = permutation(n, rng);
         let (mut loss_sum, mut correct) = (0.0_f64, 0usize);
-        for batch in order.chunks(batch_size) {
-            let xb = gather_rows(train.x, batch);
-            let yb: Vec<u32> = batch.iter().map(|&i| train.labels[i]).collect();
-            tape.clear();
-            let bound = network.bind(&mut tape, Trainable::Classifier);
-            let xv = tape.constant(xb);
-            let fwd = network.forward_on(&mut tape, &bound, xv)?;
-            let loss = tape.softmax_cross_entropy(fwd.logits, &yb)?;
-            let loss_value = f64::from(tape.value(loss)?[[0, 0]]);
-            if !loss_value.is_finite() {
-                return Err(ModelError::Diverged {
-                    stage: "pretraining",
-                    step,
-                    loss: loss_value,
-                });
-            }
-            let predicted = argmax_rows(tape.value(fwd.logits)?);
-            correct += predicted.iter().zip(&yb).filter(|(p, y)| p == y).count();
-            loss_sum += loss_value * batch.len() as f64;
-            let grads = tape.backward(loss)?;
+        let batches: Vec<&[usize]> = order.chunks(batch_size).collect();
+        let mut xb = batches.first().map(|batch| gather_rows(train.x, batch));
+        for (b, batch) in batches.iter().enumerate() {
             let lr = config.adam.lr * config.adam.schedule.factor(step, total);
-            network.apply_gradients(&bound, &grads, &mut adam, lr);
-            tape.recycle(grads);
+            let Some(x_batch) = xb.take() else { break };
+            // The step runs on a worker of the rayon pool: its parallel kernels
+            // then split work among the workers directly, instead of each one
+            // handing its work to the pool and putting the calling thread to
+            // sleep until a worker has finished it (several times per step).
+            // Meanwhile the next batch's rows are gathered: random rows of the
+            // training set come from memory at the pace of its latency, which
+            // the step's arithmetic hides.
+            let tape = &mut tape;
+            let network = &mut *network;
+            let adam = &mut adam;
+            let labels: Vec<u32> = batch.iter().map(|&i| train.labels[i]).collect();
+            let (result, next) = rayon::join(
+                || train_step(network, tape, adam, x_batch, &labels, lr, step),
+                || batches.get(b + 1).map(|next| gather_rows(train.x, next)),
+            );
+            let (loss_value, batch_correct) = result?;
+            xb = next;
+            correct += batch_correct;
+            loss_sum += loss_value * batch.len() as f64;
             step += 1;
             observer.progress(Stage::Pretrain, step);
         }
@@ -153,6 +154,39 @@ pub(crate) fn pretrain_with(
     }
     observer.stage_finished(Stage::Pretrain);
     Ok(report)
+}
+
+/// One optimiser step on the rows `xb` with labels `yb`: forward pass, softmax
+/// cross-entropy, backward pass, Adam at `lr`. Returns the mean loss and the
+/// number of rows classified correctly (before the update).
+fn train_step(
+    network: &mut Network,
+    tape: &mut Tape<f32>,
+    adam: &mut Adam,
+    xb: Array2<f32>,
+    yb: &[u32],
+    lr: f32,
+    step: usize,
+) -> Result<(f64, usize)> {
+    tape.clear();
+    let bound = network.bind(tape, Trainable::Classifier);
+    let xv = tape.constant(xb);
+    let fwd = network.forward_on(tape, &bound, xv)?;
+    let loss = tape.softmax_cross_entropy(fwd.logits, yb)?;
+    let loss_value = f64::from(tape.value(loss)?[[0, 0]]);
+    if !loss_value.is_finite() {
+        return Err(ModelError::Diverged {
+            stage: "pretraining",
+            step,
+            loss: loss_value,
+        });
+    }
+    let predicted = argmax_rows(tape.value(fwd.logits)?);
+    let correct = predicted.iter().zip(yb).filter(|(p, y)| p == y).count();
+    let grads = tape.backward(loss)?;
+    network.apply_gradients(&bound, &grads, adam, lr);
+    tape.recycle(grads);
+    Ok((loss_value, correct))
 }
 
 /// Classification accuracy of `network`'s logits on labelled points.

@@ -36,10 +36,6 @@ const TASK_MULADDS: usize = 1 << 17;
 const COMPACT_ROWS_PER_TASK: usize = 64;
 /// Below this many elements compaction stays on the calling thread.
 const COMPACT_PAR_MIN: usize = 1 << 17;
-/// Below this many entries a transpose stays on the calling thread.
-const TRANSPOSE_PAR_MIN: usize = 1 << 15;
-/// Columns of the input (rows of the transpose) per parallel task.
-const TRANSPOSE_COLS_PER_TASK: usize = 64;
 
 /// A matrix in compressed sparse row form: for each row, the columns and
 /// values of its non-zero entries, in increasing column order.
@@ -183,8 +179,7 @@ impl<R: Real> Csr<R> {
             .for_each(|(block, counts)| {
                 let first = block * COMPACT_ROWS_PER_TASK;
                 for (offset, count) in counts.iter_mut().enumerate() {
-                    let row = &data[(first + offset) * ncols..(first + offset + 1) * ncols];
-                    *count = row.iter().filter(|&&v| v != R::zero()).count();
+                    *count = count_non_zeros(&data[(first + offset) * ncols..(first + offset + 1) * ncols]);
                 }
             });
         for i in 0..nrows {
@@ -217,8 +212,13 @@ impl<R: Real> Csr<R> {
 
     /// Writes the transpose of `self` into `out` (reusing its buffers). Each row
     /// of the transpose lists its entries in increasing column order, like
-    /// every [`Csr`]. Large matrices are transposed in parallel, with the same
-    /// result.
+    /// every [`Csr`].
+    ///
+    /// A counting sort by column: counts, starts, then a scatter that uses
+    /// the starts as cursors; after it each cursor holds the next row's start,
+    /// so shifting them by one place restores the starts. Serial: splitting it
+    /// by blocks of columns costs a binary search per row and block, more than
+    /// the scatter itself at the sizes of a batch.
     pub fn transpose_into(&self, out: &mut Csr<R>) {
         let nnz = self.nnz();
         out.nrows = self.ncols;
@@ -226,102 +226,25 @@ impl<R: Real> Csr<R> {
         out.row_ptr.clear();
         out.row_ptr.resize(self.ncols + 1, 0);
         out.reserve(nnz);
-        // A counting sort by column: counts, starts, then a scatter that uses
-        // the starts as cursors; after it each cursor holds the next row's
-        // start, so shifting them by one place restores the starts.
-        if nnz < TRANSPOSE_PAR_MIN {
-            for &col in &self.col_idx[..nnz] {
-                out.row_ptr[col as usize + 1] += 1;
-            }
-        } else {
-            // Each task counts a block of columns, finding it in every row by
-            // binary search (a row's columns are sorted).
-            out.row_ptr[1..]
-                .par_chunks_mut(TRANSPOSE_COLS_PER_TASK)
-                .enumerate()
-                .for_each(|(block, counts)| {
-                    let first = block * TRANSPOSE_COLS_PER_TASK;
-                    for i in 0..self.nrows {
-                        for &col in self.cols_from(i, first) {
-                            match counts.get_mut(col as usize - first) {
-                                Some(count) => *count += 1,
-                                None => break,
-                            }
-                        }
-                    }
-                });
+        for &col in &self.col_idx[..nnz] {
+            out.row_ptr[col as usize + 1] += 1;
         }
         for c in 0..self.ncols {
             out.row_ptr[c + 1] += out.row_ptr[c];
         }
-        let Csr {
-            row_ptr,
-            col_idx,
-            values,
-            ..
-        } = out;
-        let cursors = &mut row_ptr[..self.ncols];
-        self.scatter_columns(
-            0,
-            cursors,
-            0,
-            &mut col_idx[..nnz],
-            &mut values[..nnz],
-            nnz >= TRANSPOSE_PAR_MIN,
-        );
-        row_ptr.copy_within(0..self.ncols, 1);
-        row_ptr[0] = 0;
-    }
-
-    /// The entries of the columns `first..first + cursors.len()`, row by row,
-    /// into `cols` / `vals`, which start at global position `base`; the
-    /// cursors (global positions, initially the columns' starts) advance.
-    /// In parallel by halving the column range: each half's entries are a
-    /// contiguous part of the output.
-    fn scatter_columns(
-        &self,
-        first: usize,
-        cursors: &mut [usize],
-        base: usize,
-        cols: &mut [u32],
-        vals: &mut [R],
-        parallel: bool,
-    ) {
-        if parallel && cursors.len() > TRANSPOSE_COLS_PER_TASK {
-            let half = cursors.len() / 2;
-            let split = cursors[half] - base;
-            let (cursors_lo, cursors_hi) = cursors.split_at_mut(half);
-            let (cols_lo, cols_hi) = cols.split_at_mut(split);
-            let (vals_lo, vals_hi) = vals.split_at_mut(split);
-            rayon::join(
-                || self.scatter_columns(first, cursors_lo, base, cols_lo, vals_lo, true),
-                || self.scatter_columns(first + half, cursors_hi, base + split, cols_hi, vals_hi, true),
-            );
-            return;
-        }
-        let end = first + cursors.len();
+        let cursors = &mut out.row_ptr[..self.ncols];
+        let (cols, vals) = (&mut out.col_idx[..nnz], &mut out.values[..nnz]);
         for i in 0..self.nrows {
-            let start = self.row_ptr[i + 1] - self.cols_from(i, first).len();
-            for entry in start..self.row_ptr[i + 1] {
-                let col = self.col_idx[entry] as usize;
-                if col >= end {
-                    break;
-                }
-                let cursor = &mut cursors[col - first];
-                cols[*cursor - base] = i as u32;
-                vals[*cursor - base] = self.values[entry];
+            let entries = self.row_ptr[i]..self.row_ptr[i + 1];
+            for (&col, &v) in self.col_idx[entries.clone()].iter().zip(&self.values[entries]) {
+                let cursor = &mut cursors[col as usize];
+                cols[*cursor] = i as u32;
+                vals[*cursor] = v;
                 *cursor += 1;
             }
         }
-    }
-
-    /// The columns of row `i`'s entries from column `first` on.
-    fn cols_from(&self, i: usize, first: usize) -> &[u32] {
-        let cols = &self.col_idx[self.row_ptr[i]..self.row_ptr[i + 1]];
-        if first == 0 {
-            return cols;
-        }
-        &cols[cols.partition_point(|&c| (c as usize) < first)..]
+        out.row_ptr.copy_within(0..self.ncols, 1);
+        out.row_ptr[0] = 0;
     }
 
     /// Number of rows.
@@ -426,6 +349,36 @@ fn compact<R: Real>(row: &[R], cols: &mut [u32], vals: &mut [R]) -> usize {
         }
     }
     compact_scalar(row, 0, cols, vals)
+}
+
+/// Number of non-zeros (NaN included) of `row`.
+fn count_non_zeros<R: Real>(row: &[R]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::any::TypeId::of::<R>() == std::any::TypeId::of::<f32>() && std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: R is f32 (checked above), so the slice is reinterpreted
+            // as itself; the CPU has AVX2 (checked above).
+            return unsafe { count_non_zeros_f32_avx2(&*(row as *const [R] as *const [f32])) };
+        }
+    }
+    // Summed as integers, which the compiler vectorises; `filter().count()` it does not.
+    row.iter().fold(0, |n, &v| n + usize::from(v != R::zero()))
+}
+
+/// [`count_non_zeros`] eight elements per compare, mask and population count.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn count_non_zeros_f32_avx2(row: &[f32]) -> usize {
+    use std::arch::x86_64::*;
+    let (chunks, rest) = row.as_chunks::<8>();
+    let zero = _mm256_setzero_ps();
+    let mut count = 0;
+    for chunk in chunks {
+        // SAFETY: an unaligned load of exactly the 8 elements of `chunk`.
+        let x = unsafe { _mm256_loadu_ps(chunk.as_ptr()) };
+        count += (_mm256_movemask_ps(_mm256_cmp_ps::<_CMP_NEQ_UQ>(x, zero)) as u32).count_ones() as usize;
+    }
+    count + rest.iter().filter(|&&v| v != 0.0).count()
 }
 
 /// [`compact`] one element at a time; `first_col` is the column of `row[0]`.
@@ -719,8 +672,11 @@ impl<R: Real> Panel<'_, R> {
         acc
     }
 
-    /// Writes chunk sums to the row, skipping the lanes an overlapping earlier
-    /// chunk already wrote (so `beta * C` is applied once per element).
+    /// Writes chunk sums to the row. With `beta = 0` every chunk is written
+    /// whole: where chunks overlap they hold the same sums (the same entries
+    /// multiplied and added in the same order), so rewriting is harmless and
+    /// each chunk is one fixed-size store. Otherwise the lanes an overlapping
+    /// earlier chunk already wrote are skipped, so `beta * C` is applied once.
     #[inline(always)]
     fn store<const NC: usize>(
         &self,
@@ -729,22 +685,21 @@ impl<R: Real> Panel<'_, R> {
         written: &mut usize,
         c_row: &mut ArrayViewMut1<'_, R>,
     ) {
-        for (chunk, &offset) in acc.iter().zip(offsets) {
-            let skip = written.saturating_sub(offset);
-            if let Some(out) = c_row.as_slice_mut() {
-                // Contiguous rows (the usual case): whole chunks, no per-element index checks.
-                let out = &mut out[offset..offset + CHUNK];
-                if self.alpha == R::one() && self.beta == R::zero() {
-                    out[skip..].copy_from_slice(&chunk[skip..]);
-                } else {
-                    for (o, &sum) in out.iter_mut().zip(chunk).skip(skip) {
-                        *o = self.output(sum, *o);
+        if self.beta == R::zero()
+            && let Some(out) = c_row.as_slice_mut()
+        {
+            for (chunk, &offset) in acc.iter().zip(offsets) {
+                if let Some(dst) = out[offset..].first_chunk_mut::<CHUNK>() {
+                    for (d, &sum) in dst.iter_mut().zip(chunk) {
+                        *d = self.alpha * sum;
                     }
                 }
-            } else {
-                for (t, &sum) in chunk.iter().enumerate().skip(skip) {
-                    c_row[offset + t] = self.output(sum, c_row[offset + t]);
-                }
+            }
+            return;
+        }
+        for (chunk, &offset) in acc.iter().zip(offsets) {
+            for (t, &sum) in chunk.iter().enumerate().skip(written.saturating_sub(offset)) {
+                c_row[offset + t] = self.output(sum, c_row[offset + t]);
             }
             *written = offset + CHUNK;
         }

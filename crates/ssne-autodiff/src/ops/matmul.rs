@@ -52,9 +52,20 @@ impl<R: Real> Tape<R> {
         let (a_val, b_val) = (self.nodes[a].value.view(), self.nodes[b].value.view());
         if !self.needs_grad(a)
             && worth_compressing(n, k, m)
-            && let Some(slot) = self.sparse.compress(a_val, self.nodes[b].needs_grad)
+            && let Some(slot) = self.sparse.compress(a_val)
         {
-            csr_gemm(R::one(), self.sparse.operand(slot), b_val, R::zero(), out.view_mut())?;
+            let (csr, csr_t) = &mut self.sparse.slots[slot];
+            let transpose = self.nodes[b].needs_grad;
+            // The transpose (serial) overlaps the product (parallel by rows).
+            let (product, ()) = rayon::join(
+                || csr_gemm(R::one(), csr, b_val, R::zero(), out.view_mut()),
+                || {
+                    if transpose {
+                        csr.transpose_into(csr_t);
+                    }
+                },
+            );
+            product?;
             let op = Op::MatMul {
                 a,
                 b,
@@ -94,25 +105,17 @@ impl<R: Real> Default for SparseOperands<R> {
 }
 
 impl<R: Real> SparseOperands<R> {
-    /// Compresses `a` into a fresh slot if it is sparse enough, with its
-    /// transpose when `transpose`; returns the slot.
-    fn compress(&mut self, a: ArrayView2<'_, R>, transpose: bool) -> Option<usize> {
+    /// Compresses `a` into a fresh slot if it is sparse enough and returns
+    /// the slot; the caller fills the slot's transpose if it needs one.
+    fn compress(&mut self, a: ArrayView2<'_, R>) -> Option<usize> {
         if self.used == self.slots.len() {
             self.slots.push((Csr::new(), Csr::new()));
         }
-        let (csr, csr_t) = &mut self.slots[self.used];
-        if !csr.assign_if_sparse(a, SPARSE_MAX_DENSITY) {
+        if !self.slots[self.used].0.assign_if_sparse(a, SPARSE_MAX_DENSITY) {
             return None;
-        }
-        if transpose {
-            csr.transpose_into(csr_t);
         }
         self.used += 1;
         Some(self.used - 1)
-    }
-
-    fn operand(&self, slot: usize) -> &Csr<R> {
-        &self.slots[slot].0
     }
 
     /// Forgets the slots' contents (keeping their buffers).
