@@ -170,14 +170,14 @@ fn search<R: Real>(
                 .zip(products.outer_iter())
                 .enumerate()
                 .for_each_init(
-                    || Vec::with_capacity(buffer_len(k)),
-                    |buffer, (row_in_block, ((idx_row, dist_row), row))| {
+                    || (Vec::with_capacity(buffer_len(k)), Vec::new()),
+                    |(buffer, minima), (row_in_block, ((idx_row, dist_row), row))| {
                         let i = start + row_in_block;
                         let skip = match exclude {
                             Exclude::SameIndex => Some(i),
                             Exclude::Nothing => None,
                         };
-                        nearest(row, query_norms[i], reference_norms.view(), skip, k, buffer);
+                        nearest(row, query_norms[i], reference_norms.view(), skip, k, buffer, minima);
                         write_sorted(buffer, idx_row, dist_row);
                     },
                 );
@@ -238,6 +238,7 @@ fn nearest<R: Real>(
     skip: Option<usize>,
     k: usize,
     buffer: &mut Vec<Candidate>,
+    minima: &mut Vec<R>,
 ) {
     buffer.clear();
     let products = products.as_standard_layout();
@@ -245,21 +246,39 @@ fn nearest<R: Real>(
     let (Some(products), Some(norms)) = (products.as_slice(), norms.as_slice()) else {
         unreachable!("standard-layout 1-D arrays are contiguous");
     };
+    let (product_groups, product_rest) = products.as_chunks::<GROUP>();
+    let (norm_groups, norm_rest) = norms.as_chunks::<GROUP>();
     let mut selection = Selection {
         buffer,
         k,
         capacity: buffer_len(k),
         skip,
         threshold: R::infinity(),
+        inclusive: true,
     };
-    let (product_groups, product_rest) = products.as_chunks::<GROUP>();
-    let (norm_groups, norm_rest) = norms.as_chunks::<GROUP>();
+    // A first bound: the k-th smallest of the groups' minima. Those minima are
+    // k distinct candidates, so the k-th nearest is at most that far; in practice
+    // only one to two times k candidates are that near, against several times
+    // more that would enter while the threshold is still being lowered by cuts.
+    if product_groups.len() >= k {
+        minima.clear();
+        for (g, (p, n)) in product_groups.iter().zip(norm_groups).enumerate() {
+            let mut m = R::infinity();
+            for l in 0..GROUP {
+                let d = clamped(p[l] + query_norm + n[l]);
+                m = if d < m && Some(g * GROUP + l) != skip { d } else { m };
+            }
+            minima.push(m);
+        }
+        minima.select_nth_unstable_by(k - 1, |a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        selection.threshold = minima[k - 1];
+    }
     for (g, (p, n)) in product_groups.iter().zip(norm_groups).enumerate() {
         let mut d = [R::zero(); GROUP];
         let mut below = 0_u32;
         for l in 0..GROUP {
             d[l] = clamped(p[l] + query_norm + n[l]);
-            below += u32::from(d[l] < selection.threshold);
+            below += u32::from(d[l] <= selection.threshold);
         }
         if below > 0 {
             for (l, &dl) in d.iter().enumerate() {
@@ -287,9 +306,12 @@ struct Selection<'a, R> {
     k: usize,
     capacity: usize,
     skip: Option<usize>,
-    /// The k-th smallest distance at the last cut (infinity before): nothing at
-    /// or beyond it can enter any more.
+    /// A bound on the k-th smallest distance: nothing beyond it can enter.
     threshold: R,
+    /// Whether a candidate exactly at `threshold` may still enter: yes for the
+    /// first bound, no once the threshold is the k-th distance of a cut (an equal
+    /// distance then comes with a larger index).
+    inclusive: bool,
 }
 
 impl<R: Real> Selection<'_, R> {
@@ -299,7 +321,7 @@ impl<R: Real> Selection<'_, R> {
     fn offer(&mut self, j: usize, d: R) {
         // Later candidates have larger indices, so one at exactly the threshold
         // ranks after the k kept ones: a strict `<` is the (dist, idx) order.
-        if d >= self.threshold || Some(j) == self.skip {
+        if d > self.threshold || (d == self.threshold && !self.inclusive) || Some(j) == self.skip {
             return;
         }
         // `+ 0.0` turns a -0.0 from the clamp into +0.0, so that `total_cmp`
@@ -324,6 +346,7 @@ impl<R: Real> Selection<'_, R> {
             // Distances came from R, so the round trip through f64 is exact.
             let worst = self.buffer.iter().map(|c| c.sq_dist).fold(f64::NEG_INFINITY, f64::max);
             self.threshold = R::from_f64(worst);
+            self.inclusive = false;
         }
     }
 }
@@ -395,6 +418,24 @@ mod tests {
                 all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                 let expected: Vec<u32> = all[..k].iter().map(|c| c.1).collect();
                 assert_eq!(nn.indices.row(q).to_vec(), expected, "query {q}, k = {k}");
+            }
+        }
+        // Within one set: the point itself never counts, even where its zero
+        // distance would be its group's minimum (duplicates do count).
+        let x = reference.slice(s![..400, ..]);
+        for k in [3, 20] {
+            let nn = knn(x, k).unwrap();
+            for (i, row) in x.rows().into_iter().enumerate() {
+                let mut all: Vec<(f32, u32)> = x
+                    .rows()
+                    .into_iter()
+                    .enumerate()
+                    .filter(|&(j, _)| j != i)
+                    .map(|(j, r)| (row.iter().zip(r).map(|(a, b)| (a - b) * (a - b)).sum(), j as u32))
+                    .collect();
+                all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                let expected: Vec<u32> = all[..k].iter().map(|c| c.1).collect();
+                assert_eq!(nn.indices.row(i).to_vec(), expected, "point {i}, k = {k}");
             }
         }
     }

@@ -289,6 +289,95 @@ mod avx {
     }
 }
 
+/// Neighbours whose majority label counts for the label-change summary.
+const LABEL_CHANGE_K: usize = 10;
+
+/// The k-NN label vote in the reference map, the same as
+/// [`crate::metrics::knn_predict`] (exact `f64` distances, ties by index, vote
+/// ties to the smaller label) but fast enough to run twice per refinement (the
+/// brute-force search cost about 0.2 ms per point, more than the refinement).
+/// The map points are sorted by x; a query scans outwards from its own x and
+/// stops when the x gap alone exceeds its k-th distance, which in 2-D leaves a
+/// narrow strip of candidates.
+struct MapVotes<'a> {
+    /// Map point indices by increasing (x, index).
+    order: Vec<u32>,
+    /// Their x and y, in that order.
+    xs: Vec<f64>,
+    ys: Vec<f64>,
+    labels: &'a [u32],
+    k: usize,
+}
+
+impl<'a> MapVotes<'a> {
+    fn new(map: ArrayView2<'_, f32>, labels: &'a [u32], k: usize) -> Self {
+        // Indices fit u32: reference sets are validated by the kNN search.
+        let mut order: Vec<u32> = (0..map.nrows() as u32).collect();
+        order.sort_by(|&a, &b| map[[a as usize, 0]].total_cmp(&map[[b as usize, 0]]).then(a.cmp(&b)));
+        MapVotes {
+            xs: order.iter().map(|&j| f64::from(map[[j as usize, 0]])).collect(),
+            ys: order.iter().map(|&j| f64::from(map[[j as usize, 1]])).collect(),
+            order,
+            labels,
+            k: k.min(labels.len()).max(1),
+        }
+    }
+
+    /// The majority label of the `k` map points nearest to `q`.
+    fn vote(&self, q: [f32; 2]) -> u32 {
+        let (qx, qy) = (f64::from(q[0]), f64::from(q[1]));
+        let n = self.xs.len();
+        // The k best (squared distance, index) so far, ascending.
+        let mut best: Vec<(f64, u32)> = Vec::with_capacity(self.k + 1);
+        let by_distance = |a: &(f64, u32), b: &(f64, u32)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+        let split = self.xs.partition_point(|&x| x < qx);
+        let (mut left, mut right) = (split, split);
+        loop {
+            let gap_left = if left > 0 {
+                qx - self.xs[left - 1]
+            } else {
+                f64::INFINITY
+            };
+            let gap_right = if right < n { self.xs[right] - qx } else { f64::INFINITY };
+            // (Written so that even a NaN query ends: each side is taken only while it has points.)
+            let pos = if left > 0 && (right >= n || gap_left <= gap_right) {
+                left -= 1;
+                left
+            } else if right < n {
+                right += 1;
+                right - 1
+            } else {
+                break;
+            };
+            let gap = gap_left.min(gap_right);
+            // Equal gaps may still tie the k-th distance with a smaller index: stop
+            // only beyond it. Every later candidate has at least this gap.
+            if best.len() == self.k && best.last().is_some_and(|w| gap * gap > w.0) {
+                break;
+            }
+            // The distance exactly as the metrics compute it.
+            let dx = qx - self.xs[pos];
+            let dy = qy - self.ys[pos];
+            let candidate = (dx * dx + dy * dy, self.order[pos]);
+            if best.len() < self.k || best.last().is_some_and(|w| by_distance(&candidate, w).is_lt()) {
+                let at = best.partition_point(|c| by_distance(c, &candidate).is_lt());
+                best.insert(at, candidate);
+                best.truncate(self.k);
+            }
+        }
+        let mut counts: Vec<(u32, usize)> = Vec::new();
+        for &(_, j) in &best {
+            let label = self.labels[j as usize];
+            match counts.iter_mut().find(|(c, _)| *c == label) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((label, 1)),
+            }
+        }
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        counts.first().map_or(0, |c| c.0)
+    }
+}
+
 /// RMS per-axis standard deviation of a 2-D map: the unit of shifts.
 pub fn map_spread(map: ArrayView2<'_, f32>) -> f64 {
     let n = map.nrows().max(1) as f64;
@@ -411,9 +500,18 @@ pub fn refine(
     let mean_shift = shifts.iter().map(|&s| f64::from(s)).sum::<f64>() / m as f64;
     let label_change = match reference.labels {
         Some(labels) => {
-            let before = crate::metrics::knn_predict(reference.map, labels, start, 10)?;
-            let after = crate::metrics::knn_predict(reference.map, labels, positions.view(), 10)?;
-            Some(before.iter().zip(&after).filter(|(a, b)| a != b).count() as f64 / m as f64)
+            if labels.len() != n_ref {
+                return Err(ModelError::TooFewPoints {
+                    what: "the label-change summary (one label per reference point)",
+                    needed: n_ref,
+                    found: labels.len(),
+                });
+            }
+            let votes = MapVotes::new(reference.map, labels, LABEL_CHANGE_K);
+            let changed = Zip::from(start.rows())
+                .and(positions.rows())
+                .par_map_collect(|a, b| votes.vote([a[0], a[1]]) != votes.vote([b[0], b[1]]));
+            Some(changed.iter().filter(|&&c| c).count() as f64 / m as f64)
         }
         None => None,
     };
@@ -432,7 +530,7 @@ pub fn refine(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ssne_tensor::ndarray::Array2;
+    use ssne_tensor::ndarray::{Array2, array};
 
     #[test]
     fn the_vectorised_cauchy_gradient_matches_the_f64_reference() {
@@ -451,6 +549,29 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn map_votes_match_the_metrics_knn_prediction() {
+        // A map on a coarse grid: many exact distance ties between neighbours.
+        let n = 3001;
+        let map = Array2::from_shape_fn((n, 2), |(i, a)| ((i * (13 + 4 * a) + a) % 23) as f32 * 0.5 - 5.0);
+        let labels: Vec<u32> = (0..n).map(|i| ((i * 7) % 10) as u32).collect();
+        let queries = Array2::from_shape_fn((300, 2), |(i, a)| ((i * (5 + a)) % 29) as f32 * 0.4 - 6.0);
+        for k in [1, 10, 50] {
+            let votes = MapVotes::new(map.view(), &labels, k);
+            let expected = crate::metrics::knn_predict(map.view(), &labels, queries.view(), k).unwrap();
+            let got: Vec<u32> = queries.rows().into_iter().map(|q| votes.vote([q[0], q[1]])).collect();
+            assert_eq!(got, expected, "k = {k}");
+        }
+        // Far outside the map, and not a number: still an answer.
+        let votes = MapVotes::new(map.view(), &labels, 10);
+        let far = array![[1e6_f32, -3.0]];
+        assert_eq!(
+            votes.vote([1e6, -3.0]),
+            crate::metrics::knn_predict(map.view(), &labels, far.view(), 10).unwrap()[0]
+        );
+        let _ = votes.vote([f32::NAN, 0.0]);
     }
 
     #[test]
