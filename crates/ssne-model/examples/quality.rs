@@ -6,7 +6,11 @@
 //!     [--feature-activation identity|tanh|relu|softmax] [--head-input logits|hidden]
 //!     [--output-scale F] [--lr F] [--ce-weight F] [--exaggeration F] [--perplexity F] [--no-prune]
 //!     [--scheme negative [--negatives N] [--z-bar F]] [--shift PIXELS]
+//!     [--refine STEPS,.. [--refine-perplexity F,..] [--refine-step F,..] [--reference raw,pca50,..]]
 //! ```
+//! `--reference` refines against each listed reference space in turn (the raw
+//! inputs, or a PCA projection with that many components) from the same trained
+//! network, and prints the model file's size with each.
 //! Without `--validation` it trains on rows 0..8000 and tests on 8000..10000; with
 //! it, it trains on 0..6000 and validates on 6000..8000 (for choosing defaults
 //! without touching the test rows).
@@ -15,7 +19,9 @@
 use std::error::Error;
 use std::time::Instant;
 
-use ssne_model::{Activation, HeadInput, ParametricTsne, Preset, Scheme, Silent, TrainConfig, metrics};
+use ssne_model::{
+    Activation, HeadInput, ParametricTsne, Preset, ReferenceSpace, Scheme, Silent, TrainConfig, checkpoint, metrics,
+};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -71,24 +77,41 @@ fn main() -> Result<(), Box<dyn Error>> {
                 .collect::<Result<_, _>>()?)
         };
         if value("--refine").is_some() {
-            for steps in list("--refine", "25")? {
-                for perplexity in list("--refine-perplexity", "30")? {
-                    for step_fraction in list("--refine-step", "0.05")? {
-                        let mut rc = model.refine_config(steps as usize);
-                        rc.perplexity = perplexity;
-                        rc.step_fraction = step_fraction;
-                        let started = Instant::now();
-                        let (_, refined) = model.embed_refined(test.features.view(), &rc)?;
-                        let ms = started.elapsed().as_secs_f64() * 1000.0 / test.n_points() as f64;
-                        let r = refined.positions.view();
-                        let rk10 = metrics::knn_accuracy(reference, reference_labels, r, &test_labels, 10)?;
-                        let rk1 = metrics::knn_accuracy(reference, reference_labels, r, &test_labels, 1)?;
-                        let rt = metrics::trustworthiness(test.features.view(), r, 12)?;
-                        println!(
-                            "  refined {steps} steps, perplexity {perplexity}, step {step_fraction}: 10-NN {rk10:.4} 1-NN {rk1:.4} trust {rt:.4}  shift {:.3} label-change {:.3}  {ms:.3} ms/point",
-                            refined.summary.mean_shift,
-                            refined.summary.label_change.unwrap_or(f64::NAN)
-                        );
+            // The model's own reference space unless others are asked for.
+            let spaces: Vec<Option<ReferenceSpace>> = match value("--reference") {
+                Some(list) => list
+                    .split(',')
+                    .map(|name| parse_reference_space(name).map(Some))
+                    .collect::<Result<_, _>>()?,
+                None => vec![None],
+            };
+            for space in spaces {
+                let mut model = model.clone();
+                if let Some(space) = space {
+                    model.set_reference_inputs(train.features.view(), space)?;
+                }
+                let space = model.config.reference_space;
+                let bytes = checkpoint::to_bytes(&model)?.len();
+                println!("  reference {space:?}: model file {:.2} MB", bytes as f64 / 1e6);
+                for steps in list("--refine", "25")? {
+                    for perplexity in list("--refine-perplexity", "30")? {
+                        for step_fraction in list("--refine-step", "0.05")? {
+                            let mut rc = model.refine_config(steps as usize);
+                            rc.perplexity = perplexity;
+                            rc.step_fraction = step_fraction;
+                            let started = Instant::now();
+                            let (_, refined) = model.embed_refined(test.features.view(), &rc)?;
+                            let ms = started.elapsed().as_secs_f64() * 1000.0 / test.n_points() as f64;
+                            let r = refined.positions.view();
+                            let rk10 = metrics::knn_accuracy(reference, reference_labels, r, &test_labels, 10)?;
+                            let rk1 = metrics::knn_accuracy(reference, reference_labels, r, &test_labels, 1)?;
+                            let rt = metrics::trustworthiness(test.features.view(), r, 12)?;
+                            println!(
+                                "  refined {steps} steps, perplexity {perplexity}, step {step_fraction}: 10-NN {rk10:.4} 1-NN {rk1:.4} trust {rt:.4}  shift {:.3} label-change {:.3}  {ms:.3} ms/point",
+                                refined.summary.mean_shift,
+                                refined.summary.label_change.unwrap_or(f64::NAN)
+                            );
+                        }
                     }
                 }
             }
@@ -108,6 +131,15 @@ fn main() -> Result<(), Box<dyn Error>> {
         sums[5] / n
     );
     Ok(())
+}
+
+/// `raw` or `pcaK`.
+fn parse_reference_space(name: &str) -> Result<ReferenceSpace, Box<dyn Error>> {
+    match name.strip_prefix("pca") {
+        Some(k) => Ok(ReferenceSpace::Pca { components: k.parse()? }),
+        None if name == "raw" => Ok(ReferenceSpace::Raw),
+        None => Err(format!("unknown reference space {name} (raw or pcaK)").into()),
+    }
 }
 
 fn apply_overrides(
