@@ -1,6 +1,10 @@
 //! Criterion benches of `ssne-model`: a pretraining epoch, fine-tuning epochs, embedding
 //! throughput, and refined placement of new points (the kNN search measured apart).
 //!
+//! Refinement is measured against the model's default reference (PCA-50 of the
+//! training inputs) by parts (projection, kNN search, total) and as a whole
+//! (`refine_from`); the kNN search in the raw 784 pixels is measured beside it.
+//!
 //! One fine-tuning epoch of the paper's scheme is the difference between the medians of
 //! `finetune/fixed-batches/epochs=6` and `epochs=1` divided by 5: both include the same
 //! per-batch affinities, which are computed once per run.
@@ -125,9 +129,22 @@ fn bench_use(c: &mut Criterion) {
     group.sample_size(10);
     let inputs = model.reference.inputs.as_ref().expect("kept");
     let start = model.embed(test.features.view()).expect("embeds");
+    // The queries in the reference's space (the default keeps a PCA-50 projection).
+    let project = |x: ssne_tensor::ndarray::ArrayView2<'_, f32>| match &model.reference.projection {
+        Some(pca) => pca.transform(x).expect("projects"),
+        None => x.to_owned(),
+    };
+    let queries = project(test.features.view());
+    let width = inputs.ncols();
     group.throughput(Throughput::Elements(test.n_points() as u64));
-    group.bench_function("knn/queries=2000/reference=8000/k=90", |b| {
-        b.iter(|| ssne_affinity::knn_between(test.features.view(), inputs.view(), 90).expect("valid k"))
+    group.bench_function(format!("project/queries=2000/components={width}"), |b| {
+        b.iter(|| project(black_box(test.features.view())))
+    });
+    group.bench_function(format!("knn/queries=2000/reference=8000/dims={width}/k=90"), |b| {
+        b.iter(|| ssne_affinity::knn_between(queries.view(), inputs.view(), 90).expect("valid k"))
+    });
+    group.bench_function("knn/queries=2000/reference=8000/dims=784/k=90", |b| {
+        b.iter(|| ssne_affinity::knn_between(test.features.view(), train.features.view(), 90).expect("valid k"))
     });
     // Refinement steps cost (total - knn) / 2000 per point.
     let steps = 50;
@@ -137,8 +154,17 @@ fn bench_use(c: &mut Criterion) {
         map: model.reference.embedding.view(),
         labels: None,
     };
-    group.bench_function(format!("total/queries=2000/reference=8000/steps={steps}"), |b| {
-        b.iter(|| refine(reference, test.features.view(), start.view(), &config).expect("refines"))
+    group.bench_function(
+        format!("total/queries=2000/reference=8000/dims={width}/steps={steps}"),
+        |b| b.iter(|| refine(reference, queries.view(), start.view(), &config).expect("refines")),
+    );
+    // What a user calls: projection, search, affinities and steps.
+    group.bench_function(format!("refine_from/queries=2000/reference=8000/steps={steps}"), |b| {
+        b.iter(|| {
+            model
+                .refine_from(test.features.view(), start.view(), &config)
+                .expect("refines")
+        })
     });
     group.finish();
 }

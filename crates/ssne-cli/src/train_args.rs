@@ -12,7 +12,7 @@ use ssne_model::{Activation, FinetuneConfig, HeadInput, Preset, ReferenceSpace, 
 /// `--preset`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum PresetArg {
-    /// The measured best: tanh features, coupled fine-tuning, 3000 steps of 500 edges
+    /// The measured best: tanh features, coupled fine-tuning (6000 steps of 500 edges, perplexity 15), PCA-50 reference
     Default,
     /// The exact method of the paper: identity on the logits, fixed batches of 1000, 200 epochs
     Paper,
@@ -145,7 +145,7 @@ pub(crate) struct FinetuneArgs {
     /// Batch formation and loss [default: coupled; paper: fixed]
     #[arg(long, value_enum)]
     scheme: Option<SchemeArg>,
-    /// Target perplexity of the input affinities [default: 30]
+    /// Target perplexity of the input affinities [default: 15; paper: 30]
     #[arg(long, value_name = "P")]
     perplexity: Option<f64>,
     /// Points per batch of the batch schemes; must exceed perplexity + 1 [default: 1000]
@@ -155,7 +155,7 @@ pub(crate) struct FinetuneArgs {
     /// ceil(n / (2 x edges-per-step)) steps [default: 200]
     #[arg(long, value_name = "N", conflicts_with = "finetune_steps")]
     finetune_epochs: Option<usize>,
-    /// Optimiser steps of the coupled scheme [default: 3000]
+    /// Optimiser steps of the coupled scheme [default: 6000]
     #[arg(long, value_name = "N")]
     finetune_steps: Option<usize>,
     /// Edges sampled per step of the coupled scheme [default: 500]
@@ -292,11 +292,15 @@ impl FinetuneArgs {
                 }
             }
             SchemeArg::Coupled | SchemeArg::Negative => {
-                let edges_per_step = self.edges_per_step.or(old_edges).unwrap_or(500);
+                // From a batch scheme (e.g. `--preset paper --scheme coupled`): the default preset's sizes.
+                let edges_per_step = self
+                    .edges_per_step
+                    .or(old_edges)
+                    .unwrap_or(Scheme::DEFAULT_EDGES_PER_STEP);
                 let steps = match (self.finetune_steps, self.finetune_epochs) {
                     (Some(steps), _) => steps,
                     (None, Some(epochs)) => epochs.saturating_mul(steps_per_epoch(n_train, edges_per_step)),
-                    (None, None) => old_steps.unwrap_or(3000),
+                    (None, None) => old_steps.unwrap_or(Scheme::DEFAULT_STEPS),
                 };
                 if kind == SchemeArg::Coupled {
                     Scheme::Coupled { steps, edges_per_step }
@@ -456,6 +460,8 @@ mod tests {
                 edges_per_step: 500
             }
         );
+        let c = config(&["--preset", "paper", "--scheme", "coupled"])?;
+        assert_eq!(c.finetune.scheme, Scheme::DEFAULT_COUPLED);
         let c = config(&["--scheme", "redrawn"])?;
         assert_eq!(c.finetune.scheme, Scheme::RedrawnBatches { epochs: 200 });
         Ok(())

@@ -5,7 +5,7 @@ use clap::Args;
 use serde_json::{Value, json};
 use ssne_data::ndarray::{Array2, ArrayView2};
 use ssne_model::ParametricTsne;
-use ssne_model::refine::RefineSummary;
+use ssne_model::refine::{RefineConfig, RefineSummary};
 
 use crate::progress::Ui;
 
@@ -19,9 +19,9 @@ pub(crate) struct RefineArgs {
     /// (slower, closer to non-parametric t-SNE); STEPS gradient steps per point
     #[arg(long, value_name = "STEPS", num_args = 0..=1, default_missing_value = DEFAULT_REFINE_STEPS)]
     pub(crate) refine: Option<usize>,
-    /// Perplexity of each new point's affinities to its training neighbours
-    #[arg(long, value_name = "P", default_value_t = 30.0, requires = "refine")]
-    pub(crate) refine_perplexity: f64,
+    /// Perplexity of each new point's affinities to its training neighbours [default: 50]
+    #[arg(long, value_name = "P", requires = "refine")]
+    pub(crate) refine_perplexity: Option<f64>,
 }
 
 /// Positions after optional refinement, with the per-point shifts and the summary when refined.
@@ -34,10 +34,9 @@ pub(crate) struct Placed {
 impl RefineArgs {
     /// `--refine` with its default steps, for commands that always refine (the demo).
     pub(crate) fn with_default_steps() -> Self {
-        let steps = DEFAULT_REFINE_STEPS.parse().unwrap_or(50);
         RefineArgs {
-            refine: Some(steps),
-            refine_perplexity: 30.0,
+            refine: Some(RefineConfig::default().steps),
+            refine_perplexity: None,
         }
     }
 
@@ -57,7 +56,9 @@ impl RefineArgs {
             });
         };
         let mut config = model.refine_config(steps);
-        config.perplexity = self.refine_perplexity;
+        if let Some(perplexity) = self.refine_perplexity {
+            config.perplexity = perplexity;
+        }
         let refined = ui.step(format!("refining {} points ({steps} steps)", x.nrows()), || {
             model
                 .refine_from(x, network_output.view(), &config)
@@ -92,4 +93,22 @@ pub(crate) fn describe(summary: &RefineSummary) -> String {
         "refined {} steps: mean shift {:.3} of the map's spread, 10-NN label changed for {change}",
         summary.steps, summary.mean_shift
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_flag_defaults_are_the_library_defaults() {
+        // clap needs the default steps as text; it must not drift from the library's.
+        assert_eq!(
+            DEFAULT_REFINE_STEPS.parse::<usize>().ok(),
+            Some(RefineConfig::default().steps)
+        );
+        assert_eq!(
+            RefineArgs::with_default_steps().refine,
+            Some(RefineConfig::default().steps)
+        );
+    }
 }

@@ -48,7 +48,10 @@ fn zero_steps_return_the_network_output_bit_for_bit() {
 #[test]
 fn a_copy_of_a_training_input_lands_next_to_it() {
     let train = sample(0..800);
-    let model = ParametricTsne::fit(&train, None, &quick_config(9), &mut Silent).expect("trains");
+    // The raw reference: copies are searched among the training inputs themselves.
+    let mut config = quick_config(9);
+    config.reference_space = ReferenceSpace::Raw;
+    let model = ParametricTsne::fit(&train, None, &config, &mut Silent).expect("trains");
     let picks = [3usize, 100, 444, 700];
     let copies = Array2::from_shape_fn((picks.len(), train.n_features()), |(r, c)| {
         train.features[[picks[r], c]]
@@ -66,7 +69,7 @@ fn a_copy_of_a_training_input_lands_next_to_it() {
         .reference
         .inputs
         .as_ref()
-        .expect("the default keeps reference inputs");
+        .expect("the model keeps reference inputs");
     let reference = RefineReference {
         inputs: inputs.view(),
         map: model.reference.embedding.view(),

@@ -131,6 +131,7 @@ fn bad_configurations_are_errors_that_name_the_field() {
     let mut config = quick_config(0);
     config.finetune.scheme = Scheme::FixedBatches { epochs: 1 };
     config.finetune.batch_size = 20;
+    config.finetune.perplexity = 30.0;
     let err = ParametricTsne::fit(&train, None, &config, &mut Silent).expect_err("perplexity 30 in batches of 20");
     assert!(err.to_string().contains("batch size"), "{err}");
 
@@ -165,8 +166,9 @@ fn bad_data_is_an_error() {
 #[test]
 fn tiny_data_with_a_large_perplexity_fails_clearly() {
     let train = sample(0..20);
-    let err =
-        ParametricTsne::fit(&train, None, &quick_config(0), &mut Silent).expect_err("perplexity 30 for 20 points");
+    let mut config = quick_config(0);
+    config.finetune.perplexity = 30.0;
+    let err = ParametricTsne::fit(&train, None, &config, &mut Silent).expect_err("perplexity 30 for 20 points");
     let text = err.to_string();
     assert!(text.contains("perplexity") || text.contains("Perplexity"), "{text}");
 }
@@ -195,6 +197,8 @@ fn shifts_apply_to_images_only() {
 #[test]
 fn negative_sampling_trains_a_usable_map() {
     let mut config = quick_config(4);
+    // The perplexity the scheme was measured at (docs/QUALITY.md).
+    config.finetune.perplexity = 30.0;
     config.finetune.scheme = Scheme::NegativeSampling {
         steps: 300,
         edges_per_step: 200,
