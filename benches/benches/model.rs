@@ -136,19 +136,21 @@ fn bench_use(c: &mut Criterion) {
     };
     let queries = project(test.features.view());
     let width = inputs.ncols();
+    let steps = 50;
+    let config = model.refine_config(steps);
+    // The neighbours refinement searches: 3 x its perplexity.
+    let k = (3.0 * config.perplexity) as usize;
     group.throughput(Throughput::Elements(test.n_points() as u64));
     group.bench_function(format!("project/queries=2000/components={width}"), |b| {
         b.iter(|| project(black_box(test.features.view())))
     });
-    group.bench_function(format!("knn/queries=2000/reference=8000/dims={width}/k=90"), |b| {
-        b.iter(|| ssne_affinity::knn_between(queries.view(), inputs.view(), 90).expect("valid k"))
+    group.bench_function(format!("knn/queries=2000/reference=8000/dims={width}/k={k}"), |b| {
+        b.iter(|| ssne_affinity::knn_between(queries.view(), inputs.view(), k).expect("valid k"))
     });
-    group.bench_function("knn/queries=2000/reference=8000/dims=784/k=90", |b| {
-        b.iter(|| ssne_affinity::knn_between(test.features.view(), train.features.view(), 90).expect("valid k"))
+    group.bench_function(format!("knn/queries=2000/reference=8000/dims=784/k={k}"), |b| {
+        b.iter(|| ssne_affinity::knn_between(test.features.view(), train.features.view(), k).expect("valid k"))
     });
     // Refinement steps cost (total - knn) / 2000 per point.
-    let steps = 50;
-    let config = model.refine_config(steps);
     let reference = RefineReference {
         inputs: inputs.view(),
         map: model.reference.embedding.view(),

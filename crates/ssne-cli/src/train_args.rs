@@ -161,7 +161,7 @@ pub(crate) struct FinetuneArgs {
     /// Edges sampled per step of the coupled scheme [default: 500]
     #[arg(long, value_name = "N")]
     edges_per_step: Option<usize>,
-    /// Adam learning rate (of both stages with `train`; see --pretrain-lr) [default: 0.001]
+    /// Adam learning rate (of both stages with `train`; see --pretrain-lr) [default: 0.002 for fine-tuning, 0.001 for pretraining; paper: 0.001]
     #[arg(long, value_name = "RATE")]
     lr: Option<f32>,
     /// Weight of a cross-entropy term kept during fine-tuning [default: 0]
@@ -185,14 +185,10 @@ pub(crate) struct FinetuneArgs {
     /// Fixed normalisation Z of --scheme negative; larger means less repulsion [default: 0.1]
     #[arg(long, value_name = "Z")]
     z_bar: Option<f64>,
-    /// Shift image inputs randomly by up to this many pixels at every fine-tuning step (0 = off) [default: 0]
+    /// Shift image inputs randomly by up to this many pixels at every fine-tuning step (0 = off) [default: 1; paper: 0]
     #[arg(long, value_name = "PIXELS")]
     shift_pixels: Option<u8>,
 }
-
-/// Negatives per edge and `Z̄` of `--scheme negative` when not given.
-const DEFAULT_NEGATIVES: usize = 5;
-const DEFAULT_Z_BAR: f64 = 0.1;
 
 /// The exaggerated share of the run when `--exaggeration` is given alone: a preset's fraction of 0
 /// would silently switch the exaggeration off.
@@ -265,7 +261,7 @@ impl FinetuneArgs {
                 z_bar,
                 ..
             } => (negatives_per_edge, z_bar),
-            _ => (DEFAULT_NEGATIVES, DEFAULT_Z_BAR),
+            _ => (Scheme::DEFAULT_NEGATIVES_PER_EDGE, Scheme::DEFAULT_Z_BAR),
         };
         let kind = self.scheme.unwrap_or(match config.scheme {
             Scheme::FixedBatches { .. } => SchemeArg::Fixed,
@@ -440,7 +436,7 @@ mod tests {
             Scheme::NegativeSampling {
                 steps: 100,
                 edges_per_step: 500,
-                negatives_per_edge: DEFAULT_NEGATIVES,
+                negatives_per_edge: Scheme::DEFAULT_NEGATIVES_PER_EDGE,
                 z_bar: 0.5
             }
         );

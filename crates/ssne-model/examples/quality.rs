@@ -93,9 +93,10 @@ fn main() -> Result<(), Box<dyn Error>> {
                 let space = model.config.reference_space;
                 let bytes = checkpoint::to_bytes(&model)?.len();
                 println!("  reference {space:?}: model file {:.2} MB", bytes as f64 / 1e6);
-                for steps in list("--refine", "25")? {
-                    for perplexity in list("--refine-perplexity", "30")? {
-                        for step_fraction in list("--refine-step", "0.05")? {
+                let defaults = model.refine_config(0);
+                for steps in list("--refine", &defaults.steps.to_string())? {
+                    for perplexity in list("--refine-perplexity", &defaults.perplexity.to_string())? {
+                        for step_fraction in list("--refine-step", &defaults.step_fraction.to_string())? {
                             let mut rc = model.refine_config(steps as usize);
                             rc.perplexity = perplexity;
                             rc.step_fraction = step_fraction;
@@ -153,8 +154,8 @@ fn apply_overrides(
     if let Some(scheme) = value("--scheme") {
         config.finetune.scheme = match scheme.as_str() {
             "coupled" => Scheme::Coupled {
-                steps: steps.unwrap_or(3000),
-                edges_per_step: edges.unwrap_or(500),
+                steps: steps.unwrap_or(Scheme::DEFAULT_STEPS),
+                edges_per_step: edges.unwrap_or(Scheme::DEFAULT_EDGES_PER_STEP),
             },
             "fixed" => Scheme::FixedBatches {
                 epochs: epochs.unwrap_or(200),
@@ -163,10 +164,16 @@ fn apply_overrides(
                 epochs: epochs.unwrap_or(200),
             },
             "negative" => Scheme::NegativeSampling {
-                steps: steps.unwrap_or(3000),
-                edges_per_step: edges.unwrap_or(500),
-                negatives_per_edge: value("--negatives").map(|s| s.parse()).transpose()?.unwrap_or(5),
-                z_bar: value("--z-bar").map(|s| s.parse()).transpose()?.unwrap_or(1.0),
+                steps: steps.unwrap_or(Scheme::DEFAULT_STEPS),
+                edges_per_step: edges.unwrap_or(Scheme::DEFAULT_EDGES_PER_STEP),
+                negatives_per_edge: value("--negatives")
+                    .map(|s| s.parse())
+                    .transpose()?
+                    .unwrap_or(Scheme::DEFAULT_NEGATIVES_PER_EDGE),
+                z_bar: value("--z-bar")
+                    .map(|s| s.parse())
+                    .transpose()?
+                    .unwrap_or(Scheme::DEFAULT_Z_BAR),
             },
             other => return Err(format!("unknown scheme {other}").into()),
         };

@@ -8,6 +8,7 @@ use ssne_data::Scaling;
 use ssne_tensor::ndarray::{Array1, Array2};
 
 use crate::config::TrainConfig;
+use crate::envelope::{self, FileKind};
 use crate::model::{ModelStage, ParametricTsne, Reference, TrainReport};
 use crate::network::{Dense, Network, NetworkSpec};
 use crate::pca::Pca;
@@ -20,9 +21,14 @@ pub const MAGIC: [u8; 8] = *b"SSNEMODL";
 /// `NegativeSampling` scheme; the reference inputs may be a PCA projection,
 /// `TrainConfig::reference_space`.)
 pub const FORMAT_VERSION: u32 = 2;
-const HEADER_LEN: usize = 8 + 4 + 8 + 4;
-/// Refuse payloads above this size before allocating (a model is a few MB).
-const MAX_PAYLOAD: u64 = 4 << 30;
+
+/// The framing of model files (shared with training states, `crate::envelope`).
+const KIND: FileKind = FileKind {
+    magic: MAGIC,
+    version: FORMAT_VERSION,
+    name: "model file",
+    on_other_version: "retrain the model or use the matching release",
+};
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct StoredMatrix {
@@ -194,13 +200,7 @@ pub fn to_bytes(model: &ParametricTsne) -> Result<Vec<u8>> {
             path: "<memory>".into(),
             problem: format!("encoding failed: {e}"),
         })?;
-    let mut bytes = Vec::with_capacity(HEADER_LEN + payload.len());
-    bytes.extend_from_slice(&MAGIC);
-    bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    bytes.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-    bytes.extend_from_slice(&payload);
-    Ok(bytes)
+    Ok(envelope::seal(KIND, &payload))
 }
 
 /// Parses the bytes of a model file; `source` names it in errors.
@@ -213,33 +213,7 @@ pub fn from_bytes(bytes: &[u8], source: &Path) -> Result<ParametricTsne> {
         path: source.to_path_buf(),
         problem,
     };
-    if bytes.len() < HEADER_LEN || bytes[..8] != MAGIC {
-        return Err(bad("not a salient-sne model file (wrong magic bytes)".into()));
-    }
-    let word = |range: std::ops::Range<usize>| {
-        bytes[range]
-            .iter()
-            .rev()
-            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
-    };
-    let version = word(8..12) as u32;
-    if version != FORMAT_VERSION {
-        return Err(bad(format!(
-            "model file format version {version}, but this salient-sne reads version {FORMAT_VERSION}: retrain the model or use the matching release"
-        )));
-    }
-    let len = word(12..20);
-    let crc = word(20..24) as u32;
-    let payload = &bytes[HEADER_LEN..];
-    if len > MAX_PAYLOAD || payload.len() as u64 != len {
-        return Err(bad(format!(
-            "truncated or padded: the header announces {len} payload bytes, the file has {}",
-            payload.len()
-        )));
-    }
-    if crc32fast::hash(payload) != crc {
-        return Err(bad("checksum mismatch: the file is corrupt".into()));
-    }
+    let payload = envelope::open(KIND, bytes).map_err(bad)?;
     let (stored, _): (StoredModel, usize) = bincode::serde::decode_from_slice(payload, bincode::config::standard())
         .map_err(|e| bad(format!("undecodable contents: {e}")))?;
     let network = restore_network(stored.network).map_err(|p| bad(format!("network: {p}")))?;

@@ -18,12 +18,19 @@ pub struct ClusterCentre {
 /// Mean map position of every label present, in label order (sums in `f64`).
 ///
 /// # Errors
-/// [`ModelError::TooFewPoints`] when labels and rows differ in number or the map is not 2-D.
+/// [`ModelError::CountMismatch`] when labels and rows differ in number or the map is not 2-D.
 pub fn map_centres(embedding: ArrayView2<'_, f32>, labels: &[u32]) -> Result<Vec<ClusterCentre>> {
-    if labels.len() != embedding.nrows() || embedding.ncols() != 2 {
-        return Err(ModelError::TooFewPoints {
-            what: "cluster centres (one label per 2-D point)",
-            needed: embedding.nrows(),
+    if embedding.ncols() != 2 {
+        return Err(ModelError::CountMismatch {
+            what: "cluster centres (columns of the map)",
+            expected: 2,
+            found: embedding.ncols(),
+        });
+    }
+    if labels.len() != embedding.nrows() {
+        return Err(ModelError::CountMismatch {
+            what: "cluster centres (one label per map point)",
+            expected: embedding.nrows(),
             found: labels.len(),
         });
     }

@@ -75,6 +75,10 @@ impl Scheme {
     pub const DEFAULT_STEPS: usize = 6000;
     /// Edges per step of [`Scheme::DEFAULT_COUPLED`].
     pub const DEFAULT_EDGES_PER_STEP: usize = 500;
+    /// Negative pairs per edge of [`Scheme::NegativeSampling`] when none is chosen.
+    pub const DEFAULT_NEGATIVES_PER_EDGE: usize = 5;
+    /// The fixed normalisation `Z̄` of [`Scheme::NegativeSampling`] when none is chosen.
+    pub const DEFAULT_Z_BAR: f64 = 0.1;
 
     /// A short name for logs and reports.
     pub fn name(&self) -> &'static str {
@@ -297,10 +301,17 @@ impl TrainConfig {
                 }
             }
             Scheme::NegativeSampling {
-                edges_per_step, z_bar, ..
+                edges_per_step,
+                negatives_per_edge,
+                z_bar,
+                ..
             } => {
                 if edges_per_step < 2 {
                     return Err(config_error("finetune.edges_per_step", edges_per_step, "at least 2"));
+                }
+                // Without negatives nothing repels and the map collapses.
+                if negatives_per_edge == 0 {
+                    return Err(config_error("finetune.negatives_per_edge", 0, "at least 1"));
                 }
                 if !(z_bar.is_finite() && z_bar > 0.0) {
                     return Err(config_error("finetune.z_bar", z_bar, "a finite number > 0"));

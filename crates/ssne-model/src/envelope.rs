@@ -17,6 +17,8 @@ pub(crate) struct FileKind {
     pub(crate) version: u32,
     /// How errors name the file's kind, e.g. `"model file"`.
     pub(crate) name: &'static str,
+    /// What to do with a file of another format version.
+    pub(crate) on_other_version: &'static str,
 }
 
 /// Frames `payload` as a file of `kind`.
@@ -44,8 +46,8 @@ pub(crate) fn open(kind: FileKind, bytes: &[u8]) -> Result<&[u8], String> {
     let version = word(8..12) as u32;
     if version != kind.version {
         return Err(format!(
-            "{} format version {version}, but this salient-sne reads version {}: use the matching release",
-            kind.name, kind.version
+            "{} format version {version}, but this salient-sne reads version {}: {}",
+            kind.name, kind.version, kind.on_other_version
         ));
     }
     let len = word(12..20);
@@ -71,6 +73,7 @@ mod tests {
         magic: *b"SSNETEST",
         version: 3,
         name: "test file",
+        on_other_version: "use the matching release",
     };
 
     #[test]
@@ -78,7 +81,11 @@ mod tests {
         let sealed = seal(KIND, b"payload");
         assert_eq!(open(KIND, &sealed).unwrap(), b"payload");
         let other = FileKind { version: 4, ..KIND };
-        assert!(open(other, &sealed).unwrap_err().contains("version 3"));
+        let err = open(other, &sealed).unwrap_err();
+        assert!(
+            err.contains("version 3") && err.contains("use the matching release"),
+            "{err}"
+        );
         assert!(
             open(KIND, &sealed[..sealed.len() - 1])
                 .unwrap_err()

@@ -50,6 +50,17 @@ pub enum ModelError {
         /// What was given.
         found: usize,
     },
+    /// Two things that must come in equal numbers do not (rows and labels,
+    /// reference inputs and map positions, ...).
+    #[error("{what}: expected {expected}, found {found}")]
+    CountMismatch {
+        /// What must match, and with what.
+        what: &'static str,
+        /// The count required.
+        expected: usize,
+        /// The count given.
+        found: usize,
+    },
     /// The data contains NaN or infinity.
     #[error("non-finite value at row {row}, column {col}")]
     NonFinite {

@@ -434,7 +434,7 @@ impl ParametricTsne {
     /// Training calls it; call it to store an existing model's reference another way.
     ///
     /// # Errors
-    /// [`ModelError::TooFewPoints`] when `train` does not have one row per point of
+    /// [`ModelError::CountMismatch`] when `train` does not have one row per point of
     /// the reference map, [`ModelError::FeatureCount`], [`ModelError::NonFinite`],
     /// [`ModelError::Config`] for a PCA with 0 components.
     ///
@@ -452,9 +452,9 @@ impl ParametricTsne {
         self.network.check_features(train.ncols())?;
         check_data(train)?;
         if train.nrows() != self.reference.embedding.nrows() {
-            return Err(ModelError::TooFewPoints {
+            return Err(ModelError::CountMismatch {
                 what: "reference inputs (one row per point of the reference map)",
-                needed: self.reference.embedding.nrows(),
+                expected: self.reference.embedding.nrows(),
                 found: train.nrows(),
             });
         }

@@ -14,6 +14,7 @@ use ssne_autodiff::{Tape, Var};
 use ssne_tensor::ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
 use ssne_tensor::{
     Csr, Real, SPARSE_MAX_DENSITY, TensorError, Trans, csr_gemm_serial, gemm_serial, sigmoid, softmax_row,
+    worth_compressing,
 };
 
 use crate::activation::Activation;
@@ -367,10 +368,12 @@ impl Network {
     ///
     /// The same function as [`Network::forward_on`] (same layers, activations
     /// and head, in the same order), computed in fixed chunks of rows in
-    /// parallel, with per-thread buffers reused across calls. Mostly-zero
-    /// inputs take the sparse first-layer product, so results may differ from
-    /// the tape's in the last bits; they never depend on the thread count.
-    /// Non-finite inputs give non-finite outputs.
+    /// parallel, with per-thread buffers reused across calls. Each fixed chunk
+    /// of rows takes the sparse first-layer product when it is mostly zeros, so
+    /// results may differ from the tape's in the last bits, and a row's last
+    /// bits may depend on which rows share its chunk (its position in `x`);
+    /// they never depend on the thread count. Non-finite inputs give
+    /// non-finite outputs.
     ///
     /// # Errors
     /// [`ModelError::FeatureCount`] when `x` has the wrong width;
@@ -615,12 +618,6 @@ thread_local! {
     /// so a nested use on the same thread (rayon may run another chunk while a
     /// task waits) gets a fresh one instead of a borrow error.
     static INFER_SCRATCH: Cell<Option<Box<InferScratch>>> = const { Cell::new(None) };
-}
-
-/// The same rule as the tape's `matmul`: compress the input only where the
-/// density check is cheap against the product and whole 8-column vectors fit.
-fn worth_compressing(n: usize, k: usize, m: usize) -> bool {
-    m >= 8 && k >= 32 && n * k * m >= 1 << 16
 }
 
 /// `buf[..rows * cols]` as a row-major matrix.

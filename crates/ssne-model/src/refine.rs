@@ -395,8 +395,10 @@ pub fn map_spread(map: ArrayView2<'_, f32>) -> f64 {
 ///
 /// # Errors
 /// [`ModelError::Config`] for invalid settings; affinity errors when the
-/// perplexity is too large for the reference set; shape mismatches as
-/// [`ModelError::FeatureCount`].
+/// perplexity is too large for the reference set; [`ModelError::FeatureCount`]
+/// when queries and reference inputs differ in width, and
+/// [`ModelError::CountMismatch`] for any other shape that does not fit (all
+/// checked before any work is done).
 pub fn refine(
     reference: RefineReference<'_>,
     queries: ArrayView2<'_, f32>,
@@ -404,12 +406,23 @@ pub fn refine(
     config: &RefineConfig,
 ) -> Result<Refined> {
     let (n_ref, m) = (reference.map.nrows(), queries.nrows());
-    if reference.inputs.nrows() != n_ref || reference.map.ncols() != 2 || start.dim() != (m, 2) {
-        return Err(ModelError::TooFewPoints {
-            what: "refinement (one map position per reference input and per query)",
-            needed: n_ref,
-            found: reference.inputs.nrows(),
-        });
+    let counts = [
+        ("refinement (columns of the reference map)", 2, reference.map.ncols()),
+        (
+            "refinement (one reference input per map position)",
+            n_ref,
+            reference.inputs.nrows(),
+        ),
+        ("refinement (one start position per query)", m, start.nrows()),
+        ("refinement (columns of the start positions)", 2, start.ncols()),
+        (
+            "the label-change summary (one label per reference point)",
+            n_ref,
+            reference.labels.map_or(n_ref, <[u32]>::len),
+        ),
+    ];
+    if let Some(&(what, expected, found)) = counts.iter().find(|(_, expected, found)| expected != found) {
+        return Err(ModelError::CountMismatch { what, expected, found });
     }
     if queries.ncols() != reference.inputs.ncols() {
         return Err(ModelError::FeatureCount {
@@ -502,13 +515,6 @@ pub fn refine(
     let mean_shift = shifts.iter().map(|&s| f64::from(s)).sum::<f64>() / m as f64;
     let label_change = match reference.labels {
         Some(labels) => {
-            if labels.len() != n_ref {
-                return Err(ModelError::TooFewPoints {
-                    what: "the label-change summary (one label per reference point)",
-                    needed: n_ref,
-                    found: labels.len(),
-                });
-            }
             let votes = MapVotes::new(reference.map, labels, LABEL_CHANGE_K);
             let changed = Zip::from(start.rows())
                 .and(positions.rows())

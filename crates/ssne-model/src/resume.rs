@@ -32,6 +32,7 @@ const KIND: FileKind = FileKind {
     magic: STATE_MAGIC,
     version: STATE_FORMAT_VERSION,
     name: "training checkpoint",
+    on_other_version: "use the matching release",
 };
 
 /// Identifies the training data of a run, so that a run is never resumed on other data.

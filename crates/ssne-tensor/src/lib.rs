@@ -17,4 +17,4 @@ pub use ndarray;
 pub use real::Real;
 pub use reduce::{SUM_BLOCK, sum_blocks_f64, sum_f64};
 pub use rowwise::{log_sum_exp_rows, sigmoid, softmax_row, softmax_rows};
-pub use sparse::{Csr, SPARSE_MAX_DENSITY, csr_gemm, csr_gemm_serial};
+pub use sparse::{Csr, SPARSE_MAX_DENSITY, csr_gemm, csr_gemm_serial, worth_compressing};

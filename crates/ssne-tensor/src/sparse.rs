@@ -21,6 +21,16 @@ use crate::{Real, TensorError};
 /// than the dense GEMM, above it the margin shrinks to noise.
 pub const SPARSE_MAX_DENSITY: f64 = 0.35;
 
+/// Whether the left operand of an `[n, k] x [k, m]` product is worth a density
+/// check and, if sparse enough, compression: the check reads `a` once, which is
+/// noise against `m` multiply-adds per element of `a` only when `m` is not tiny;
+/// the row kernel wants whole 8-column vectors; and a small `k` leaves few
+/// zeros to skip. One rule for every caller, so training (the tape's `matmul`)
+/// and inference choose the same kernel for the same shapes.
+pub fn worth_compressing(n: usize, k: usize, m: usize) -> bool {
+    m >= 8 && k >= 32 && n * k * m >= 1 << 16
+}
+
 /// Elements of one output row computed together: one 256-bit vector of `f32`.
 const CHUNK: usize = 8;
 /// Chunks of a row kept in registers at once for `f32` (13 x 8 = 104 columns:

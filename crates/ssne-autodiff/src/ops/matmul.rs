@@ -4,7 +4,7 @@
 //! compressed form instead, and its transpose serves the weight gradient.
 
 use ssne_tensor::ndarray::{Array2, ArrayView2};
-use ssne_tensor::{Csr, Real, SPARSE_MAX_DENSITY, Trans, csr_gemm, gemm};
+use ssne_tensor::{Csr, Real, SPARSE_MAX_DENSITY, Trans, csr_gemm, gemm, worth_compressing};
 
 use crate::backward::GradSink;
 use crate::op::Op;
@@ -76,14 +76,6 @@ impl<R: Real> Tape<R> {
         gemm(R::one(), a_val, Trans::N, b_val, Trans::N, R::zero(), out.view_mut())?;
         Ok(self.push(out, Op::MatMul { a, b, sparse: None }, needs_grad))
     }
-}
-
-/// Whether an `[n, k] x [k, m]` product is worth a density check: the check
-/// reads `a` once, which is noise against `m` multiply-adds per element of
-/// `a` only when `m` is not tiny; the row kernel wants whole 8-column vectors;
-/// and a small `k` leaves few zeros to skip.
-fn worth_compressing(n: usize, k: usize, m: usize) -> bool {
-    m >= 8 && k >= 32 && n * k * m >= 1 << 16
 }
 
 /// Compressed copies of the sparse left operands of `matmul` since the last

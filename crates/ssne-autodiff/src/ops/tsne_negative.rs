@@ -14,15 +14,6 @@ fn softplus(x: f64) -> f64 {
     x.max(0.0) + (-x.abs()).exp().ln_1p()
 }
 
-fn sigmoid(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
-}
-
 impl<R: Real> Tape<R> {
     /// `(λ Σ_{(h,t) ∈ edges} -ln σ(ℓ_ht) + Σ_{(a,b) ∈ negatives} -ln(1 - σ(ℓ_ab))) / |edges|`,
     /// a `[1, 1]` loss, for the embedding `y` (`[m, d]`): with `q = w / Z̄`
@@ -123,7 +114,8 @@ impl<R: Real> Tape<R> {
                 let l = ln_z_bar + exponent * (sq_dist / kernel.dof).ln_1p();
                 loss += factor * softplus(sign * l);
                 if with_grad {
-                    let d_loss_d_sq = factor * sign * sigmoid(sign * l) * exponent / (kernel.dof + sq_dist);
+                    let d_loss_d_sq =
+                        factor * sign * ssne_tensor::sigmoid(sign * l) * exponent / (kernel.dof + sq_dist);
                     for k in 0..width {
                         let g = 2.0 * d_loss_d_sq * (row(a)[k] - row(b)[k]);
                         grad_f64[a * width + k] += g;

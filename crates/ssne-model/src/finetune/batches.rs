@@ -91,7 +91,7 @@ pub(super) fn run_fixed(
     }
     observer.stage_finished(Stage::Finetune);
     Ok(FinetuneReport {
-        scheme: "fixed-batches".into(),
+        scheme: config.scheme.name().into(),
         steps: stepper.step,
         final_loss,
         unconverged_rows: unconverged,
@@ -154,7 +154,7 @@ pub(super) fn run_redrawn(
     }
     observer.stage_finished(Stage::Finetune);
     Ok(FinetuneReport {
-        scheme: "redrawn-batches".into(),
+        scheme: config.scheme.name().into(),
         steps: stepper.step,
         final_loss,
         unconverged_rows: global.unconverged.len(),

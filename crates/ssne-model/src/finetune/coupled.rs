@@ -97,7 +97,7 @@ pub(super) fn run(
     }
     observer.stage_finished(Stage::Finetune);
     Ok(FinetuneReport {
-        scheme: "coupled".into(),
+        scheme: config.scheme.name().into(),
         steps: stepper.step,
         final_loss,
         unconverged_rows: global.unconverged.len(),

@@ -191,7 +191,17 @@ fn reference_inputs_are_checked() {
             ReferenceSpace::Raw,
         )
         .expect_err("one row per map point");
-    assert!(matches!(err, ssne_model::ModelError::TooFewPoints { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            ssne_model::ModelError::CountMismatch {
+                expected: 300,
+                found: 200,
+                ..
+            }
+        ),
+        "{err}"
+    );
     let err = model
         .set_reference_inputs(train.features.view(), ReferenceSpace::Pca { components: 0 })
         .expect_err("no components");
@@ -206,4 +216,89 @@ fn reference_inputs_are_checked() {
     let mut config = quick_config(12);
     config.reference_space = ReferenceSpace::Pca { components: 0 };
     assert!(ParametricTsne::fit(&train, None, &config, &mut Silent).is_err());
+}
+
+#[test]
+fn shapes_that_do_not_fit_are_refused_before_any_work() {
+    use ssne_model::ModelError;
+    let inputs = Array2::<f32>::zeros((50, 4));
+    let map = Array2::<f32>::zeros((50, 2));
+    let labels = vec![0u32; 50];
+    let queries = Array2::<f32>::zeros((3, 4));
+    let start = Array2::<f32>::zeros((3, 2));
+    let config = RefineConfig {
+        perplexity: 5.0,
+        ..RefineConfig::default()
+    };
+    let reference = RefineReference {
+        inputs: inputs.view(),
+        map: map.view(),
+        labels: Some(&labels),
+    };
+    let mismatch =
+        |r: RefineReference<'_>, q: &Array2<f32>, s: &Array2<f32>| match refine(r, q.view(), s.view(), &config) {
+            Err(ModelError::CountMismatch { expected, found, .. }) => (expected, found),
+            other => panic!("expected a count mismatch, got {other:?}"),
+        };
+    // More labels than reference points, and fewer.
+    let long = vec![0u32; 51];
+    assert_eq!(
+        mismatch(
+            RefineReference {
+                labels: Some(&long),
+                ..reference
+            },
+            &queries,
+            &start
+        ),
+        (50, 51)
+    );
+    let short = vec![0u32; 49];
+    assert_eq!(
+        mismatch(
+            RefineReference {
+                labels: Some(&short),
+                ..reference
+            },
+            &queries,
+            &start
+        ),
+        (50, 49)
+    );
+    // Reference inputs and map positions of different counts.
+    let fewer = Array2::<f32>::zeros((49, 4));
+    assert_eq!(
+        mismatch(
+            RefineReference {
+                inputs: fewer.view(),
+                ..reference
+            },
+            &queries,
+            &start
+        ),
+        (50, 49)
+    );
+    // Start positions that do not match the queries.
+    assert_eq!(mismatch(reference, &queries, &Array2::zeros((2, 2))), (3, 2));
+    assert_eq!(mismatch(reference, &queries, &Array2::zeros((3, 3))), (2, 3));
+    // A map that is not 2-D.
+    let wide = Array2::<f32>::zeros((50, 3));
+    assert_eq!(
+        mismatch(
+            RefineReference {
+                map: wide.view(),
+                ..reference
+            },
+            &queries,
+            &start
+        ),
+        (2, 3)
+    );
+    // Queries of another width are a feature-count error.
+    assert!(matches!(
+        refine(reference, Array2::<f32>::zeros((3, 5)).view(), start.view(), &config),
+        Err(ModelError::FeatureCount { expected: 4, found: 5 })
+    ));
+    // And the same shapes, fitting, refine.
+    assert!(refine(reference, queries.view(), start.view(), &config).is_ok());
 }

@@ -136,6 +136,16 @@ fn bad_configurations_are_errors_that_name_the_field() {
     assert!(err.to_string().contains("batch size"), "{err}");
 
     let mut config = quick_config(0);
+    config.finetune.scheme = Scheme::NegativeSampling {
+        steps: 10,
+        edges_per_step: 50,
+        negatives_per_edge: 0,
+        z_bar: 0.1,
+    };
+    let err = ParametricTsne::fit(&train, None, &config, &mut Silent).expect_err("no negatives");
+    assert!(err.to_string().contains("finetune.negatives_per_edge"), "{err}");
+
+    let mut config = quick_config(0);
     config.pretrain.adam.lr = 0.0;
     assert!(matches!(
         ParametricTsne::fit(&train, None, &config, &mut Silent),
