@@ -57,3 +57,43 @@ pub(crate) fn same_shape(op: &'static str, left: [usize; 2], right: [usize; 2]) 
         Err(AutodiffError::ShapeMismatch { op, left, right })
     }
 }
+
+/// The argument checks of the edge-sampled t-SNE losses: at least two rows, at
+/// least one edge, every pair (edges first, then `extra` pairs, counted on) two
+/// different rows of `y`, and a finite non-negative attraction weight.
+pub(crate) fn check_edge_loss(
+    op: &'static str,
+    n_rows: usize,
+    edges: &[(u32, u32)],
+    extra: &[(u32, u32)],
+    attraction_weight: f64,
+) -> Result<()> {
+    if n_rows < 2 {
+        return Err(AutodiffError::TooFewRows {
+            op,
+            rows: n_rows,
+            min: 2,
+        });
+    }
+    if edges.is_empty() {
+        return Err(AutodiffError::NoEdges);
+    }
+    let invalid = |&(head, tail): &(u32, u32)| head == tail || head as usize >= n_rows || tail as usize >= n_rows;
+    if let Some((edge_idx, &(head, tail))) = edges.iter().chain(extra).enumerate().find(|(_, e)| invalid(e)) {
+        return Err(AutodiffError::InvalidEdge {
+            edge_idx,
+            head,
+            tail,
+            n_rows,
+        });
+    }
+    if !(attraction_weight.is_finite() && attraction_weight >= 0.0) {
+        return Err(AutodiffError::InvalidParameter {
+            op,
+            name: "attraction_weight",
+            value: attraction_weight,
+            requirement: "finite and non-negative",
+        });
+    }
+    Ok(())
+}

@@ -52,35 +52,9 @@ impl<R: Real> Tape<R> {
     ) -> Result<Var> {
         let y = self.index(y)?;
         let [n_rows, width] = self.shape_of(y);
-        if n_rows < 2 {
-            return Err(AutodiffError::TooFewRows {
-                op: OP,
-                rows: n_rows,
-                min: 2,
-            });
-        }
-        if edges.is_empty() {
-            return Err(AutodiffError::NoEdges);
-        }
-        let invalid = |&(head, tail): &(u32, u32)| head == tail || head as usize >= n_rows || tail as usize >= n_rows;
-        if let Some((edge_idx, &(head, tail))) = edges.iter().enumerate().find(|(_, e)| invalid(e)) {
-            return Err(AutodiffError::InvalidEdge {
-                edge_idx,
-                head,
-                tail,
-                n_rows,
-            });
-        }
-        kernel.check(OP)?;
         let weight = attraction_weight.to_f64();
-        if !(weight.is_finite() && weight >= 0.0) {
-            return Err(AutodiffError::InvalidParameter {
-                op: OP,
-                name: "attraction_weight",
-                value: weight,
-                requirement: "finite and non-negative",
-            });
-        }
+        super::check_edge_loss(OP, n_rows, edges, &[], weight)?;
+        kernel.check(OP)?;
         let with_grad = self.needs_grad(y);
 
         let totals = self.scratch.run(self.nodes[y].value.view(), None, kernel, with_grad);
