@@ -66,8 +66,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         let knn1 = metrics::knn_accuracy(reference, reference_labels, map.view(), &test_labels, 1)?;
         let trust = metrics::trustworthiness(test.features.view(), map.view(), 12)?;
         let clf = metrics::accuracy(&model.classify(test.features.view())?, &test_labels);
-        let mut tape = ssne_autodiff::Tape::new();
-        let ft = ssne_model::accuracy(&model.network, test.features.view(), &test_labels, &mut tape)?;
+        let ft = ssne_model::accuracy(&model.network, test.features.view(), &test_labels)?;
         println!("{seed:<5} {knn10:.4} {knn1:.4} {trust:.4} {clf:.4} {ft:.4}  {seconds:.1}");
         let list = |name: &str, default: &str| -> Result<Vec<f64>, Box<dyn Error>> {
             Ok(value(name)

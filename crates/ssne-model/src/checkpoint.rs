@@ -167,10 +167,9 @@ pub(crate) fn restore_network(s: StoredNetwork) -> std::result::Result<Network, 
         head,
         input_mask: s.input_mask,
     };
-    let mut tape = ssne_autodiff::Tape::<f32>::new();
     // A forward pass on one zero row proves the head's input width matches the spec.
     network
-        .predict(&mut tape, Array2::zeros((1, widths[0])).view())
+        .infer(Array2::zeros((1, widths[0])).view())
         .map_err(|e| format!("the stored network cannot run: {e}"))?;
     Ok(network)
 }

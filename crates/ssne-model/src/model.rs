@@ -3,7 +3,6 @@
 
 use std::time::Instant;
 
-use ssne_autodiff::Tape;
 use ssne_data::{Dataset, Scaling};
 use ssne_tensor::ndarray::{Array2, ArrayView2, Axis};
 
@@ -17,10 +16,6 @@ use crate::pretrain::{Labelled, PretrainReport, accuracy, pretrain_with};
 use crate::refine::{RefineConfig, RefineReference, Refined, refine};
 use crate::resume::{CheckpointSink, DataFingerprint, LoopControl, LoopState, Phase, TrainingState};
 use crate::{ModelError, Result};
-
-/// Rows embedded per forward pass: large enough for GEMM efficiency, small
-/// enough that the activations stay in cache-friendly sizes.
-const EMBED_CHUNK: usize = 4096;
 
 /// How far a model has been trained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -321,8 +316,7 @@ impl ParametricTsne {
                 observer,
                 control,
             )?);
-            report.classifier_train_accuracy =
-                Some(accuracy(&network, train.features.view(), labels, &mut Tape::new())?);
+            report.classifier_train_accuracy = Some(accuracy(&network, train.features.view(), labels)?);
             classifier = Some(network.clone());
         }
         report.seconds = started.elapsed().as_secs_f64();
@@ -407,12 +401,7 @@ impl ParametricTsne {
         )?;
         self.report.finetune = Some(finetuned);
         if let Some(labels) = &train.labels {
-            self.report.finetuned_train_accuracy = Some(accuracy(
-                &self.network,
-                train.features.view(),
-                labels,
-                &mut Tape::new(),
-            )?);
+            self.report.finetuned_train_accuracy = Some(accuracy(&self.network, train.features.view(), labels)?);
         }
         self.reference = Reference {
             embedding: self.embed(train.features.view())?,
@@ -565,13 +554,8 @@ impl ParametricTsne {
             .ok_or(ModelError::NoLabels { what: "classification" })?;
         classifier.check_features(x.ncols())?;
         check_data(x)?;
-        let mut tape = Tape::new();
-        let mut out = Vec::with_capacity(x.nrows());
-        for chunk in x.axis_chunks_iter(Axis(0), EMBED_CHUNK) {
-            let (logits, _) = classifier.predict(&mut tape, chunk)?;
-            out.extend(crate::batch::argmax_rows(logits.view()));
-        }
-        Ok(out)
+        let (logits, _) = classifier.infer(x)?;
+        Ok(crate::batch::argmax_rows(logits.view()))
     }
 }
 

@@ -354,16 +354,6 @@ impl Network {
         Ok(Forward { logits, embedding })
     }
 
-    /// The forward pass for prediction, returning `(logits, embedding)`: the
-    /// same as [`Network::infer`]. The tape is not used (prediction needs no
-    /// gradients); the parameter remains so that existing callers compile.
-    ///
-    /// # Errors
-    /// As [`Network::infer`].
-    pub fn predict(&self, _tape: &mut Tape<f32>, x: ArrayView2<'_, f32>) -> Result<(Array2<f32>, Array2<f32>)> {
-        self.infer(x)
-    }
-
     /// The forward pass without a tape: `(logits, embedding)` of the rows of `x`.
     ///
     /// The same function as [`Network::forward_on`] (same layers, activations
@@ -793,8 +783,6 @@ mod tests {
         let mut out = Array2::zeros((700, 2));
         net.embed_into(x.view(), out.view_mut()).expect("finite inputs");
         assert_eq!(bits(&out), bits(&embedding));
-        let (predicted, _) = net.predict(&mut Tape::new(), x.view()).expect("valid shapes");
-        assert_eq!(bits(&predicted), bits(&logits));
     }
 
     /// Dense chunks are checked as they are, compressed ones on their entries.

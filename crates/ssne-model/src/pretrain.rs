@@ -131,7 +131,7 @@ pub(crate) fn pretrain_with(
         report.train_accuracy = correct as f64 / n as f64;
         report.final_loss = loss_sum / n as f64;
         report.val_accuracy = match validation {
-            Some(v) => Some(accuracy(network, v.x, v.labels, &mut tape)?),
+            Some(v) => Some(accuracy(network, v.x, v.labels)?),
             None => None,
         };
         observer.epoch_finished(&EpochSummary {
@@ -193,21 +193,16 @@ fn train_step(
 ///
 /// # Errors
 /// [`ModelError::FeatureCount`] for data of the wrong width.
-pub fn accuracy(network: &Network, x: ArrayView2<'_, f32>, labels: &[u32], tape: &mut Tape<f32>) -> Result<f64> {
+pub fn accuracy(network: &Network, x: ArrayView2<'_, f32>, labels: &[u32]) -> Result<f64> {
     if x.nrows() == 0 {
         return Ok(f64::NAN);
     }
-    let mut correct = 0usize;
-    for (chunk_idx, chunk) in x.axis_chunks_iter(ssne_tensor::ndarray::Axis(0), 4096).enumerate() {
-        let (logits, _) = network.predict(tape, chunk)?;
-        let predicted = argmax_rows(logits.view());
-        let offset = chunk_idx * 4096;
-        correct += predicted
-            .iter()
-            .enumerate()
-            .filter(|&(i, &p)| labels.get(offset + i) == Some(&p))
-            .count();
-    }
+    let (logits, _) = network.infer(x)?;
+    let correct = argmax_rows(logits.view())
+        .iter()
+        .zip(labels)
+        .filter(|&(p, l)| p == l)
+        .count();
     Ok(correct as f64 / x.nrows() as f64)
 }
 

@@ -4,7 +4,7 @@
 use ssne_autodiff::Tape;
 use ssne_model::{Network, Trainable};
 use ssne_tensor::Real;
-use ssne_tensor::ndarray::{Array2, ArrayView2, Axis};
+use ssne_tensor::ndarray::{Array2, ArrayView2};
 
 use crate::networks::check_features;
 use crate::{Result, SaliencyError};
@@ -104,21 +104,7 @@ pub fn input_gradient<R: Real>(
 /// Both outputs of the forward pass for the rows of `x`, in chunks, in `f32`.
 pub(crate) fn forward_outputs(network: &Network, x: ArrayView2<'_, f32>) -> Result<(Array2<f32>, Array2<f32>)> {
     check_features(network, x.ncols())?;
-    let mut tape = Tape::new();
-    let mut logits = Array2::zeros((x.nrows(), network.spec.n_outputs()));
-    let mut embedding = Array2::zeros((x.nrows(), network.spec.embedding_dim));
-    for (chunk_idx, chunk) in x.axis_chunks_iter(Axis(0), CHUNK_ROWS).enumerate() {
-        let start = chunk_idx * CHUNK_ROWS;
-        let rows = start..start + chunk.nrows();
-        let (chunk_logits, chunk_embedding) = network.predict(&mut tape, chunk)?;
-        logits
-            .slice_mut(ssne_tensor::ndarray::s![rows.clone(), ..])
-            .assign(&chunk_logits);
-        embedding
-            .slice_mut(ssne_tensor::ndarray::s![rows, ..])
-            .assign(&chunk_embedding);
-    }
-    Ok((logits, embedding))
+    Ok(network.infer(x)?)
 }
 
 /// The map of the rows of `x` (the fine-tuned network's head output).
