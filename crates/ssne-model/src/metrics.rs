@@ -51,11 +51,11 @@ fn knn_f64(
         .collect()
 }
 
-/// Majority vote among `neighbours`; ties go to the smallest label (as scikit-learn's
-/// `KNeighborsClassifier` with uniform weights).
-fn vote(neighbours: &[usize], labels: &[u32]) -> u32 {
+/// Majority vote among the labels of `neighbours`; ties go to the smallest label
+/// (as scikit-learn's `KNeighborsClassifier` with uniform weights).
+pub(crate) fn vote(neighbours: impl IntoIterator<Item = usize>, labels: &[u32]) -> u32 {
     let mut counts: Vec<(u32, usize)> = Vec::new();
-    for &j in neighbours {
+    for j in neighbours {
         let l = labels[j];
         match counts.iter_mut().find(|(c, _)| *c == l) {
             Some((_, n)) => *n += 1,
@@ -110,7 +110,7 @@ pub fn knn_accuracy(
     let correct = neighbours
         .iter()
         .zip(query_labels)
-        .filter(|&(nb, &l)| vote(nb, reference_labels) == l)
+        .filter(|&(nb, &l)| vote(nb.iter().copied(), reference_labels) == l)
         .count();
     Ok(correct as f64 / query.nrows() as f64)
 }
@@ -135,7 +135,7 @@ pub fn knn_predict(
     }
     Ok(knn_f64(query, reference, k, false)
         .iter()
-        .map(|nb| vote(nb, reference_labels))
+        .map(|nb| vote(nb.iter().copied(), reference_labels))
         .collect())
 }
 
@@ -244,8 +244,8 @@ mod tests {
 
     #[test]
     fn knn_vote_breaks_ties_toward_the_smaller_label() {
-        assert_eq!(vote(&[0, 1], &[3, 1]), 1);
-        assert_eq!(vote(&[0, 1, 2], &[3, 1, 3]), 3);
+        assert_eq!(vote([0, 1], &[3, 1]), 1);
+        assert_eq!(vote([0, 1, 2], &[3, 1, 3]), 3);
     }
 
     #[test]

@@ -367,16 +367,7 @@ impl<'a> MapVotes<'a> {
                 best.truncate(self.k);
             }
         }
-        let mut counts: Vec<(u32, usize)> = Vec::new();
-        for &(_, j) in &best {
-            let label = self.labels[j as usize];
-            match counts.iter_mut().find(|(c, _)| *c == label) {
-                Some((_, n)) => *n += 1,
-                None => counts.push((label, 1)),
-            }
-        }
-        counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        counts.first().map_or(0, |c| c.0)
+        crate::metrics::vote(best.iter().map(|&(_, j)| j as usize), self.labels)
     }
 }
 
