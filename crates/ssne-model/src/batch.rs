@@ -75,9 +75,21 @@ pub(crate) fn argmax_rows(x: ArrayView2<'_, f32>) -> Vec<u32> {
         .collect()
 }
 
-/// Returns the first non-finite value's position.
+/// The position of the first non-finite value in row-major order. Each
+/// contiguous row is first tested with a branch-free fold (vectorised), and only
+/// a row that fails is searched for the column.
 pub(crate) fn find_non_finite(x: ArrayView2<'_, f32>) -> Option<(usize, usize)> {
-    x.indexed_iter().find(|(_, v)| !v.is_finite()).map(|(pos, _)| pos)
+    for (row_idx, row) in x.rows().into_iter().enumerate() {
+        let finite = match row.as_slice() {
+            Some(values) => values.iter().fold(true, |ok, v| ok & v.is_finite()),
+            None => row.iter().all(|v| v.is_finite()),
+        };
+        if !finite {
+            let col = row.iter().position(|v| !v.is_finite()).unwrap_or(0);
+            return Some((row_idx, col));
+        }
+    }
+    None
 }
 
 #[cfg(test)]

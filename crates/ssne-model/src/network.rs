@@ -521,7 +521,7 @@ impl Network {
                     }
                     csr_gemm_serial(1.0, csr, layer.weight.view(), 0.0, out.view_mut())?;
                 } else {
-                    if check_finite && let Some(bad) = first_non_finite(x) {
+                    if check_finite && let Some(bad) = crate::batch::find_non_finite(x) {
                         return Ok(Some(bad));
                     }
                     gemm_serial(1.0, x, Trans::N, layer.weight.view(), Trans::N, 0.0, out.view_mut())?;
@@ -646,22 +646,6 @@ fn first_non_finite_entry(csr: &Csr<f32>) -> Option<(usize, usize)> {
         };
         pos.map(|p| (i, cols[p] as usize))
     })
-}
-
-/// Position of the first non-finite value of `x` in row-major order. The
-/// common all-finite case is one branch-free pass per row.
-fn first_non_finite(x: ArrayView2<'_, f32>) -> Option<(usize, usize)> {
-    for (row_idx, row) in x.rows().into_iter().enumerate() {
-        let finite = match row.as_slice() {
-            Some(values) => values.iter().fold(true, |ok, v| ok & v.is_finite()),
-            None => row.iter().all(|v| v.is_finite()),
-        };
-        if !finite {
-            let col = row.iter().position(|v| !v.is_finite()).unwrap_or(0);
-            return Some((row_idx, col));
-        }
-    }
-    None
 }
 
 #[cfg(test)]

@@ -264,12 +264,10 @@ impl Pca {
 }
 
 fn check_finite(x: ArrayView2<'_, f32>) -> Result<(), PcaError> {
-    for (row, r) in x.rows().into_iter().enumerate() {
-        if let Some(col) = r.iter().position(|v| !v.is_finite()) {
-            return Err(PcaError::NonFinite { row, col });
-        }
+    match crate::batch::find_non_finite(x) {
+        Some((row, col)) => Err(PcaError::NonFinite { row, col }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn column_means(x: ArrayView2<'_, f32>) -> Array1<f64> {
