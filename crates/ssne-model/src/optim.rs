@@ -102,6 +102,14 @@ pub struct AdamState {
     pub second: Vec<Array2<f32>>,
 }
 
+impl AdamState {
+    /// Whether both moments hold one matrix per parameter of the given shapes, in order.
+    pub fn fits(&self, shapes: &[(usize, usize)]) -> bool {
+        let fits = |m: &[Array2<f32>]| m.len() == shapes.len() && m.iter().zip(shapes).all(|(a, &s)| a.dim() == s);
+        fits(&self.first) && fits(&self.second)
+    }
+}
+
 /// Adam state for a fixed list of parameter matrices.
 #[derive(Debug, Clone)]
 pub struct Adam {
@@ -136,8 +144,7 @@ impl Adam {
     /// # Errors
     /// [`crate::ModelError::Config`] when the stored moments do not fit `shapes`.
     pub fn from_state(config: AdamConfig, state: AdamState, shapes: &[(usize, usize)]) -> Result<Self> {
-        let fits = |m: &[Array2<f32>]| m.len() == shapes.len() && m.iter().zip(shapes).all(|(a, &s)| a.dim() == s);
-        if !fits(&state.first) || !fits(&state.second) {
+        if !state.fits(shapes) {
             return Err(config_error(
                 "adam state",
                 format!("{} moment matrices", state.first.len()),

@@ -280,10 +280,7 @@ impl TrainingState {
             shapes.push(layer.weight.dim());
             shapes.push(layer.bias.dim());
         }
-        let fits = |m: &[ssne_tensor::ndarray::Array2<f32>]| {
-            m.len() == shapes.len() && m.iter().zip(&shapes).all(|(a, &d)| a.dim() == d)
-        };
-        if !fits(&adam.first) || !fits(&adam.second) {
+        if !adam.fits(&shapes) {
             return Err(bad(
                 "the optimiser's moments do not match the network's parameters".into()
             ));
