@@ -240,60 +240,38 @@ fn shapes_that_do_not_fit_are_refused_before_any_work() {
             Err(ModelError::CountMismatch { expected, found, .. }) => (expected, found),
             other => panic!("expected a count mismatch, got {other:?}"),
         };
+    // The other reference parts fitting, with the queries and starts that fit.
+    let with = |r: RefineReference<'_>| mismatch(r, &queries, &start);
     // More labels than reference points, and fewer.
     let long = vec![0u32; 51];
-    assert_eq!(
-        mismatch(
-            RefineReference {
-                labels: Some(&long),
-                ..reference
-            },
-            &queries,
-            &start
-        ),
-        (50, 51)
-    );
+    let labels_long = RefineReference {
+        labels: Some(&long),
+        ..reference
+    };
+    assert_eq!(with(labels_long), (50, 51));
     let short = vec![0u32; 49];
-    assert_eq!(
-        mismatch(
-            RefineReference {
-                labels: Some(&short),
-                ..reference
-            },
-            &queries,
-            &start
-        ),
-        (50, 49)
-    );
+    let labels_short = RefineReference {
+        labels: Some(&short),
+        ..reference
+    };
+    assert_eq!(with(labels_short), (50, 49));
     // Reference inputs and map positions of different counts.
     let fewer = Array2::<f32>::zeros((49, 4));
-    assert_eq!(
-        mismatch(
-            RefineReference {
-                inputs: fewer.view(),
-                ..reference
-            },
-            &queries,
-            &start
-        ),
-        (50, 49)
-    );
+    let inputs_fewer = RefineReference {
+        inputs: fewer.view(),
+        ..reference
+    };
+    assert_eq!(with(inputs_fewer), (50, 49));
     // Start positions that do not match the queries.
     assert_eq!(mismatch(reference, &queries, &Array2::zeros((2, 2))), (3, 2));
     assert_eq!(mismatch(reference, &queries, &Array2::zeros((3, 3))), (2, 3));
     // A map that is not 2-D.
     let wide = Array2::<f32>::zeros((50, 3));
-    assert_eq!(
-        mismatch(
-            RefineReference {
-                map: wide.view(),
-                ..reference
-            },
-            &queries,
-            &start
-        ),
-        (2, 3)
-    );
+    let map_wide = RefineReference {
+        map: wide.view(),
+        ..reference
+    };
+    assert_eq!(with(map_wide), (2, 3));
     // Queries of another width are a feature-count error.
     assert!(matches!(
         refine(reference, Array2::<f32>::zeros((3, 5)).view(), start.view(), &config),
