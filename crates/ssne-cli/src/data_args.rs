@@ -177,6 +177,18 @@ impl DataArgs {
         self.data.is_some() || self.rows.is_some() || self.labels.is_some()
     }
 
+    /// The files this data is read from (the IDX labels found beside IDX images included), so
+    /// that no output is written over them.
+    pub(crate) fn input_paths(&self) -> Vec<PathBuf> {
+        let mut paths = Vec::new();
+        if let Some(DataSource::Path(path)) = &self.data {
+            paths.push(path.clone());
+            paths.extend(ssne_data::idx::labels_path_for(path));
+        }
+        paths.extend(self.labels.clone());
+        paths
+    }
+
     /// The source, the bundled sample when `--data` is left out.
     pub(crate) fn source(&self) -> DataSource {
         self.data.clone().unwrap_or(DataSource::Bundled)

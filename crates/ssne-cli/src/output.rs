@@ -30,6 +30,56 @@ impl TableFormat {
     }
 }
 
+/// Refuses, before any work, to write a model (or its training log) over one of the command's
+/// inputs, or over an existing file that is not a model file unless `force` is given.
+///
+/// Paths are compared after resolving links and relative parts, so `./d/../x.csv` and a link
+/// to `x.csv` are both `x.csv`. A path that does not exist yet cannot be an input.
+pub(crate) fn check_model_output(out: &Path, log: &Path, inputs: &[PathBuf], force: bool) -> anyhow::Result<()> {
+    let resolved_inputs: Vec<PathBuf> = inputs.iter().filter_map(|p| std::fs::canonicalize(p).ok()).collect();
+    for (what, path) in [("the model", out), ("the training log", log)] {
+        let Ok(resolved) = std::fs::canonicalize(path) else {
+            continue;
+        };
+        if resolved_inputs.contains(&resolved) {
+            bail!(
+                "{}: this is one of the command's inputs; writing {what} there would destroy it. Choose another path",
+                path.display()
+            );
+        }
+    }
+    if !force && !is_model_file_or_absent(out)? {
+        bail!(
+            "{}: this file exists and is not a salient-sne model file; give --force to replace it",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// Whether `path` is missing, or starts with the model file magic.
+fn is_model_file_or_absent(path: &Path) -> anyhow::Result<bool> {
+    use std::io::Read as _;
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(true),
+        Err(e) => return Err(e).with_context(|| format!("{}: cannot read the existing file", path.display())),
+    };
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        bail!("{}: this is a folder, not a model file path", path.display());
+    }
+    let mut head = [0u8; 8];
+    let mut filled = 0;
+    while filled < head.len() {
+        match file.read(&mut head[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) => return Err(e).with_context(|| format!("{}: cannot read the existing file", path.display())),
+        }
+    }
+    Ok(filled == head.len() && head == ssne_model::checkpoint::MAGIC)
+}
+
 /// Creates the folder that will hold `path`, so a fresh `--out a/b/c.csv` just works.
 pub(crate) fn ensure_parent(path: &Path) -> anyhow::Result<()> {
     match path.parent() {

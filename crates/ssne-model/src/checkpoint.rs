@@ -20,7 +20,9 @@ pub const MAGIC: [u8; 8] = *b"SSNEMODL";
 /// (2: the fine-tuning configuration gained `shift_pixels` and the
 /// `NegativeSampling` scheme; the reference inputs may be a PCA projection,
 /// `TrainConfig::reference_space`.)
-pub const FORMAT_VERSION: u32 = 2;
+/// (3: the training report no longer stores wall-clock seconds, and a
+/// fine-tuned model must carry a non-empty reference map of its own dimension.)
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The framing of model files (shared with training states, `crate::envelope`).
 const KIND: FileKind = FileKind {
@@ -225,8 +227,17 @@ pub fn from_bytes(bytes: &[u8], source: &Path) -> Result<ParametricTsne> {
         .reference_embedding
         .into_array("reference embedding")
         .map_err(bad)?;
-    if embedding.ncols() != network.spec.embedding_dim && embedding.nrows() > 0 {
-        return Err(bad("the reference map has the wrong dimension".into()));
+    if embedding.ncols() != network.spec.embedding_dim {
+        return Err(bad(format!(
+            "the reference map has {} columns, but the network embeds in {} dimensions",
+            embedding.ncols(),
+            network.spec.embedding_dim
+        )));
+    }
+    // Refinement, k-NN metrics and plots all search the reference map, so a
+    // fine-tuned model without one is unusable, not merely incomplete.
+    if stored.stage == ModelStage::Finetuned && embedding.nrows() == 0 {
+        return Err(bad("the fine-tuned model has an empty reference map (0 rows)".into()));
     }
     if stored
         .reference_labels

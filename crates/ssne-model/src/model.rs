@@ -87,7 +87,10 @@ pub struct TrainReport {
     pub classifier_train_accuracy: Option<f64>,
     /// Accuracy of the fine-tuned network's logits on the training rows.
     pub finetuned_train_accuracy: Option<f64>,
-    /// Wall-clock seconds of training.
+    /// Wall-clock seconds of training in this process. Never stored in the
+    /// model file (it reads back as 0), so that one seed writes one file, byte
+    /// for byte; the training log and `--json` carry the timing instead.
+    #[serde(skip)]
     pub seconds: f64,
 }
 
@@ -327,6 +330,7 @@ impl ParametricTsne {
 
     /// A model of `network` for `train` with no reference map yet.
     fn untrained(train: &Dataset, config: &TrainConfig, network: Network, classifier: Option<Network>) -> Self {
+        let embedding_dim = network.spec.embedding_dim;
         ParametricTsne {
             network,
             classifier,
@@ -335,7 +339,7 @@ impl ParametricTsne {
             image_shape: train.image_shape,
             label_names: train.label_names.clone(),
             reference: Reference {
-                embedding: Array2::zeros((0, 2)),
+                embedding: Array2::zeros((0, embedding_dim)),
                 labels: None,
                 inputs: None,
                 projection: None,

@@ -415,6 +415,13 @@ pub fn refine(
     if let Some(&(what, expected, found)) = counts.iter().find(|(_, expected, found)| expected != found) {
         return Err(ModelError::CountMismatch { what, expected, found });
     }
+    if n_ref == 0 {
+        return Err(ModelError::TooFewPoints {
+            what: "refinement (the reference map)",
+            needed: 1,
+            found: 0,
+        });
+    }
     if queries.ncols() != reference.inputs.ncols() {
         return Err(ModelError::FeatureCount {
             expected: reference.inputs.ncols(),

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 
+use crate::output;
+
 use super::{load_model, prepare, save_model, train};
 use crate::data_args::DataArgs;
 use crate::progress::{TrainProgress, Ui};
@@ -34,6 +36,9 @@ pub(crate) struct FinetuneCmdArgs {
     /// Seed of the fine-tuning draws [default: the model's]
     #[arg(long)]
     seed: Option<u64>,
+    /// Replace an existing file at the output path even when it is not a model file
+    #[arg(long)]
+    force: bool,
     #[command(flatten)]
     data: DataArgs,
     #[command(flatten)]
@@ -41,6 +46,12 @@ pub(crate) struct FinetuneCmdArgs {
 }
 
 pub(crate) fn run(args: &FinetuneCmdArgs, ui: &Ui) -> anyhow::Result<()> {
+    output::check_model_output(
+        &args.out,
+        &args.log.clone().unwrap_or_else(|| super::default_log_path(&args.out)),
+        &args.data.input_paths(),
+        args.force,
+    )?;
     let mut model = load_model(&args.model, ui)?;
     let mut loaded = args.data.load(ui)?;
     prepare(&model, &mut loaded, &args.model)?;

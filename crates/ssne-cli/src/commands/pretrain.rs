@@ -7,6 +7,8 @@ use anyhow::Context as _;
 use clap::Args;
 use ssne_model::ParametricTsne;
 
+use crate::output;
+
 use super::{save_model, train};
 use crate::data_args::DataArgs;
 use crate::progress::{TrainProgress, Ui};
@@ -31,6 +33,9 @@ pub(crate) struct PretrainCmdArgs {
     /// The training log, one JSON object per epoch [default: beside the model, NAME.log.jsonl]
     #[arg(long, value_name = "FILE")]
     log: Option<PathBuf>,
+    /// Replace an existing file at the output path even when it is not a model file
+    #[arg(long)]
+    force: bool,
     #[command(flatten)]
     data: DataArgs,
     #[command(flatten)]
@@ -38,6 +43,12 @@ pub(crate) struct PretrainCmdArgs {
 }
 
 pub(crate) fn run(args: &PretrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
+    output::check_model_output(
+        &args.model,
+        &args.log.clone().unwrap_or_else(|| super::default_log_path(&args.model)),
+        &args.data.input_paths(),
+        args.force,
+    )?;
     let mut loaded = args.data.load(ui)?;
     let config = train::prepare_training(&mut loaded, &args.train, ui)?;
     let mut progress = TrainProgress::new(ui);

@@ -39,6 +39,9 @@ pub(crate) struct TrainCmdArgs {
     /// Continue the run whose state is in FILE; give the same data and training flags as the interrupted run
     #[arg(long, value_name = "FILE")]
     resume: Option<PathBuf>,
+    /// Replace an existing file at the output path even when it is not a model file
+    #[arg(long)]
+    force: bool,
     #[command(flatten)]
     data: DataArgs,
     #[command(flatten)]
@@ -46,6 +49,12 @@ pub(crate) struct TrainCmdArgs {
 }
 
 pub(crate) fn run(args: &TrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
+    output::check_model_output(
+        &args.model,
+        &args.log.clone().unwrap_or_else(|| super::default_log_path(&args.model)),
+        &args.data.input_paths(),
+        args.force,
+    )?;
     let mut loaded = args.data.load(ui)?;
     let config = prepare_training(&mut loaded, &args.train, ui)?;
     let resume = match &args.resume {

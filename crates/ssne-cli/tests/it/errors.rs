@@ -226,3 +226,77 @@ fn shifts_asked_for_data_without_images_are_refused() {
     fails_with(&result, &["--shift-pixels", "points.csv"]);
     assert_eq!(listing(dir.path()), ["points.csv"]);
 }
+
+/// A small CSV with a header and a label column, in `dir`.
+fn small_csv(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("digits.csv");
+    let mut text = String::from("a,b,c,label\n");
+    for i in 0..40 {
+        text.push_str(&format!("{},{},{},{}\n", i % 7, i % 5, i % 3, i % 2));
+    }
+    std::fs::write(&path, text).expect("writes the CSV");
+    path
+}
+
+#[test]
+fn a_model_is_never_written_over_an_input() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv = small_csv(dir.path());
+    let before = std::fs::read(&csv).expect("reads the CSV");
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).expect("makes a folder");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&csv, dir.path().join("link.ssne")).expect("makes a link");
+    let mut targets = vec![csv.clone(), sub.join("..").join("digits.csv")];
+    if cfg!(unix) {
+        targets.push(dir.path().join("link.ssne"));
+    }
+    for target in &targets {
+        for command in ["train", "pretrain"] {
+            let output = run([command, "--data", &path_arg(&csv), "--model", &path_arg(target)]);
+            fails_with(&output, &["one of the command's inputs"]);
+        }
+        let output = run([
+            "finetune",
+            "--model",
+            &path_arg(shared_model()),
+            "--data",
+            &path_arg(&csv),
+            "--out",
+            &path_arg(target),
+        ]);
+        fails_with(&output, &["one of the command's inputs"]);
+        // The log beside the model is an output too.
+        let log = run([
+            "train",
+            "--data",
+            &path_arg(&csv),
+            "--model",
+            &path_arg(&dir.path().join("m.ssne")),
+            "--log",
+            &path_arg(target),
+        ]);
+        fails_with(&log, &["training log"]);
+    }
+    assert_eq!(
+        std::fs::read(&csv).expect("reads the CSV"),
+        before,
+        "the input was changed"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_model_is_replaced_only_with_force() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv = small_csv(dir.path());
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "precious notes\n").expect("writes notes");
+    let output = run(["train", "--data", &path_arg(&csv), "--model", &path_arg(&notes)]);
+    let message = fails_with(&output, &["notes.txt", "not a salient-sne model file", "--force"]);
+    assert!(message.contains("exists"), "{message}");
+    assert_eq!(
+        std::fs::read_to_string(&notes).expect("reads notes"),
+        "precious notes\n"
+    );
+    assert_eq!(listing(dir.path()), ["digits.csv", "notes.txt"]);
+}

@@ -272,6 +272,21 @@ fn shapes_that_do_not_fit_are_refused_before_any_work() {
         ..reference
     };
     assert_eq!(with(map_wide), (2, 3));
+    // An empty reference is refused before any work, not a panic in the k-NN clamp.
+    let (no_inputs, no_map) = (Array2::<f32>::zeros((0, 4)), Array2::<f32>::zeros((0, 2)));
+    let empty = RefineReference {
+        inputs: no_inputs.view(),
+        map: no_map.view(),
+        labels: None,
+    };
+    assert!(matches!(
+        refine(empty, queries.view(), start.view(), &config),
+        Err(ModelError::TooFewPoints {
+            needed: 1,
+            found: 0,
+            ..
+        })
+    ));
     // Queries of another width are a feature-count error.
     assert!(matches!(
         refine(reference, Array2::<f32>::zeros((3, 5)).view(), start.view(), &config),
