@@ -75,6 +75,9 @@ impl Scheme {
     pub const DEFAULT_STEPS: usize = 6000;
     /// Edges per step of [`Scheme::DEFAULT_COUPLED`].
     pub const DEFAULT_EDGES_PER_STEP: usize = 500;
+    /// The most edges one step may sample: a step's `2 * edges` rows are indexed by `u32`, and a
+    /// step of 16 M edges is already far past any batch that fits a gradient step in memory.
+    pub const MAX_EDGES_PER_STEP: usize = 1 << 24;
     /// Negative pairs per edge of [`Scheme::NegativeSampling`] when none is chosen.
     pub const DEFAULT_NEGATIVES_PER_EDGE: usize = 5;
     /// The fixed normalisation `Z̄` of [`Scheme::NegativeSampling`] when none is chosen.
@@ -296,8 +299,8 @@ impl TrainConfig {
                 }
             }
             Scheme::Coupled { edges_per_step, .. } => {
-                if edges_per_step < 2 {
-                    return Err(config_error("finetune.edges_per_step", edges_per_step, "at least 2"));
+                if !(2..=Scheme::MAX_EDGES_PER_STEP).contains(&edges_per_step) {
+                    return Err(edges_per_step_error(edges_per_step));
                 }
             }
             Scheme::NegativeSampling {
@@ -306,8 +309,8 @@ impl TrainConfig {
                 z_bar,
                 ..
             } => {
-                if edges_per_step < 2 {
-                    return Err(config_error("finetune.edges_per_step", edges_per_step, "at least 2"));
+                if !(2..=Scheme::MAX_EDGES_PER_STEP).contains(&edges_per_step) {
+                    return Err(edges_per_step_error(edges_per_step));
                 }
                 // Without negatives nothing repels and the map collapses.
                 if negatives_per_edge == 0 {
@@ -330,4 +333,12 @@ impl TrainConfig {
         }
         Ok(())
     }
+}
+
+fn edges_per_step_error(edges_per_step: usize) -> crate::error::ModelError {
+    config_error(
+        "finetune.edges_per_step",
+        edges_per_step,
+        format!("from 2 to {}", Scheme::MAX_EDGES_PER_STEP),
+    )
 }

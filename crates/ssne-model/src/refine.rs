@@ -489,7 +489,8 @@ pub fn refine(
             };
             let decay = 0.5 * (1.0 + (std::f64::consts::PI * t as f64 / config.steps as f64).cos());
             let step = lr * decay;
-            let n = (t + 1) as i32;
+            // Past i32::MAX steps the bias corrections are 1 to the last bit anyway.
+            let n = i32::try_from(t + 1).unwrap_or(i32::MAX);
             for a in 0..2 {
                 m1[a] = b1 * m1[a] + (1.0 - b1) * g[a];
                 m2[a] = b2 * m2[a] + (1.0 - b2) * g[a] * g[a];

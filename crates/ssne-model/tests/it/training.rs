@@ -145,6 +145,20 @@ fn bad_configurations_are_errors_that_name_the_field() {
     let err = ParametricTsne::fit(&train, None, &config, &mut Silent).expect_err("no negatives");
     assert!(err.to_string().contains("finetune.negatives_per_edge"), "{err}");
 
+    // A huge batch is refused by the check, not by an allocation that aborts the process.
+    let mut config = quick_config(0);
+    config.finetune.scheme = Scheme::Coupled {
+        steps: 10,
+        edges_per_step: usize::MAX,
+    };
+    assert!(matches!(
+        config.validate(),
+        Err(ModelError::Config {
+            field: "finetune.edges_per_step",
+            ..
+        })
+    ));
+
     let mut config = quick_config(0);
     config.pretrain.adam.lr = 0.0;
     assert!(matches!(
