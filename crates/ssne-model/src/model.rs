@@ -386,7 +386,12 @@ impl ParametricTsne {
                 phase: Phase::Finetune,
                 network: net.clone(),
                 classifier: classifier.clone(),
-                report: report.clone(),
+                // A state holds exactly what its file holds, and the file
+                // never stores wall-clock time.
+                report: TrainReport {
+                    seconds: 0.0,
+                    ..report.clone()
+                },
                 progress,
             }),
             None => Ok(()),
