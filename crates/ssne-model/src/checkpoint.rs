@@ -196,11 +196,10 @@ pub fn to_bytes(model: &ParametricTsne) -> Result<Vec<u8>> {
         stage: model.stage,
         report: model.report.clone(),
     };
-    let payload =
-        bincode::serde::encode_to_vec(&stored, bincode::config::standard()).map_err(|e| ModelError::BadModelFile {
-            path: "<memory>".into(),
-            problem: format!("encoding failed: {e}"),
-        })?;
+    let payload = envelope::encode(&stored).map_err(|problem| ModelError::BadModelFile {
+        path: "<memory>".into(),
+        problem,
+    })?;
     Ok(envelope::seal(KIND, &payload))
 }
 
@@ -215,8 +214,7 @@ pub fn from_bytes(bytes: &[u8], source: &Path) -> Result<ParametricTsne> {
         problem,
     };
     let payload = envelope::open(KIND, bytes).map_err(bad)?;
-    let (stored, _): (StoredModel, usize) = bincode::serde::decode_from_slice(payload, bincode::config::standard())
-        .map_err(|e| bad(format!("undecodable contents: {e}")))?;
+    let stored: StoredModel = envelope::decode(payload).map_err(bad)?;
     let network = restore_network(stored.network).map_err(|p| bad(format!("network: {p}")))?;
     let classifier = stored
         .classifier
@@ -278,6 +276,15 @@ pub fn from_bytes(bytes: &[u8], source: &Path) -> Result<ParametricTsne> {
         .config
         .validate()
         .map_err(|e| bad(format!("stored configuration: {e}")))?;
+    check_against_config(&network, classifier.as_ref(), &stored.config).map_err(bad)?;
+    check_inputs(&network, &stored.scaling, stored.image_shape).map_err(bad)?;
+    check_classes(
+        &network,
+        stored.reference_labels.as_deref(),
+        stored.label_names.as_deref(),
+    )
+    .map_err(bad)?;
+    check_finite(&network, classifier.as_ref(), &embedding, &stored.scaling).map_err(bad)?;
     Ok(ParametricTsne {
         network,
         classifier,
@@ -294,6 +301,134 @@ pub fn from_bytes(bytes: &[u8], source: &Path) -> Result<ParametricTsne> {
         stage: stored.stage,
         report: stored.report,
     })
+}
+
+/// The networks must be the ones the stored configuration builds: a file whose
+/// spec disagrees with its own configuration (say a 1-D head) would load and
+/// then fail far from here, in a plot or a saliency map.
+fn check_against_config(
+    network: &Network,
+    classifier: Option<&Network>,
+    config: &TrainConfig,
+) -> std::result::Result<(), String> {
+    let spec = &network.spec;
+    let expected = config.network_spec(spec.n_features(), spec.n_outputs());
+    if *spec != expected {
+        return Err(format!(
+            "the network ({}) is not the one its stored configuration builds ({})",
+            describe_spec(spec),
+            describe_spec(&expected)
+        ));
+    }
+    if let Some(classifier) = classifier
+        && classifier.spec.layer_widths != spec.layer_widths
+    {
+        return Err(format!(
+            "the classifier has widths {:?}, but the network has {:?}",
+            classifier.spec.layer_widths, spec.layer_widths
+        ));
+    }
+    Ok(())
+}
+
+fn describe_spec(spec: &NetworkSpec) -> String {
+    format!(
+        "widths {:?}, a {}-D map, head on {:?}, output scale {}",
+        spec.layer_widths, spec.embedding_dim, spec.head_input, spec.output_scale
+    )
+}
+
+/// The scaling and the image shape describe the network's inputs.
+fn check_inputs(
+    network: &Network,
+    scaling: &Scaling,
+    image_shape: Option<[usize; 2]>,
+) -> std::result::Result<(), String> {
+    let n_features = network.n_features();
+    let scaled = match scaling {
+        Scaling::None => None,
+        Scaling::UnitRange { min, max } => Some((min.len(), max.len())),
+        Scaling::Standardize { mean, std } => Some((mean.len(), std.len())),
+    };
+    if let Some((a, b)) = scaled
+        && (a != n_features || b != n_features)
+    {
+        return Err(format!(
+            "the input scaling has {a} and {b} parameters, but the network reads {n_features} features"
+        ));
+    }
+    if let Some([h, w]) = image_shape
+        && h.checked_mul(w) != Some(n_features)
+    {
+        return Err(format!(
+            "the image shape {h} x {w} does not give the network's {n_features} features"
+        ));
+    }
+    Ok(())
+}
+
+/// Every reference label and class name has a classifier output.
+fn check_classes(
+    network: &Network,
+    labels: Option<&[u32]>,
+    names: Option<&[String]>,
+) -> std::result::Result<(), String> {
+    let n_outputs = network.spec.n_outputs();
+    if let Some(max) = labels.and_then(|l| l.iter().max())
+        && *max as usize >= n_outputs
+    {
+        return Err(format!(
+            "a reference label is {max}, but the network has {n_outputs} class outputs"
+        ));
+    }
+    if let Some(names) = names
+        && names.len() > n_outputs
+    {
+        return Err(format!(
+            "{} class names are stored for {n_outputs} class outputs",
+            names.len()
+        ));
+    }
+    Ok(())
+}
+
+/// A NaN or infinity anywhere in the parameters would turn every embedded
+/// point into NaN without an error.
+fn check_finite(
+    network: &Network,
+    classifier: Option<&Network>,
+    embedding: &Array2<f32>,
+    scaling: &Scaling,
+) -> std::result::Result<(), String> {
+    let network_finite = |n: &Network| {
+        n.layers
+            .iter()
+            .chain(std::iter::once(&n.head))
+            .all(|l| all_finite(&l.weight) && all_finite(&l.bias))
+    };
+    if !network_finite(network) {
+        return Err("the network's weights contain NaN or infinity".into());
+    }
+    if classifier.is_some_and(|c| !network_finite(c)) {
+        return Err("the classifier's weights contain NaN or infinity".into());
+    }
+    if !all_finite(embedding) {
+        return Err("the reference map contains NaN or infinity".into());
+    }
+    let scaling_finite = match scaling {
+        Scaling::None => true,
+        Scaling::UnitRange { min: a, max: b } | Scaling::Standardize { mean: a, std: b } => {
+            all_finite(a.iter().chain(b))
+        }
+    };
+    if !scaling_finite {
+        return Err("the input scaling contains NaN or infinity".into());
+    }
+    Ok(())
+}
+
+fn all_finite<'a>(values: impl IntoIterator<Item = &'a f32>) -> bool {
+    values.into_iter().all(|v| v.is_finite())
 }
 
 /// Writes `model` to `path` atomically (temporary file, then rename).

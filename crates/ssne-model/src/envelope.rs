@@ -65,6 +65,64 @@ pub(crate) fn open(kind: FileKind, bytes: &[u8]) -> Result<&[u8], String> {
     Ok(payload)
 }
 
+/// Decodes a whole payload, refusing trailing bytes.
+///
+/// bincode allocates a string or byte vector of a length field's size before
+/// reading its bytes, so without a limit one forged length inside a payload
+/// with a valid CRC could ask for any amount of memory. The limit is the
+/// smallest power of four at or above `DECODE_BYTES_PER_PAYLOAD_BYTE` times the
+/// payload length (bincode counts decoded in-memory bytes against it; a varint
+/// `u64` is one byte on disk and eight in memory), so a payload can never make
+/// the decoder allocate more than 32 times its own length.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(payload: &[u8]) -> Result<T, String> {
+    let wanted = (payload.len() as u64).saturating_mul(DECODE_BYTES_PER_PAYLOAD_BYTE);
+    let bits = wanted.max(1).next_power_of_two().trailing_zeros().max(MIN_LIMIT_BITS);
+    // Round up to the next even exponent: one instantiation per power of four.
+    let bits = bits + (bits - MIN_LIMIT_BITS) % 2;
+    let (value, read) = match bits {
+        16 => decode_limited::<T, { 1 << 16 }>(payload),
+        18 => decode_limited::<T, { 1 << 18 }>(payload),
+        20 => decode_limited::<T, { 1 << 20 }>(payload),
+        22 => decode_limited::<T, { 1 << 22 }>(payload),
+        24 => decode_limited::<T, { 1 << 24 }>(payload),
+        26 => decode_limited::<T, { 1 << 26 }>(payload),
+        28 => decode_limited::<T, { 1 << 28 }>(payload),
+        30 => decode_limited::<T, { 1 << 30 }>(payload),
+        32 => decode_limited::<T, { 1 << 32 }>(payload),
+        34 => decode_limited::<T, { 1 << 34 }>(payload),
+        _ => decode_limited::<T, { 1 << 36 }>(payload),
+    }
+    .map_err(|e| match e {
+        bincode::error::DecodeError::LimitExceeded => {
+            "undecodable contents: a length field asks for more memory than the file could hold".to_string()
+        }
+        e => format!("undecodable contents: {e}"),
+    })?;
+    if read != payload.len() {
+        return Err(format!(
+            "undecodable contents: {} bytes follow the end of the payload",
+            payload.len() - read
+        ));
+    }
+    Ok(value)
+}
+
+/// Encodes a payload in the layout [`decode`] reads.
+pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, String> {
+    bincode::serde::encode_to_vec(value, bincode::config::standard()).map_err(|e| format!("encoding failed: {e}"))
+}
+
+/// Decoded in-memory bytes allowed per payload byte (see [`decode`]).
+const DECODE_BYTES_PER_PAYLOAD_BYTE: u64 = 8;
+/// The smallest limit, 64 KiB: tiny payloads need no tighter bound.
+const MIN_LIMIT_BITS: u32 = 16;
+
+fn decode_limited<T: serde::de::DeserializeOwned, const LIMIT: usize>(
+    payload: &[u8],
+) -> Result<(T, usize), bincode::error::DecodeError> {
+    bincode::serde::decode_from_slice(payload, bincode::config::standard().with_limit::<LIMIT>())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +153,26 @@ mod tests {
         *flipped.last_mut().unwrap() ^= 1;
         assert!(open(KIND, &flipped).unwrap_err().contains("checksum"));
         assert!(open(KIND, b"short").unwrap_err().contains("magic"));
+    }
+
+    #[test]
+    fn a_forged_length_field_is_refused_before_it_allocates() {
+        // A varint length of 2^40 - 1 for a string: without a limit bincode
+        // would allocate a terabyte before finding the payload is 9 bytes long.
+        let mut payload = vec![0xFD];
+        payload.extend_from_slice(&((1_u64 << 40) - 1).to_le_bytes());
+        let err = decode::<String>(&payload).unwrap_err();
+        assert!(err.contains("more memory than the file could hold"), "{err}");
+    }
+
+    #[test]
+    fn payloads_round_trip_and_trailing_bytes_are_refused() {
+        let value = (vec![1.5_f32; 100_000], "name".to_string(), vec![7_u64; 1000]);
+        let payload = encode(&value).unwrap();
+        assert_eq!(decode::<(Vec<f32>, String, Vec<u64>)>(&payload).unwrap(), value);
+        let mut padded = payload.clone();
+        padded.push(0);
+        let err = decode::<(Vec<f32>, String, Vec<u64>)>(&padded).unwrap_err();
+        assert!(err.contains("1 bytes follow"), "{err}");
     }
 }

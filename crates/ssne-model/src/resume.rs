@@ -230,11 +230,9 @@ impl TrainingState {
             last_loss: p.last_loss,
             pretrain: p.pretrain.clone(),
         };
-        let payload = bincode::serde::encode_to_vec(&stored, bincode::config::standard()).map_err(|e| {
-            ModelError::BadModelFile {
-                path: "<memory>".into(),
-                problem: format!("encoding failed: {e}"),
-            }
+        let payload = envelope::encode(&stored).map_err(|problem| ModelError::BadModelFile {
+            path: "<memory>".into(),
+            problem,
         })?;
         Ok(envelope::seal(KIND, &payload))
     }
@@ -250,8 +248,7 @@ impl TrainingState {
             problem,
         };
         let payload = envelope::open(KIND, bytes).map_err(bad)?;
-        let (s, _): (StoredState, usize) = bincode::serde::decode_from_slice(payload, bincode::config::standard())
-            .map_err(|e| bad(format!("undecodable contents: {e}")))?;
+        let s: StoredState = envelope::decode(payload).map_err(bad)?;
         s.config
             .validate()
             .map_err(|e| bad(format!("stored configuration: {e}")))?;

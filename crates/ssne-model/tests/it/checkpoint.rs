@@ -139,3 +139,87 @@ fn a_missing_file_names_the_path() {
     let err = checkpoint::load(std::path::Path::new("/nonexistent/m.ssne")).expect_err("missing");
     assert!(err.to_string().contains("/nonexistent/m.ssne"), "{err}");
 }
+
+/// Writes `model` and expects loading to refuse it with `needle` in the problem.
+fn refused_on_load(model: &ParametricTsne, needle: &str) {
+    let bytes = checkpoint::to_bytes(model).expect("encodes");
+    match checkpoint::from_bytes(&bytes, std::path::Path::new("edited.ssne")) {
+        Err(ModelError::BadModelFile { path, problem }) => {
+            assert_eq!(path, std::path::Path::new("edited.ssne"));
+            assert!(problem.contains(needle), "expected {needle:?} in {problem:?}");
+        }
+        other => panic!("expected BadModelFile with {needle:?}, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_one_dimensional_map_is_refused_on_load() {
+    use ssne_tensor::ndarray::s;
+    let mut model = trained();
+    model.network.spec.embedding_dim = 1;
+    model.network.head.weight = model.network.head.weight.slice(s![.., ..1]).to_owned();
+    model.network.head.bias = model.network.head.bias.slice(s![.., ..1]).to_owned();
+    model.reference.embedding = model.reference.embedding.slice(s![.., ..1]).to_owned();
+    refused_on_load(&model, "a 1-D map");
+}
+
+#[test]
+fn a_network_its_own_configuration_would_not_build_is_refused() {
+    let mut model = trained();
+    model.config.output_scale *= 2.0;
+    refused_on_load(&model, "is not the one its stored configuration builds");
+}
+
+#[test]
+fn a_classifier_of_other_widths_is_refused() {
+    let mut model = trained();
+    let other = ParametricTsne::fit(
+        &sample(0..400),
+        None,
+        &ssne_model::TrainConfig {
+            hidden_widths: vec![7],
+            ..quick_config(5)
+        },
+        &mut Silent,
+    )
+    .expect("trains");
+    model.classifier = other.classifier;
+    refused_on_load(&model, "the classifier has widths");
+}
+
+#[test]
+fn an_image_shape_that_is_not_the_feature_count_is_refused() {
+    let mut model = trained();
+    model.image_shape = Some([3, 3]);
+    refused_on_load(&model, "the image shape 3 x 3");
+    model.image_shape = Some([usize::MAX, 2]);
+    refused_on_load(&model, "does not give the network's");
+}
+
+#[test]
+fn a_scaling_of_other_width_is_refused() {
+    let mut model = trained();
+    model.scaling = ssne_data::Scaling::Standardize {
+        mean: vec![0.0; 3],
+        std: vec![1.0; 3],
+    };
+    refused_on_load(&model, "the input scaling has 3 and 3 parameters");
+}
+
+#[test]
+fn a_label_without_a_class_output_is_refused() {
+    let mut model = trained();
+    let labels = model.reference.labels.as_mut().expect("labelled sample");
+    labels[0] = 99;
+    refused_on_load(&model, "a reference label is 99");
+}
+
+#[test]
+fn non_finite_parameters_are_refused() {
+    let mut model = trained();
+    model.network.head.weight[[0, 0]] = f32::NAN;
+    refused_on_load(&model, "the network's weights contain NaN");
+    let mut model = trained();
+    model.reference.embedding[[1, 1]] = f32::INFINITY;
+    refused_on_load(&model, "the reference map contains NaN or infinity");
+}
