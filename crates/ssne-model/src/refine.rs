@@ -537,7 +537,7 @@ pub fn refine(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ssne_tensor::ndarray::{Array2, array};
+    use ssne_tensor::ndarray::{Array2, array, s};
 
     #[test]
     fn the_vectorised_cauchy_gradient_matches_the_f64_reference() {
@@ -578,11 +578,33 @@ mod tests {
             votes.vote([1e6, -3.0]),
             crate::metrics::knn_predict(map.view(), &labels, far.view(), 10).unwrap()[0]
         );
-        let _ = votes.vote([f32::NAN, 0.0]);
+        // A NaN query is as far from every point as from any other (total
+        // order), so the index tie-break picks the first k points: the vote is
+        // their majority, whatever the query.
+        let first_k = MapVotes::new(map.slice(s![..10, ..]), &labels[..10], 10);
+        assert_eq!(votes.vote([f32::NAN, 0.0]), first_k.vote([0.0, 0.0]));
+        assert_eq!(votes.vote([f32::NAN, f32::NAN]), first_k.vote([3.0, -1.0]));
+    }
+
+    type CauchyKernel = fn(&[f32], &[f32], [f32; 2]) -> CauchySums;
+
+    /// The AVX path on this machine, or `None` (said on stderr) where there is none.
+    #[allow(clippy::print_stderr, reason = "a test that cannot run its case says so")]
+    fn avx_path() -> Option<CauchyKernel> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx") {
+                // SAFETY: only called on a CPU with AVX, checked just above.
+                return Some(|xs, ys, q| unsafe { avx::cauchy_sums(xs, ys, q) });
+            }
+        }
+        eprintln!("no AVX on this CPU: the AVX path of the refine kernel is not tested here");
+        None
     }
 
     #[test]
     fn every_cpu_path_gives_the_same_bits() {
+        let avx = avx_path();
         // Set sizes around the lane and block boundaries, and one of MNIST's size.
         for n in [1usize, 7, 8, 9, 255, 256, 257, 1003, 8000] {
             let map = Array2::from_shape_fn((n, 2), |(i, a)| ((i * 53 + a * 29) % 211) as f32 * 0.17 - 18.0);
@@ -594,6 +616,15 @@ mod tests {
                 let dispatched = set.cauchy_sums(y);
                 assert_eq!(portable.0.to_bits(), dispatched.0.to_bits(), "n = {n}");
                 assert_eq!(portable.1.map(f64::to_bits), dispatched.1.map(f64::to_bits), "n = {n}");
+                if let Some(avx) = avx {
+                    let explicit = avx(&set.xs, &set.ys, q);
+                    assert_eq!(portable.0.to_bits(), explicit.0.to_bits(), "AVX, n = {n}");
+                    assert_eq!(
+                        portable.1.map(f64::to_bits),
+                        explicit.1.map(f64::to_bits),
+                        "AVX, n = {n}"
+                    );
+                }
             }
         }
     }

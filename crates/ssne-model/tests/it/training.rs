@@ -5,8 +5,23 @@ use ssne_model::{ModelError, ModelStage, ParametricTsne, Preset, Scheme, Silent,
 
 use crate::{on_threads, quick_config, sample};
 
+/// 10-NN accuracy of `test` placed by `model` against `model`'s map of `train`.
+fn knn10(model: &ParametricTsne, train: &ssne_data::Dataset, test: &ssne_data::Dataset) -> f64 {
+    let reference = model.embed(train.features.view()).expect("embedding succeeds");
+    let map = model.embed(test.features.view()).expect("embedding succeeds");
+    assert!(map.iter().all(|v| v.is_finite()));
+    metrics::knn_accuracy(
+        reference.view(),
+        train.labels.as_deref().expect("labelled"),
+        map.view(),
+        test.labels.as_deref().expect("labelled"),
+        10,
+    )
+    .expect("valid k")
+}
+
 #[test]
-fn every_scheme_learns_a_map_that_beats_chance() {
+fn every_scheme_improves_on_the_pretrained_network() {
     let train = sample(0..1000);
     let test = sample(1000..1300);
     let schemes = [
@@ -17,28 +32,28 @@ fn every_scheme_learns_a_map_that_beats_chance() {
         Scheme::FixedBatches { epochs: 20 },
         Scheme::RedrawnBatches { epochs: 20 },
     ];
+    let mut config = quick_config(3);
+    config.finetune.batch_size = 250;
+    // The same network before fine-tuning: its head is a random projection of
+    // the logits, which already separates some classes. A fine-tuning that did
+    // nothing would score exactly this.
+    let pretrained = ParametricTsne::pretrained(&train, None, &config, &mut Silent).expect("pretraining succeeds");
+    let before = knn10(&pretrained, &train, &test);
     for scheme in schemes {
-        let mut config = quick_config(3);
         config.finetune.scheme = scheme;
-        config.finetune.batch_size = 250;
         let model = ParametricTsne::fit(&train, None, &config, &mut Silent).expect("training succeeds");
         assert_eq!(model.stage, ModelStage::Finetuned);
-        let map = model.embed(test.features.view()).expect("embedding succeeds");
-        let labels = test.labels.as_deref().expect("labelled");
-        let reference_labels = model.reference.labels.as_deref().expect("labelled");
-        let knn10 = metrics::knn_accuracy(
-            model.reference.embedding.view(),
-            reference_labels,
-            map.view(),
-            labels,
-            10,
-        )
-        .expect("valid k");
-        // Ten balanced classes: chance is about 0.1.
-        assert!(knn10 > 0.5, "{scheme:?}: 10-NN accuracy {knn10}");
-        assert!(map.iter().all(|v| v.is_finite()));
+        let after = knn10(&model, &train, &test);
+        assert!(
+            after > before + MARGIN,
+            "{scheme:?}: 10-NN accuracy {after} after fine-tuning, {before} before"
+        );
     }
 }
+
+/// How much fine-tuning must add to the pretrained network's 10-NN accuracy
+/// (measured at seed 3: 0.26 before, 0.56 to 0.61 after).
+const MARGIN: f64 = 0.2;
 
 #[test]
 fn the_pretrained_classifier_is_kept_apart_from_the_fine_tuned_network() {
