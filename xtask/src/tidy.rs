@@ -4,6 +4,12 @@
 //!   crates below it ([`LAYERS`]); binary-only crates ([`BINARY_ONLY_DEPS`]) appear only in
 //!   [`BINARY_CRATES`]. Normal and build dependencies count; dev-dependencies (tests, benches) do
 //!   not, since they never reach a user of the library.
+//! - One PNG encoder: only [`PNG_CRATES`] (`ssne-saliency`, whose `picture::RgbImage::to_png` every
+//!   picture goes through) depend on `png`; dev-dependencies may (tests decode what was written).
+//! - No system font libraries: no crate enables a plotters feature in [`REFUSED_PLOTTERS_FEATURES`]
+//!   (`ttf` links fontconfig and freetype; `bitmap_encoder` is a second PNG encoder), neither in a
+//!   dependency (dev-dependencies too: tests must build on a bare machine as well), nor through
+//!   plotters' default features, nor from the crate's own `[features]`.
 //! - Module docs: every `.rs` file under `crates/*/src` starts with a `//!` line; a crate root may
 //!   instead start with `#![doc = include_str!(..)]` (its README is the crate doc).
 
@@ -33,10 +39,27 @@ pub const LAYERS: &[(&str, &[&str])] = &[
 pub const UNLAYERED: &[&str] = &["ssne-cli", "ssne-benches", "xtask"];
 
 /// Dependencies reserved for binaries.
-pub const BINARY_ONLY_DEPS: &[&str] = &["anyhow", "clap", "indicatif", "plotters", "ureq"];
+pub const BINARY_ONLY_DEPS: &[&str] = &["anyhow", "clap", "indicatif", "plotters", "plotters-backend", "ureq"];
 
 /// The crates allowed to use [`BINARY_ONLY_DEPS`].
 pub const BINARY_CRATES: &[&str] = &["ssne-cli", "xtask"];
+
+/// The crates that may depend on `png`: the one PNG encoder lives in `ssne-saliency`
+/// (`picture::RgbImage::to_png`), so every picture the project writes is encoded the same way.
+pub const PNG_CRATES: &[&str] = &["ssne-saliency"];
+
+/// plotters features no crate may enable, each with the reason given in the violation.
+pub const REFUSED_PLOTTERS_FEATURES: &[(&str, &str)] = &[
+    (
+        "ttf",
+        "it links the system's fontconfig and freetype, so a fresh clone would not build on a bare \
+         machine; plots draw text in ssne_saliency::picture::font",
+    ),
+    (
+        "bitmap_encoder",
+        "it is a second PNG encoder (through `image`); encode with ssne_saliency::picture::RgbImage::to_png",
+    ),
+];
 
 /// Runs every check on the workspace at `root` and returns the violations, one line each.
 ///
@@ -72,7 +95,8 @@ pub fn metadata(root: &Path) -> anyhow::Result<Value> {
     serde_json::from_slice(&output.stdout).context("parsing the output of cargo metadata")
 }
 
-/// The layering and binary-only-dependency rules on `cargo metadata` JSON.
+/// The layering, binary-only-dependency, PNG-encoder and plotters-feature rules on
+/// `cargo metadata` JSON.
 ///
 /// # Errors
 ///
@@ -103,8 +127,18 @@ pub fn check_dependencies(metadata: &Value) -> anyhow::Result<Vec<String>> {
             let dep = dependency["name"]
                 .as_str()
                 .context("cargo metadata: a dependency without a name")?;
+            if dep == "plotters" {
+                violations.extend(check_plotters_dependency(name, dependency));
+            }
             if dependency["kind"].as_str() == Some("dev") {
                 continue;
+            }
+            if dep == "png" && !PNG_CRATES.contains(&name) {
+                violations.push(format!(
+                    "{name} depends on png; only {} may (the one PNG encoder is \
+                     ssne_saliency::picture::RgbImage::to_png)",
+                    PNG_CRATES.join(" and ")
+                ));
             }
             if let Some(allowed) = layer
                 && dep.starts_with("ssne-")
@@ -124,8 +158,62 @@ pub fn check_dependencies(metadata: &Value) -> anyhow::Result<Vec<String>> {
                 ));
             }
         }
+        violations.extend(check_plotters_features_table(name, package, dependencies));
     }
     Ok(violations)
+}
+
+/// The refused plotters features that one dependency on plotters turns on, directly or through
+/// plotters' default features (which include them all). Fields cargo always writes but a fixture
+/// may leave out count as absent.
+fn check_plotters_dependency(package: &str, dependency: &Value) -> Vec<String> {
+    let mut violations = Vec::new();
+    if dependency["uses_default_features"].as_bool() == Some(true) {
+        let refused: Vec<&str> = REFUSED_PLOTTERS_FEATURES.iter().map(|(feature, _)| *feature).collect();
+        violations.push(format!(
+            "{package} uses plotters' default features, which include {}; set default-features = false",
+            refused.join(" and ")
+        ));
+    }
+    let features = dependency["features"].as_array().map(Vec::as_slice).unwrap_or_default();
+    for (feature, why) in REFUSED_PLOTTERS_FEATURES {
+        if features.iter().any(|f| f.as_str() == Some(feature)) {
+            violations.push(format!("{package} enables plotters' `{feature}` feature: {why}"));
+        }
+    }
+    violations
+}
+
+/// The refused plotters features that a package's own `[features]` table turns on
+/// (`"plotters/ttf"`, `"plotters?/ttf"`, under the name the package gives plotters).
+fn check_plotters_features_table(package: &str, metadata: &Value, dependencies: &[Value]) -> Vec<String> {
+    let plotters_names: Vec<&str> = dependencies
+        .iter()
+        .filter(|d| d["name"].as_str() == Some("plotters"))
+        .filter_map(|d| d["rename"].as_str().or(d["name"].as_str()))
+        .collect();
+    let Some(table) = metadata["features"].as_object() else {
+        return Vec::new();
+    };
+    let mut violations = Vec::new();
+    for (own_feature, enables) in table {
+        for enabled in enables.as_array().map(Vec::as_slice).unwrap_or_default() {
+            let Some((dep, feature)) = enabled.as_str().and_then(|e| e.split_once('/')) else {
+                continue;
+            };
+            let dep = dep.strip_suffix('?').unwrap_or(dep);
+            if let Some((feature, why)) = REFUSED_PLOTTERS_FEATURES
+                .iter()
+                .find(|(refused, _)| *refused == feature)
+                && plotters_names.contains(&dep)
+            {
+                violations.push(format!(
+                    "{package}'s feature `{own_feature}` enables plotters' `{feature}` feature: {why}"
+                ));
+            }
+        }
+    }
+    violations
 }
 
 /// Every `.rs` file under `<root>/crates/*/src` must start with a `//!` line.
@@ -180,4 +268,75 @@ fn collect_rs_files(dir: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()> 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn dep(name: &str, kind: Option<&str>) -> Value {
+        json!({ "name": name, "kind": kind })
+    }
+
+    fn plotters(features: &[&str], default_features: bool) -> Value {
+        json!({ "name": "plotters", "kind": null, "features": features, "uses_default_features": default_features })
+    }
+
+    #[test]
+    fn only_ssne_saliency_depends_on_png() {
+        let metadata = json!({ "packages": [
+            { "name": "ssne-saliency", "dependencies": [dep("png", None)] },
+            { "name": "ssne-cli", "dependencies": [dep("png", None), dep("ssne-saliency", None)] },
+            // A renamed dependency is still named by its package.
+            { "name": "ssne-benches", "dependencies": [
+                { "name": "png", "kind": "build", "rename": "encoder" },
+            ] },
+            // Tests may decode what was written.
+            { "name": "xtask", "dependencies": [dep("png", Some("dev"))] },
+        ]});
+        let violations = check_dependencies(&metadata).unwrap();
+        assert_eq!(
+            violations,
+            [
+                "ssne-cli depends on png; only ssne-saliency may (the one PNG encoder is \
+                 ssne_saliency::picture::RgbImage::to_png)",
+                "ssne-benches depends on png; only ssne-saliency may (the one PNG encoder is \
+                 ssne_saliency::picture::RgbImage::to_png)",
+            ]
+        );
+    }
+
+    #[test]
+    fn plotters_ttf_and_bitmap_encoder_are_refused() {
+        let mut dev_ttf = plotters(&["ttf"], false);
+        dev_ttf["kind"] = json!("dev");
+        let metadata = json!({ "packages": [
+            { "name": "ssne-cli", "dependencies": [plotters(&["bitmap_backend", "point_series"], false)] },
+            { "name": "xtask", "dependencies": [plotters(&["bitmap_backend", "ttf", "bitmap_encoder"], false)] },
+            { "name": "ssne-benches", "dependencies": [dev_ttf] },
+            { "name": "ssne-cli", "dependencies": [plotters(&[], true)] },
+            {
+                "name": "ssne-cli",
+                "dependencies": [{ "name": "plotters", "kind": null, "rename": "plot", "optional": true }],
+                "features": { "fonts": ["plot?/ttf", "dep:plot"], "plain": ["plot/bitmap_backend"] },
+            },
+        ]});
+        let violations = check_dependencies(&metadata).unwrap();
+        assert_eq!(violations.len(), 5, "{violations:#?}");
+        assert!(violations[0].starts_with("xtask enables plotters' `ttf` feature: it links the system's fontconfig"));
+        assert!(violations[1].starts_with("xtask enables plotters' `bitmap_encoder` feature: it is a second PNG"));
+        assert!(violations[2].starts_with("ssne-benches enables plotters' `ttf` feature: "));
+        assert_eq!(
+            violations[3],
+            "ssne-cli uses plotters' default features, which include ttf and bitmap_encoder; \
+             set default-features = false"
+        );
+        // Through the crate's own feature table, under the name it gives plotters.
+        assert!(
+            violations[4].starts_with("ssne-cli's feature `fonts` enables plotters' `ttf` feature: "),
+            "{violations:#?}"
+        );
+    }
 }

@@ -1,4 +1,6 @@
-//! An RGB pixel buffer that can be drawn into and written as PNG.
+//! An RGB pixel buffer that can be drawn into and written as PNG: the
+//! project's one PNG encoder, so every picture it writes (saliency figures and
+//! the command line's plots) is encoded the same way.
 
 use std::path::Path;
 
@@ -56,6 +58,14 @@ impl RgbImage {
         &self.pixels
     }
 
+    /// The raw bytes, row-major RGB, to draw into with another renderer (the
+    /// command line's plots are drawn by plotters straight into this buffer,
+    /// then encoded by [`RgbImage::to_png`]). A slice cannot change length, so
+    /// the image keeps its size.
+    pub fn as_raw_mut(&mut self) -> &mut [u8] {
+        &mut self.pixels
+    }
+
     /// Paints the rectangle at `(x, y)` of size `width × height`, clipped to the image.
     pub fn fill_rect(&mut self, x: usize, y: usize, width: usize, height: usize, colour: [u8; 3]) {
         let x_end = x.saturating_add(width).min(self.width);
@@ -80,6 +90,10 @@ impl RgbImage {
 
     /// The image encoded as an 8-bit RGB PNG.
     ///
+    /// Same image, same bytes: the file holds only the header, the pixels and
+    /// the end marker (no time stamp, no text chunk), with the compression
+    /// and filtering fixed here, so drawing the same picture writes the same file.
+    ///
     /// # Errors
     /// [`SaliencyError::Png`] if the encoder fails.
     pub fn to_png(&self) -> Result<Vec<u8>> {
@@ -88,6 +102,8 @@ impl RgbImage {
         let mut encoder = png::Encoder::new(&mut bytes, self.width as u32, self.height as u32);
         encoder.set_color(png::ColorType::Rgb);
         encoder.set_depth(png::BitDepth::Eight);
+        // The encoder's defaults, spelled out so the bytes do not move if a png release changes them.
+        encoder.set_compression(png::Compression::Balanced);
         let mut writer = encoder.write_header()?;
         writer.write_image_data(&self.pixels)?;
         writer.finish()?;
@@ -124,6 +140,35 @@ mod tests {
             RgbImage::new(3, MAX_SIDE + 1, [0; 3]),
             Err(SaliencyError::PictureSize { .. })
         ));
+    }
+
+    #[test]
+    fn png_bytes_are_reproducible_and_hold_no_metadata() {
+        let mut img = RgbImage::new(7, 5, [255; 3]).unwrap();
+        img.fill_rect(1, 1, 3, 2, [200, 10, 30]);
+        img.as_raw_mut()[0] = 17;
+        assert_eq!(img.pixel(0, 0), Some([17, 255, 255]));
+        let bytes = img.to_png().unwrap();
+        assert_eq!(bytes, img.clone().to_png().unwrap(), "same image, same bytes");
+        // The chunk types in order: nothing but header, pixels and end marker.
+        let mut chunks = Vec::new();
+        let mut at = 8;
+        while at + 8 <= bytes.len() {
+            let len = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+            chunks.push(String::from_utf8_lossy(&bytes[at + 4..at + 8]).into_owned());
+            at += 12 + len;
+        }
+        assert_eq!(chunks.first().map(String::as_str), Some("IHDR"));
+        assert_eq!(chunks.last().map(String::as_str), Some("IEND"));
+        assert!(chunks[1..chunks.len() - 1].iter().all(|c| c == "IDAT"), "{chunks:?}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.png");
+        img.write_png(&path).unwrap();
+        img.write_png(&path).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        // Written atomically: no temporary file is left beside it.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

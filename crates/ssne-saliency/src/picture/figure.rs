@@ -4,7 +4,7 @@ use ssne_tensor::ndarray::ArrayView1;
 
 use super::canvas::RgbImage;
 use super::colour::{Diverging, grey, symmetric_limit};
-use super::font::{ADVANCE, GLYPH_HEIGHT, draw_text, text_width};
+use super::font::{ADVANCE, LINE_HEIGHT, draw_text, text_width};
 use crate::directional::{DirectionalMap, EnsembleDirectionalMap};
 use crate::error::invalid;
 use crate::{Result, SaliencyError};
@@ -135,7 +135,7 @@ impl Layout {
         if self.text_scale == 0 {
             0
         } else {
-            (GLYPH_HEIGHT + 3) * self.text_scale
+            LINE_HEIGHT * self.text_scale
         }
     }
 }
@@ -395,7 +395,7 @@ mod tests {
             Panel::grey("b", array![0.0_f32, 1.0].view()),
         ];
         let figure = grid(&panels, &layout).unwrap();
-        let title_h = GLYPH_HEIGHT + 3; // text_scale 1
+        let title_h = LINE_HEIGHT; // text_scale 1
         assert_eq!(figure.width(), 1 + 2 * (4 + 1));
         assert_eq!(figure.height(), 1 + title_h + 2 + 1);
         let top = 1 + title_h;

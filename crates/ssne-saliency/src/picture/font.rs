@@ -1,14 +1,37 @@
 //! A 5×7 bitmap font for printable ASCII, enough to title figures without a
-//! font dependency.
+//! font dependency: no font file, no system font library (fontconfig,
+//! freetype), so nothing has to be installed to build or run.
+//!
+//! Text is measured in font pixels; drawing at `scale` makes each font pixel a
+//! `scale × scale` square, so text stays as sharp as the heatmaps beside it.
+//! [`draw_text`] draws into an [`RgbImage`]; [`text_pixels`] gives the font
+//! pixels themselves, for drawing surfaces other than [`RgbImage`] (the command
+//! line's plots draw through plotters with them).
+//!
+//! ```
+//! use ssne_saliency::picture::RgbImage;
+//! use ssne_saliency::picture::font::{GLYPH_HEIGHT, draw_text, text_pixels, text_width};
+//!
+//! let mut image = RgbImage::new(text_width("Hi", 2), GLYPH_HEIGHT * 2, [255; 3])?;
+//! draw_text(&mut image, 0, 0, "Hi", 2, [0; 3]);
+//! // The top-left font pixel of 'H' is ink, a 2 × 2 square.
+//! assert_eq!(text_pixels("Hi").next(), Some((0, 0)));
+//! assert_eq!(image.pixel(1, 1), Some([0; 3]));
+//! # Ok::<(), ssne_saliency::SaliencyError>(())
+//! ```
 
 use super::canvas::RgbImage;
 
 /// Glyph width in font pixels.
-pub(crate) const GLYPH_WIDTH: usize = 5;
-/// Glyph height in font pixels.
-pub(crate) const GLYPH_HEIGHT: usize = 7;
+pub const GLYPH_WIDTH: usize = 5;
+/// Glyph height in font pixels. No glyph reaches below its baseline row, so
+/// this is also the height of any line of text.
+pub const GLYPH_HEIGHT: usize = 7;
 /// Horizontal advance per character (glyph plus one column of space).
-pub(crate) const ADVANCE: usize = GLYPH_WIDTH + 1;
+pub const ADVANCE: usize = GLYPH_WIDTH + 1;
+/// Height of a line of text in font pixels: the glyph and three rows of space
+/// (the room a figure's panel title takes).
+pub const LINE_HEIGHT: usize = GLYPH_HEIGHT + 3;
 
 /// Glyphs for `' '..='~'`: five columns each, bit 0 the top row (the classic
 /// HD44780-style 5×7 layout).
@@ -57,23 +80,42 @@ fn glyph(c: char) -> &'static [u8; GLYPH_WIDTH] {
     &GLYPHS[idx]
 }
 
-/// Width in image pixels of `text` drawn at `scale`.
-pub(crate) fn text_width(text: &str, scale: usize) -> usize {
-    text.chars().count() * ADVANCE * scale
+/// Width in image pixels of `text` drawn at `scale`: [`ADVANCE`] per
+/// character, so it includes the column of space after the last glyph.
+/// Saturates instead of overflowing.
+pub fn text_width(text: &str, scale: usize) -> usize {
+    text.chars().count().saturating_mul(ADVANCE).saturating_mul(scale)
+}
+
+/// The ink of `text` at scale 1: the `(x, y)` font pixels to paint, `x` from
+/// the left edge of the first character and `y` from the top row, in reading
+/// order (row by row from the top, left to right within a row) so that a
+/// caller can merge neighbours in a row into runs. Characters outside
+/// printable ASCII draw as `?`.
+pub fn text_pixels(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    (0..GLYPH_HEIGHT).flat_map(move |row| {
+        text.chars().enumerate().flat_map(move |(char_idx, c)| {
+            let left = char_idx.saturating_mul(ADVANCE);
+            glyph(c)
+                .iter()
+                .enumerate()
+                .filter(move |(_, bits)| *bits >> row & 1 == 1)
+                .map(move |(col, _)| (left.saturating_add(col), row))
+        })
+    })
 }
 
 /// Draws `text` with its top-left corner at `(x, y)`, each font pixel a
 /// `scale × scale` square; clipped to the image.
-pub(crate) fn draw_text(image: &mut RgbImage, x: usize, y: usize, text: &str, scale: usize, colour: [u8; 3]) {
-    for (char_idx, c) in text.chars().enumerate() {
-        let left = x + char_idx * ADVANCE * scale;
-        for (col, bits) in glyph(c).iter().enumerate() {
-            for row in 0..GLYPH_HEIGHT {
-                if bits >> row & 1 == 1 {
-                    image.fill_rect(left + col * scale, y + row * scale, scale, scale, colour);
-                }
-            }
-        }
+pub fn draw_text(image: &mut RgbImage, x: usize, y: usize, text: &str, scale: usize, colour: [u8; 3]) {
+    for (col, row) in text_pixels(text) {
+        image.fill_rect(
+            x.saturating_add(col.saturating_mul(scale)),
+            y.saturating_add(row.saturating_mul(scale)),
+            scale,
+            scale,
+            colour,
+        );
     }
 }
 
@@ -119,5 +161,25 @@ mod tests {
         assert_eq!(image.pixel(1 + 9, 1 + 3 * 2 + 1), Some([0; 3]));
         assert_eq!(image.pixel(1, 1), Some([255; 3]));
         assert_eq!(text_width("ab", 2), 24);
+    }
+
+    #[test]
+    fn text_pixels_are_the_glyphs_in_reading_order() {
+        // "1T": the top row is the '1' stem's top, then the bar of 'T' (offset by one advance).
+        let pixels: Vec<_> = text_pixels("1T").collect();
+        let top: Vec<_> = pixels.iter().filter(|(_, y)| *y == 0).map(|(x, _)| *x).collect();
+        assert_eq!(top, [2, ADVANCE, ADVANCE + 1, ADVANCE + 2, ADVANCE + 3, ADVANCE + 4]);
+        let mut sorted = pixels.clone();
+        sorted.sort_by_key(|&(x, y)| (y, x));
+        assert_eq!(pixels, sorted, "row by row, left to right");
+        // Every glyph pixel, and nothing else.
+        let ink: usize = [glyph('1'), glyph('T')]
+            .iter()
+            .flat_map(|g| g.iter())
+            .map(|bits| bits.count_ones() as usize)
+            .sum();
+        assert_eq!(pixels.len(), ink);
+        assert_eq!(text_pixels("").count(), 0);
+        assert_eq!(text_width(&"x".repeat(4), usize::MAX), usize::MAX);
     }
 }

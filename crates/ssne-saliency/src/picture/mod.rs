@@ -3,11 +3,14 @@
 //!
 //! Every data pixel becomes a `scale × scale` block (integer nearest-neighbour
 //! upscaling), so the pictures show the maps exactly, without interpolation.
+//!
+//! [`RgbImage::to_png`] is the project's one PNG encoder (the command line
+//! encodes its plots with it too), and [`font`] its one font.
 
 mod canvas;
 mod colour;
 mod figure;
-mod font;
+pub mod font;
 
 pub use canvas::{MAX_SIDE, RgbImage};
 pub use colour::{Diverging, symmetric_limit};
