@@ -64,9 +64,11 @@ pub(crate) enum PairsArg {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Method")]
 pub(crate) struct MethodArgs {
-    /// How each map is computed
-    #[arg(long, value_enum, default_value_t = MethodArg::Integrated)]
-    pub(crate) method: MethodArg,
+    /// How each map is computed [default: integrated]
+    // An Option, not a clap default, so that `--kind jacobian` can tell a
+    // method the user asked for from the default it ignores.
+    #[arg(long, value_enum)]
+    pub(crate) method: Option<MethodArg>,
     /// Path points of integrated gradients
     #[arg(long, default_value_t = 32, value_name = "N")]
     steps: usize,
@@ -82,9 +84,14 @@ pub(crate) struct MethodArgs {
 }
 
 impl MethodArgs {
+    /// The chosen method, or the default.
+    fn method(&self) -> MethodArg {
+        self.method.unwrap_or(MethodArg::Integrated)
+    }
+
     /// The attribution method (the library validates the settings).
     pub(crate) fn build(&self) -> anyhow::Result<Box<dyn Attribution>> {
-        Ok(match self.method {
+        Ok(match self.method() {
             MethodArg::Gradient => Box::new(Gradient),
             MethodArg::Integrated => Box::new(IntegratedGradients::new(Baseline::Zeros, self.steps)?),
             MethodArg::Smoothgrad => Box::new(SmoothGrad::new(Gradient, self.samples, self.noise, self.noise_seed)?),
@@ -92,7 +99,7 @@ impl MethodArgs {
     }
 
     fn name(&self) -> &'static str {
-        match self.method {
+        match self.method() {
             MethodArg::Gradient => "gradient",
             MethodArg::Integrated => "integrated",
             MethodArg::Smoothgrad => "smoothgrad",
@@ -208,7 +215,7 @@ pub(crate) fn run(args: &SaliencyArgs, ui: &Ui) -> anyhow::Result<()> {
         KindArg::Class | KindArg::Jacobian if direction_given => {
             bail!("--from, --to and --pairs belong to --kind directional")
         }
-        KindArg::Jacobian if args.method.method != MethodArg::Gradient => {
+        KindArg::Jacobian if args.method.method.is_some() => {
             bail!("the Jacobian is exact; --method applies to class and directional maps")
         }
         KindArg::Jacobian if !args.ensemble.is_empty() => {

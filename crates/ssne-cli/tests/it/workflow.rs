@@ -271,6 +271,41 @@ fn saliency_writes_heatmaps_and_raw_maps() {
         &path_arg(&class),
     ]));
     assert!(listing(&class).iter().any(|f| f.ends_with(".png")));
+    // The Jacobian runs with its defaults; only a method the user names conflicts.
+    let jacobian = dir.path().join("jacobian");
+    let jacobian_args = |method: Option<&'static str>| {
+        let mut args = vec![
+            "saliency".to_owned(),
+            "--model".into(),
+            model.clone(),
+            "--rows".into(),
+            "600..700".into(),
+            "--kind".into(),
+            "jacobian".into(),
+            "--out".into(),
+            path_arg(&jacobian),
+        ];
+        args.extend(
+            method
+                .map(|m| ["--method".to_owned(), m.to_owned()])
+                .into_iter()
+                .flatten(),
+        );
+        args
+    };
+    let refused = run(jacobian_args(Some("gradient")));
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("the Jacobian is exact; --method applies to class and directional maps"),
+        "{}",
+        stderr(&refused)
+    );
+    ok(&run(jacobian_args(None)));
+    assert!(
+        listing(&jacobian).iter().any(|f| f.ends_with(".npy")),
+        "{:?}",
+        listing(&jacobian)
+    );
 }
 
 #[test]
