@@ -15,9 +15,19 @@ pub(crate) const DEFAULT_REFINE_STEPS: &str = "50";
 /// `--refine [STEPS]` and its perplexity.
 #[derive(Debug, Args)]
 pub(crate) struct RefineArgs {
-    /// Refine each point's position against the training map after the network places it
-    /// (slower, closer to non-parametric t-SNE); STEPS gradient steps per point
-    #[arg(long, value_name = "STEPS", num_args = 0..=1, default_missing_value = DEFAULT_REFINE_STEPS)]
+    /// Gradient steps of refined placement, when asked for (the help text is in `help`:
+    /// clap shows no default for a value that may be left out, so the help says it).
+    #[arg(
+        long,
+        value_name = "STEPS",
+        num_args = 0..=1,
+        default_missing_value = DEFAULT_REFINE_STEPS,
+        help = format!(
+            "Refine each point's position against the training map after the network places it \
+             (slower, closer to non-parametric t-SNE); STEPS gradient steps per point \
+             [default STEPS: {DEFAULT_REFINE_STEPS}]"
+        )
+    )]
     pub(crate) refine: Option<usize>,
     /// Perplexity of each new point's affinities to its training neighbours [default: 50]
     #[arg(long, value_name = "P", requires = "refine")]

@@ -510,3 +510,11 @@ fn train_checkpoints_every_epoch_and_resumes_to_the_same_model() {
     assert!(stderr(&refused).contains("garbage.state"), "{}", stderr(&refused));
     assert!(!listing(dir.path()).contains(&"third.ssne".to_owned()));
 }
+
+#[test]
+fn the_help_of_embed_and_eval_shows_the_default_refine_steps() {
+    for command in ["embed", "eval"] {
+        let help = ok(&run([command, "--help"]));
+        assert!(help.contains("[default STEPS: 50]"), "{command} --help:\n{help}");
+    }
+}
