@@ -96,8 +96,16 @@ pub(crate) struct RowRange {
 }
 
 impl RowRange {
-    fn resolve(self, n_points: usize) -> Range<usize> {
-        self.start.unwrap_or(0)..self.end.unwrap_or(n_points)
+    /// The rows this range picks out of `n_points`, or a message that echoes the
+    /// range as typed and says which ranges the data allows.
+    fn resolve(self, n_points: usize) -> Result<Range<usize>, String> {
+        let range = self.start.unwrap_or(0)..self.end.unwrap_or(n_points);
+        if range.start >= n_points || range.end > n_points {
+            return Err(format!(
+                "--rows {self} lies outside the data: it has {n_points} rows, so a range must lie within 0..{n_points}"
+            ));
+        }
+        Ok(range)
     }
 }
 
@@ -202,7 +210,9 @@ impl DataArgs {
             .context("loading the data")?;
         let (data, description) = match self.rows {
             Some(rows) => {
-                let range = rows.resolve(data.n_points());
+                let range = rows
+                    .resolve(data.n_points())
+                    .map_err(|problem| anyhow::anyhow!("{problem} ({source})"))?;
                 let selected = data
                     .rows(range.clone())
                     .with_context(|| format!("selecting --rows {rows} of {source}"))?;
@@ -318,12 +328,19 @@ mod tests {
 
     #[test]
     fn row_ranges_parse_with_open_ends() {
-        assert_eq!("0..8000".parse::<RowRange>().map(|r| r.resolve(10)), Ok(0..8000));
+        let resolve = |text: &str, n: usize| text.parse::<RowRange>().and_then(|r| r.resolve(n));
+        assert_eq!(resolve("0..8000", 10_000), Ok(0..8000));
+        assert_eq!(resolve("8000..", 10_000), Ok(8000..10_000));
+        assert_eq!(resolve("..5", 10), Ok(0..5));
         assert_eq!(
-            "8000..".parse::<RowRange>().map(|r| r.resolve(10_000)),
-            Ok(8000..10_000)
+            resolve("1800..", 1797),
+            Err("--rows 1800.. lies outside the data: it has 1797 rows, so a range must lie within 0..1797".into())
         );
-        assert_eq!("..5".parse::<RowRange>().map(|r| r.resolve(10)), Ok(0..5));
+        assert_eq!(
+            resolve("0..20000", 1797),
+            Err("--rows 0..20000 lies outside the data: it has 1797 rows, so a range must lie within 0..1797".into())
+        );
+        assert_eq!(resolve("..1797", 1797), Ok(0..1797));
         assert!("5..5".parse::<RowRange>().is_err());
         assert!("9..3".parse::<RowRange>().is_err());
         assert!("a..3".parse::<RowRange>().is_err());

@@ -194,7 +194,10 @@ fn bad_flags_and_ranges_are_explained() {
         "--out",
         &path_arg(&out),
     ]);
-    fails_with(&result, &["9000..20000", "out of range", "--rows"]);
+    fails_with(
+        &result,
+        &["--rows 9000..20000 lies outside the data: it has 10000 rows, so a range must lie within 0..10000"],
+    );
     assert!(listing(dir.path()).is_empty());
     // Usage errors are clap's: exit code 2.
     let result = run(["embed", "--model", &model, "--no-such-flag"]);
