@@ -18,6 +18,7 @@ use super::{embed_batched, save_model, train};
 use crate::data_args::Loaded;
 use crate::output;
 use crate::progress::{TrainProgress, Ui};
+use crate::staged_folder::StagedFolder;
 use crate::train_args::TrainArgs;
 
 const EXAMPLES: &str = "\
@@ -39,9 +40,12 @@ const SAMPLE_LEN: usize = ssne_data::bundled::MNIST_SAMPLE_LEN;
 #[derive(Debug, Args)]
 #[command(after_help = EXAMPLES)]
 pub(crate) struct DemoArgs {
-    /// The folder for every output
+    /// The folder for every output (built whole, then moved into place)
     #[arg(long, value_name = "DIR", default_value = "out/demo")]
     out: PathBuf,
+    /// Replace the --out folder when it exists and is not empty
+    #[arg(long)]
+    force: bool,
     /// Train on rows 0..N of the bundled sample [default: 8000; --fast: 1500]
     #[arg(long, value_name = "N")]
     train_rows: Option<usize>,
@@ -85,6 +89,8 @@ pub(crate) fn run(args: &DemoArgs, ui: &Ui) -> anyhow::Result<()> {
         }
     }
 
+    let folder = StagedFolder::create(&args.out, args.force)?;
+    let out = folder.path();
     let sample = ui.step("loading the bundled MNIST sample", ssne_data::bundled::mnist_sample)?;
     let mut training = Loaded {
         data: sample.rows(0..n_train)?,
@@ -100,13 +106,13 @@ pub(crate) fn run(args: &DemoArgs, ui: &Ui) -> anyhow::Result<()> {
     let model = ParametricTsne::fit(&training.data, None, &config, &mut progress)
         .with_context(|| format!("training on {}", training.description))?;
     let mut files = Vec::new();
-    let model_path = args.out.join("model.ssne");
+    let model_path = out.join("model.ssne");
     files.push(model_path.clone());
     files.push(save_model(&model, &model_path, None, &progress, ui)?);
 
     model.prepare(&mut test.data).context("preparing the held-out rows")?;
     let embedding = embed_batched(&model, test.data.features.view(), ui)?;
-    let embedding_path = args.out.join("test-embedding.csv");
+    let embedding_path = out.join("test-embedding.csv");
     output::write_embedding(&embedding_path, embedding.view(), test.data.labels.as_deref(), None)?;
     files.push(embedding_path);
 
@@ -122,7 +128,7 @@ pub(crate) fn run(args: &DemoArgs, ui: &Ui) -> anyhow::Result<()> {
     let mut refined_json = refined_metrics.to_json();
     insert_summary(&mut refined_json, placed.summary.as_ref());
     summary.insert("refined".into(), Value::Object(refined_json));
-    let refined_path = args.out.join("test-embedding-refined.csv");
+    let refined_path = out.join("test-embedding-refined.csv");
     output::write_embedding(
         &refined_path,
         placed.positions.view(),
@@ -130,22 +136,23 @@ pub(crate) fn run(args: &DemoArgs, ui: &Ui) -> anyhow::Result<()> {
         placed.shifts.as_deref(),
     )?;
     files.push(refined_path);
-    let metrics_path = args.out.join("metrics.json");
+    let metrics_path = out.join("metrics.json");
     output::write_json(&metrics_path, &Value::Object(summary.clone()))?;
     files.push(metrics_path);
 
     let title = format!("salient-sne: parametric t-SNE of {} MNIST digits", n_train);
-    let map_path = args.out.join("map.png");
+    let map_path = out.join("map.png");
     output::write_bytes(
         &map_path,
         &render_map(&model, Some((&test, &embedding)), title.clone(), 1200, 1000, ui)?,
     )?;
     files.push(map_path);
-    let train_map_path = args.out.join("map-train.png");
+    let train_map_path = out.join("map-train.png");
     output::write_bytes(&train_map_path, &render_map(&model, None, title, 1200, 1000, ui)?)?;
     files.push(train_map_path);
 
-    files.extend(explain(&model, &training, &args.method, &args.out, ui)?);
+    files.extend(explain(&model, &training, &args.method, out, ui)?);
+    let files = folder.finish(&files)?;
 
     let seconds = started.elapsed().as_secs_f64();
     if ui.json() {

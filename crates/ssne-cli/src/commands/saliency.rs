@@ -19,6 +19,7 @@ use super::{label_name, load_finetuned_model, prepare};
 use crate::data_args::DataArgs;
 use crate::output;
 use crate::progress::Ui;
+use crate::staged_folder::StagedFolder;
 
 const EXAMPLES: &str = "\
 Maps are evaluated at the centre (mean input) of each class of --data, which must have labels.
@@ -117,9 +118,12 @@ pub(crate) struct SaliencyArgs {
     /// More models of the same data (e.g. other seeds): the maps are averaged, with an agreement panel
     #[arg(long, value_name = "FILE", num_args = 1..)]
     ensemble: Vec<PathBuf>,
-    /// The folder for the PNG and NPY files
+    /// The folder for the PNG and NPY files (built whole, then moved into place)
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    /// Replace the --out folder when it exists and is not empty
+    #[arg(long)]
+    force: bool,
     /// What the maps explain
     #[arg(long, value_enum, default_value_t = KindArg::Directional)]
     kind: KindArg,
@@ -224,6 +228,8 @@ pub(crate) fn run(args: &SaliencyArgs, ui: &Ui) -> anyhow::Result<()> {
         _ => {}
     }
     let method = args.method.build()?;
+    let folder = StagedFolder::create(&args.out, args.force)?;
+    let out = folder.path();
     let mut models = vec![load_finetuned_model(&args.model, ui)?];
     for path in &args.ensemble {
         let member = load_finetuned_model(path, ui)?;
@@ -246,17 +252,16 @@ pub(crate) fn run(args: &SaliencyArgs, ui: &Ui) -> anyhow::Result<()> {
         loaded.data.labels.as_deref(),
         image_shape,
     )?;
-    std::fs::create_dir_all(&args.out).with_context(|| format!("{}: cannot create the folder", args.out.display()))?;
     let written = match args.kind {
         KindArg::Directional => {
             let pairs = match (&args.from, &args.to) {
                 (Some(from), Some(to)) => vec![(data.group(from), data.group(to))],
                 _ => auto_pairs(&models[0], &data, args.neighbours)?,
             };
-            directional_maps(&models, &data, &pairs, &*method, &args.out, ui)?
+            directional_maps(&models, &data, &pairs, &*method, out, ui)?
         }
-        KindArg::Class => class_maps(&models, &data, &args.classes, &*method, &args.out, ui)?,
-        KindArg::Jacobian => jacobian_maps(&models[0], &data, &args.classes, &args.out, ui)?,
+        KindArg::Class => class_maps(&models, &data, &args.classes, &*method, out, ui)?,
+        KindArg::Jacobian => jacobian_maps(&models[0], &data, &args.classes, out, ui)?,
     };
     if image_shape.is_none() {
         ui.note("the data has no image shape: only the raw NPY maps were written");
@@ -265,6 +270,7 @@ pub(crate) fn run(args: &SaliencyArgs, ui: &Ui) -> anyhow::Result<()> {
         .iter()
         .flat_map(|w| w.png.iter().cloned().chain(std::iter::once(w.npy.clone())))
         .collect();
+    let files = folder.finish(&files)?;
     if ui.json() {
         output::print_json(&json!({
             "out": args.out.display().to_string(),

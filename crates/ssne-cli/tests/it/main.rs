@@ -3,6 +3,7 @@
 
 mod demo;
 mod errors;
+mod folders;
 mod idx;
 mod reference;
 mod workflow;

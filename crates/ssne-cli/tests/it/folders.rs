@@ -1,0 +1,81 @@
+//! Folders of outputs are written as a set: built under a hidden name, moved into place when
+//! complete, and an existing folder is replaced only with `--force`.
+
+use std::path::Path;
+
+use crate::{listing, ok, run, shared_model, stderr};
+
+fn path_arg(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+/// `saliency --kind class` of the shared model into `out`, plus `extra` flags.
+fn class_maps(out: &Path, extra: &[&str]) -> std::process::Output {
+    let model = path_arg(shared_model());
+    let out = path_arg(out);
+    let mut args = vec![
+        "saliency", "--model", &model, "--rows", "600..700", "--kind", "class", "--class", "3", "--out", &out,
+    ];
+    args.extend_from_slice(extra);
+    run(args)
+}
+
+#[test]
+fn a_saliency_run_that_fails_halfway_leaves_no_folder() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("maps");
+    // The folder is started, then the data proves to have no class 77.
+    let model = path_arg(shared_model());
+    let failed = run([
+        "saliency",
+        "--model",
+        &model,
+        "--rows",
+        "600..700",
+        "--kind",
+        "class",
+        "--class",
+        "77",
+        "--out",
+        &path_arg(&out),
+    ]);
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    assert!(listing(dir.path()).is_empty(), "left behind: {:?}", listing(dir.path()));
+}
+
+#[test]
+fn an_existing_folder_is_kept_without_force_and_replaced_whole_with_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("maps");
+    std::fs::create_dir(&out).expect("created");
+    std::fs::write(out.join("notes.txt"), b"mine").expect("written");
+    let refused = class_maps(&out, &[]);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("this folder exists and is not empty; give --force to replace it"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(listing(&out), vec!["notes.txt"]);
+    ok(&class_maps(&out, &["--force"]));
+    let files = listing(&out);
+    assert!(
+        !files.contains(&"notes.txt".to_owned()),
+        "the old folder survived: {files:?}"
+    );
+    assert!(files.iter().any(|f| f.ends_with(".npy")), "{files:?}");
+    assert_eq!(listing(dir.path()), vec!["maps"], "no staging folder is left");
+}
+
+#[test]
+fn the_files_listed_are_the_final_paths() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("maps");
+    let summary = crate::json(&class_maps(&out, &["--json"]));
+    let files = summary["files"].as_array().expect("a file list");
+    assert!(!files.is_empty(), "{summary}");
+    for file in files {
+        let path = Path::new(file.as_str().expect("a path"));
+        assert!(path.starts_with(&out) && path.is_file(), "{summary}");
+    }
+}
