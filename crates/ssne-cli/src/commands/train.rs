@@ -133,23 +133,44 @@ pub(crate) fn report(report: &TrainReport, model: &std::path::Path, log: &std::p
         }));
         return;
     }
-    println!("model                        {}", model.display());
-    println!("training log                 {}", log.display());
-    println!(
-        "training points              {} ({})",
-        loaded.data.n_points(),
-        loaded.description
-    );
-    println!(
-        "classifier training accuracy {}",
-        figure(report.classifier_train_accuracy)
-    );
-    if report.finetune.is_some() {
-        println!(
-            "fine-tuned logits accuracy   {}",
-            figure(report.finetuned_train_accuracy)
-        );
-        println!("final fine-tuning loss       {}", figure(final_loss));
+    let mut rows = vec![
+        ("model".to_owned(), model.display().to_string()),
+        ("training log".to_owned(), log.display().to_string()),
+        (
+            "training points".to_owned(),
+            format!("{} ({})", loaded.data.n_points(), loaded.description),
+        ),
+    ];
+    if report.classifier_train_accuracy.is_some() {
+        rows.push((
+            "classifier accuracy".to_owned(),
+            format!("{} on the training rows", figure(report.classifier_train_accuracy)),
+        ));
     }
-    println!("seconds                      {:.1}", report.seconds);
+    if report.finetune.is_some() {
+        if report.finetuned_train_accuracy.is_some() {
+            // The map's network keeps its logits layer, but fine-tuning is free to
+            // repurpose it: a low figure here says nothing about the map.
+            rows.push((
+                "after fine-tuning".to_owned(),
+                format!(
+                    "{} (the map's network; fine-tuning may repurpose its logits)",
+                    figure(report.finetuned_train_accuracy)
+                ),
+            ));
+        }
+        rows.push((
+            "final t-SNE loss".to_owned(),
+            format!(
+                "{} (KL(P||Q) up to a constant, so it may be negative; lower is better)",
+                figure(final_loss)
+            ),
+        ));
+    }
+    // The report's time is this process's training only: model files store no time.
+    rows.push((
+        "training time".to_owned(),
+        format!("{:.1} s (this run)", report.seconds),
+    ));
+    super::eval::print_table(&rows);
 }

@@ -518,3 +518,30 @@ fn the_help_of_embed_and_eval_shows_the_default_refine_steps() {
         assert!(help.contains("[default STEPS: 50]"), "{command} --help:\n{help}");
     }
 }
+
+#[test]
+fn the_training_summary_labels_every_number() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model = path_arg(&dir.path().join("m.ssne"));
+    let mut args = vec!["train", "--rows", "0..300", "--model", &model];
+    args.extend_from_slice(QUICK_TRAINING);
+    let summary = ok(&run(&args));
+    let line = |label: &str| {
+        summary
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no {label:?} line in:\n{summary}"))
+            .to_owned()
+    };
+    assert!(
+        line("classifier accuracy").ends_with("on the training rows"),
+        "{summary}"
+    );
+    assert!(line("after fine-tuning").contains("the map's network"), "{summary}");
+    assert!(
+        line("final t-SNE loss").contains("KL(P||Q) up to a constant"),
+        "{summary}"
+    );
+    assert!(line("training time").ends_with(" s (this run)"), "{summary}");
+    assert!(!summary.contains("seconds"), "{summary}");
+}
