@@ -18,4 +18,4 @@ pub use dense::{Conditional, DenseP, conditional_dense, joint_dense, joint_from_
 pub use error::AffinityError;
 pub use knn::{Knn, knn, knn_between};
 pub use options::{Perplexity, SearchOptions};
-pub use sparse::{ConditionalKnn, conditional_knn, joint_knn, joint_knn_with_k};
+pub use sparse::{ConditionalKnn, conditional_knn, joint_knn, joint_knn_with_k, knn_neighbour_count};

@@ -121,7 +121,27 @@ pub fn joint_knn<R: Real>(
 ) -> Result<SparseP<R>, AffinityError> {
     opts.validate()?;
     validate::points(x)?;
-    let n_points = x.nrows();
+    let k = knn_neighbour_count(perplexity, x.nrows())?;
+    joint_knn_validated(x, k, perplexity, opts)
+}
+
+/// The neighbour count `k` that [`joint_knn`] uses for `perplexity` on
+/// `n_points` points (`3 * perplexity`, at most `n_points - 1`), or the error it
+/// would return: callers can check a data size before any work.
+///
+/// # Errors
+/// [`AffinityError::TooFewPoints`] below 2 points, and
+/// [`AffinityError::PerplexityTooLarge`] when `perplexity >= k`.
+///
+/// # Example
+/// ```
+/// use ssne_affinity::{knn_neighbour_count, Perplexity};
+///
+/// assert_eq!(knn_neighbour_count(Perplexity::new(30.0)?, 10_000)?, 90);
+/// assert!(knn_neighbour_count(Perplexity::new(30.0)?, 31).is_err());
+/// # Ok::<(), ssne_affinity::AffinityError>(())
+/// ```
+pub fn knn_neighbour_count(perplexity: Perplexity, n_points: usize) -> Result<usize, AffinityError> {
     if n_points < 2 {
         return Err(AffinityError::TooFewPoints { n_points, min: 2 });
     }
@@ -134,7 +154,7 @@ pub fn joint_knn<R: Real>(
             max: (n_points - 1) as f64,
         });
     }
-    joint_knn_validated(x, k, perplexity, opts)
+    Ok(k)
 }
 
 /// Joint affinities of a whole data set over each point's `k` nearest

@@ -56,6 +56,9 @@ fn model_fix(err: &ModelError) -> Option<&'static str> {
         }
         ModelError::NoLabels { .. } => Some("give labelled data (--labels FILE, or --label-column for CSV)"),
         ModelError::TooFewPoints { .. } => Some("select more rows (--rows) or use a larger data set"),
+        ModelError::PerplexityTooLargeForRows { .. } => {
+            Some("lower --perplexity, or train on more rows (--rows); the batch schemes need it of each --batch-size")
+        }
         ModelError::Data(inner) => data_fix(inner),
         ModelError::Affinity(inner) => affinity_fix(inner),
         _ => None,

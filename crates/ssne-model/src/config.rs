@@ -161,6 +161,49 @@ pub enum Preset {
     Paper,
 }
 
+impl FinetuneConfig {
+    /// Checks that `n_points` training rows can be fine-tuned at this
+    /// perplexity, so that a run stops before pretraining rather than after it.
+    /// The batch schemes need it of their smallest batch; the others of all rows
+    /// (the rule of [`ssne_affinity::knn_neighbour_count`]).
+    ///
+    /// # Errors
+    /// [`crate::ModelError::PerplexityTooLargeForRows`], or
+    /// [`crate::ModelError::TooFewPoints`] for batches of fewer than 3 points.
+    pub fn check_training_rows(&self, n_points: usize) -> Result<()> {
+        let too_large = |found: usize| crate::ModelError::PerplexityTooLargeForRows {
+            perplexity: self.perplexity,
+            needed: (self.perplexity.floor() as usize).saturating_add(2),
+            found,
+            limit: found.saturating_sub(1),
+        };
+        match self.scheme {
+            Scheme::FixedBatches { .. } | Scheme::RedrawnBatches { .. } => {
+                let smallest = n_points / n_points.div_ceil(self.batch_size.max(1)).max(1);
+                if smallest < 3 {
+                    return Err(crate::ModelError::TooFewPoints {
+                        what: "fine-tuning batches",
+                        needed: 3,
+                        found: smallest,
+                    });
+                }
+                if self.perplexity >= (smallest - 1) as f64 {
+                    return Err(too_large(smallest));
+                }
+                Ok(())
+            }
+            _ => {
+                let perplexity = ssne_affinity::Perplexity::new(self.perplexity)?;
+                match ssne_affinity::knn_neighbour_count(perplexity, n_points) {
+                    Ok(_) => Ok(()),
+                    Err(ssne_affinity::AffinityError::PerplexityTooLarge { .. }) => Err(too_large(n_points)),
+                    Err(e) => Err(e.into()),
+                }
+            }
+        }
+    }
+}
+
 impl TrainConfig {
     /// The configuration of a preset with the given seed.
     pub fn preset(preset: Preset, seed: u64) -> Self {

@@ -40,6 +40,21 @@ pub enum ModelError {
         /// Number of outputs of the classifier.
         n_classes: usize,
     },
+    /// The fine-tuning perplexity is too large for the number of training rows.
+    #[error(
+        "perplexity {perplexity} needs at least {needed} training rows, and there are {found}; \
+         use a perplexity below {limit}, or train on more rows"
+    )]
+    PerplexityTooLargeForRows {
+        /// The perplexity asked for.
+        perplexity: f64,
+        /// The fewest rows that perplexity can be fine-tuned on.
+        needed: usize,
+        /// The training rows (or, for the batch schemes, the smallest batch).
+        found: usize,
+        /// The perplexity must stay below this for `found` rows.
+        limit: usize,
+    },
     /// Too few points for the requested operation.
     #[error("{what} needs at least {needed} points, got {found}")]
     TooFewPoints {

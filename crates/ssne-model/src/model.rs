@@ -198,6 +198,9 @@ impl ParametricTsne {
         checkpointing: Checkpointing<'_>,
     ) -> Result<Self> {
         let Checkpointing { resume, mut sink } = checkpointing;
+        // Before pretraining, which may take minutes, not after it.
+        config.validate()?;
+        config.finetune.check_training_rows(train.n_points())?;
         let data = match (&resume, &sink) {
             (None, None) => None,
             _ => Some(DataFingerprint::of(train)),

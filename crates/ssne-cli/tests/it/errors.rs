@@ -140,7 +140,13 @@ fn a_perplexity_too_large_for_the_batch_is_refused() {
         "--model",
         &path_arg(&model),
     ]);
-    fails_with(&result, &["perplexity", "lower --perplexity"]);
+    fails_with(
+        &result,
+        &[
+            "perplexity 30 needs at least 32 training rows, and there are 20; use a perplexity below 19",
+            "lower --perplexity",
+        ],
+    );
     assert!(listing(dir.path()).is_empty());
 }
 

@@ -6,12 +6,12 @@ use ssne_affinity::{Perplexity, SearchOptions, SparseP};
 use ssne_tensor::ndarray::Array2;
 
 use super::{FinetuneReport, FinetuneRngs, StepLoss, Stepper, TrainingPoints, check_trainable};
+use crate::Result;
 use crate::batch::{even_batches, gather_rows, permutation};
 use crate::config::FinetuneConfig;
 use crate::network::Network;
 use crate::observer::{EpochSummary, Stage, TrainObserver};
 use crate::resume::LoopControl;
-use crate::{ModelError, Result};
 
 struct Batch {
     indices: Vec<usize>,
@@ -36,7 +36,7 @@ pub(super) fn run_fixed(
 ) -> Result<FinetuneReport> {
     check_trainable(config.trainable)?;
     let n = points.x.nrows();
-    check_batch_size(n, config)?;
+    config.check_training_rows(n)?;
     // The cut is redrawn from the seed on resume: same stream, same batches, same P.
     let order = permutation(n, &mut rngs.batches);
     let index_batches = even_batches(&order, config.batch_size);
@@ -112,7 +112,7 @@ pub(super) fn run_redrawn(
 ) -> Result<FinetuneReport> {
     check_trainable(config.trainable)?;
     let n = points.x.nrows();
-    check_batch_size(n, config)?;
+    config.check_training_rows(n)?;
     let n_batches = n.div_ceil(config.batch_size);
     let total = epochs * n_batches;
     let mut stepper = Stepper::new(network, config, total, &points, rngs);
@@ -178,16 +178,4 @@ pub(super) fn resume_loop(
     *final_loss = state.last_loss;
     observer.progress(Stage::Finetune, state.step);
     Ok(state.epochs_done)
-}
-
-fn check_batch_size(n: usize, config: &FinetuneConfig) -> Result<()> {
-    let smallest = n / n.div_ceil(config.batch_size.max(1)).max(1);
-    if smallest < 3 || config.perplexity >= (smallest - 1) as f64 {
-        return Err(ModelError::TooFewPoints {
-            what: "fine-tuning batches at this perplexity (each batch needs more than perplexity + 1 points)",
-            needed: (config.perplexity.ceil() as usize + 2).max(3),
-            found: smallest,
-        });
-    }
-    Ok(())
 }

@@ -258,3 +258,43 @@ fn negative_sampling_trains_a_usable_map() {
     .expect("metric");
     assert!(knn > 0.6, "10-NN {knn}");
 }
+
+#[test]
+fn a_perplexity_too_large_for_the_rows_is_refused_before_pretraining() {
+    /// Records the stages that started.
+    struct Stages(Vec<ssne_model::Stage>);
+    impl ssne_model::TrainObserver for Stages {
+        fn stage_started(&mut self, stage: ssne_model::Stage, _total: usize) {
+            self.0.push(stage);
+        }
+    }
+    let train = sample(0..20);
+    let mut config = quick_config(1);
+    config.finetune.perplexity = 30.0;
+    let mut stages = Stages(Vec::new());
+    match ParametricTsne::fit(&train, None, &config, &mut stages) {
+        Err(ModelError::PerplexityTooLargeForRows {
+            needed: 32,
+            found: 20,
+            limit: 19,
+            ..
+        }) => {}
+        other => panic!("expected PerplexityTooLargeForRows, got {other:?}"),
+    }
+    assert!(stages.0.is_empty(), "work started before the check: {:?}", stages.0);
+    // The batch schemes need it of their smallest batch: 100 rows in batches of 25.
+    let mut batches = quick_config(1);
+    batches.finetune.scheme = Scheme::FixedBatches { epochs: 1 };
+    batches.finetune.batch_size = 25;
+    batches.finetune.perplexity = 24.0;
+    assert!(matches!(
+        batches.finetune.check_training_rows(100),
+        Err(ModelError::PerplexityTooLargeForRows {
+            found: 25,
+            limit: 24,
+            ..
+        })
+    ));
+    batches.finetune.perplexity = 23.0;
+    assert!(batches.finetune.check_training_rows(100).is_ok());
+}
