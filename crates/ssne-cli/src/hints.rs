@@ -72,6 +72,8 @@ fn data_fix(err: &DataError) -> Option<&'static str> {
         }
         DataError::BadMagic { .. }
         | DataError::Truncated { .. }
+        | DataError::TrailingData { .. }
+        | DataError::TooLarge { .. }
         | DataError::Decompress { .. }
         | DataError::BadDimensions { .. } => Some(
             "the file is damaged or not in the format it seems to be: fetch it again (`cargo xtask fetch-mnist`) or set --format",

@@ -1,9 +1,13 @@
 //! CSV files: numeric feature columns, an optional label column, an optional header row.
 //!
-//! By default the header is detected (see [`HeaderMode::Auto`]) and a column named `label`
-//! (any case) holds the labels. Labels are non-negative integers, or any strings, which are
+//! By default the header is detected (see [`HeaderMode::Auto`]) and a column named as one of
+//! [`LABEL_COLUMN_NAMES`] (any case) holds the labels; the other header names are kept as
+//! [`Dataset::feature_names`]. Labels are non-negative integers, or any strings, which are
 //! numbered `0..` in sorted order and kept as [`Dataset::label_names`]. Ragged rows and
 //! non-numeric feature cells are errors naming the file, the line and the column.
+//!
+//! Records are parsed one at a time straight into the feature matrix, so reading a file takes
+//! little more memory than its values as `f32`.
 //!
 //! ```
 //! use ssne_data::csv::{read, CsvOptions};
@@ -18,9 +22,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::path::Path;
 
+use ::csv::StringRecord;
 use ndarray::{Array2, ArrayView2};
 
 use crate::dataset::{Dataset, check_finite};
@@ -32,8 +37,8 @@ use crate::source;
 pub struct CsvOptions {
     /// Whether the first row names the columns.
     pub has_header: HeaderMode,
-    /// The column holding the labels; by default a header column named `label` (any case), and
-    /// no labels if there is none.
+    /// The column holding the labels; by default the header column named as one of
+    /// [`LABEL_COLUMN_NAMES`] (any case), and no labels if there is none.
     pub label_column: Option<LabelColumn>,
     /// The cell separator, `b','` by default (`b'\t'` for TSV).
     pub delimiter: u8,
@@ -48,6 +53,11 @@ impl Default for CsvOptions {
         }
     }
 }
+
+/// The header names taken for the label column when [`CsvOptions::label_column`] is `None`,
+/// compared without regard to case; the first of them the header has wins. `y` only counts when
+/// no column is named `x`, because `x,y` are coordinates (as in the maps this project writes).
+pub const LABEL_COLUMN_NAMES: [&str; 5] = ["label", "labels", "target", "class", "y"];
 
 /// Whether a CSV file starts with a header row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -85,19 +95,23 @@ pub fn read(path: &Path, options: &CsvOptions) -> Result<Dataset, DataError> {
 
 /// [`read`], optionally accepting NaN and infinity.
 pub(crate) fn read_with(path: &Path, options: &CsvOptions, allow_non_finite: bool) -> Result<Dataset, DataError> {
-    let rows = read_rows(path, options.delimiter)?;
-    let Some((first, _)) = rows.first() else {
+    let mut records = Records::open(path, options.delimiter)?;
+    let mut first = StringRecord::new();
+    let Some(first_line) = records.next(&mut first)? else {
         return Err(DataError::Empty {
             path: path.to_path_buf(),
         });
     };
+    // The header is decided from the first two records, so the second is read ahead.
+    let mut second = StringRecord::new();
+    let second_line = records.next(&mut second)?;
     let n_columns = first.len();
     let has_header = match options.has_header {
         HeaderMode::Yes => true,
         HeaderMode::No => false,
-        HeaderMode::Auto => looks_like_header(first, rows.get(1).map(|(row, _)| row.as_slice())),
+        HeaderMode::Auto => looks_like_header(&first, second_line.map(|_| &second)),
     };
-    let header = if has_header { Some(first.as_slice()) } else { None };
+    let header = has_header.then_some(&first);
     let label_idx = label_column(path, header, n_columns, options.label_column.as_ref())?;
     let n_features = n_columns - usize::from(label_idx.is_some());
     if n_features == 0 {
@@ -105,33 +119,33 @@ pub(crate) fn read_with(path: &Path, options: &CsvOptions, allow_non_finite: boo
             path: path.to_path_buf(),
         });
     }
-    let data_rows = &rows[usize::from(has_header)..];
-    let mut values = Vec::with_capacity(data_rows.len() * n_features);
-    let mut label_cells = Vec::with_capacity(if label_idx.is_some() { data_rows.len() } else { 0 });
-    for (row, line) in data_rows {
-        if row.len() != n_columns {
-            return Err(DataError::Ragged {
-                path: path.to_path_buf(),
-                line: *line,
-                expected: n_columns,
-                found: row.len(),
-            });
-        }
-        for (col_idx, cell) in row.iter().enumerate() {
-            if Some(col_idx) == label_idx {
-                label_cells.push(cell.as_str());
-                continue;
-            }
-            let value = parse_number(cell).ok_or_else(|| DataError::NotNumeric {
-                path: path.to_path_buf(),
-                line: *line,
-                column: col_idx + 1,
-                value: cell.clone(),
-            })?;
-            values.push(value);
-        }
+    let mut table = Table {
+        path,
+        n_columns,
+        label_idx,
+        values: Vec::new(),
+        labels: LabelCells::default(),
+        n_rows: 0,
+    };
+    if !has_header {
+        table.push(&first, first_line)?;
     }
-    let features = Array2::from_shape_vec((data_rows.len(), n_features), values).map_err(|_| DataError::Empty {
+    if let Some(line) = second_line {
+        table.push(&second, line)?;
+    }
+    // One record buffer for the whole file: no String per cell is ever kept.
+    let mut record = second;
+    while let Some(line) = records.next(&mut record)? {
+        table.push(&record, line)?;
+    }
+    let Table {
+        mut values,
+        labels,
+        n_rows,
+        ..
+    } = table;
+    values.shrink_to_fit();
+    let features = Array2::from_shape_vec((n_rows, n_features), values).map_err(|_| DataError::Empty {
         path: path.to_path_buf(),
     })?;
     if !allow_non_finite {
@@ -139,14 +153,124 @@ pub(crate) fn read_with(path: &Path, options: &CsvOptions, allow_non_finite: boo
     }
     let (labels, label_names) = match label_idx {
         Some(_) => {
-            let (labels, names) = encode_labels(&label_cells);
+            let (labels, names) = labels.finish();
             (Some(labels), names)
         }
         None => (None, None),
     };
+    let feature_names = header.map(|header| {
+        header
+            .iter()
+            .enumerate()
+            .filter(|&(col_idx, _)| Some(col_idx) != label_idx)
+            .map(|(_, name)| name.to_owned())
+            .collect()
+    });
     let mut data = Dataset::unchecked(features, labels, path)?.with_name(source::stem(path));
     data.label_names = label_names;
+    data.feature_names = feature_names;
     Ok(data)
+}
+
+/// The data rows parsed so far.
+struct Table<'a> {
+    path: &'a Path,
+    n_columns: usize,
+    label_idx: Option<usize>,
+    /// Row-major features.
+    values: Vec<f32>,
+    labels: LabelCells,
+    n_rows: usize,
+}
+
+impl Table<'_> {
+    /// Parses one data record found at `line` into the features and the labels.
+    fn push(&mut self, record: &StringRecord, line: u64) -> Result<(), DataError> {
+        if record.len() != self.n_columns {
+            return Err(DataError::Ragged {
+                path: self.path.to_path_buf(),
+                line,
+                expected: self.n_columns,
+                found: record.len(),
+            });
+        }
+        for (col_idx, cell) in record.iter().enumerate() {
+            if Some(col_idx) == self.label_idx {
+                self.labels.push(cell);
+                continue;
+            }
+            let value = parse_number(cell).ok_or_else(|| DataError::NotNumeric {
+                path: self.path.to_path_buf(),
+                line,
+                column: col_idx + 1,
+                value: cell.to_owned(),
+            })?;
+            self.values.push(value);
+        }
+        self.n_rows += 1;
+        Ok(())
+    }
+}
+
+/// Label cells as they are read: as integers while every cell so far is one, and also as ids of
+/// the distinct strings in order of appearance, in case a later cell is not an integer. Only the
+/// distinct strings are kept, not one per row.
+#[derive(Debug, Default)]
+struct LabelCells {
+    /// Every cell as a `u32`, until one is not (then emptied).
+    integers: Vec<u32>,
+    /// Whether a cell was not a `u32`.
+    not_integers: bool,
+    /// The id of each row's cell in `names`.
+    ids: Vec<u32>,
+    /// Each distinct cell with its id, numbered in order of appearance.
+    names: HashMap<String, u32>,
+}
+
+impl LabelCells {
+    fn push(&mut self, cell: &str) {
+        if !self.not_integers {
+            match cell.parse::<u32>() {
+                Ok(label) => self.integers.push(label),
+                Err(_) => {
+                    self.not_integers = true;
+                    self.integers = Vec::new();
+                }
+            }
+        }
+        let id = match self.names.get(cell) {
+            Some(&id) => id,
+            None => {
+                // At most one id per row, and a row count past u32::MAX could not have been read.
+                let id = self.names.len() as u32;
+                self.names.insert(cell.to_owned(), id);
+                id
+            }
+        };
+        self.ids.push(id);
+    }
+
+    /// Integer labels as they are; otherwise every distinct string numbered in sorted order.
+    fn finish(self) -> (Vec<u32>, Option<Vec<String>>) {
+        if !self.not_integers {
+            return (self.integers, None);
+        }
+        let mut names: Vec<(String, u32)> = self.names.into_iter().collect();
+        names.sort_unstable();
+        let mut rank = vec![0; names.len()];
+        for (sorted, &(_, id)) in names.iter().enumerate() {
+            // Ids are 0..names.len(), numbered as they were handed out.
+            if let Some(slot) = rank.get_mut(id as usize) {
+                *slot = sorted as u32;
+            }
+        }
+        let labels = self
+            .ids
+            .iter()
+            .map(|&id| rank.get(id as usize).copied().unwrap_or_default())
+            .collect();
+        (labels, Some(names.into_iter().map(|(name, _)| name).collect()))
+    }
 }
 
 /// Writes `data` as CSV with an optional header (pass `&[]` for none), atomically (see
@@ -185,26 +309,37 @@ pub fn write_f32(path: &Path, header: &[&str], data: ArrayView2<'_, f32>) -> Res
     })
 }
 
-/// All records with their 1-based line numbers, cells trimmed.
-fn read_rows(path: &Path, delimiter: u8) -> Result<Vec<(Vec<String>, u64)>, DataError> {
-    let file = std::fs::File::open(path).map_err(|source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut reader = ::csv::ReaderBuilder::new()
-        .has_headers(false)
-        // Ragged rows are reported by us, with the expected and found counts.
-        .flexible(true)
-        .trim(::csv::Trim::All)
-        .delimiter(delimiter)
-        .from_reader(std::io::BufReader::new(file));
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|err| csv_error(path, err))?;
-        let line = record.position().map_or(0, ::csv::Position::line);
-        rows.push((record.iter().map(str::to_owned).collect(), line));
+/// The records of a CSV file, cells trimmed, read one at a time.
+struct Records<'a> {
+    reader: ::csv::Reader<std::io::BufReader<std::fs::File>>,
+    path: &'a Path,
+}
+
+impl<'a> Records<'a> {
+    fn open(path: &'a Path, delimiter: u8) -> Result<Self, DataError> {
+        let file = std::fs::File::open(path).map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let reader = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            // Ragged rows are reported by us, with the expected and found counts.
+            .flexible(true)
+            .trim(::csv::Trim::All)
+            .delimiter(delimiter)
+            .from_reader(std::io::BufReader::new(file));
+        Ok(Records { reader, path })
     }
-    Ok(rows)
+
+    /// Reads the next record into `record` and returns its 1-based line number, or `None` at the
+    /// end of the file.
+    fn next(&mut self, record: &mut StringRecord) -> Result<Option<u64>, DataError> {
+        match self.reader.read_record(record) {
+            Ok(true) => Ok(Some(record.position().map_or(0, ::csv::Position::line))),
+            Ok(false) => Ok(None),
+            Err(err) => Err(csv_error(self.path, err)),
+        }
+    }
 }
 
 fn csv_error(path: &Path, err: ::csv::Error) -> DataError {
@@ -227,8 +362,8 @@ fn parse_number(cell: &str) -> Option<f32> {
     cell.parse::<f32>().ok()
 }
 
-fn looks_like_header(first: &[String], second: Option<&[String]>) -> bool {
-    let is_number = |cell: &String| parse_number(cell).is_some();
+fn looks_like_header(first: &StringRecord, second: Option<&StringRecord>) -> bool {
+    let is_number = |cell: &str| parse_number(cell).is_some();
     if first.iter().all(|cell| !is_number(cell)) {
         return true;
     }
@@ -239,7 +374,7 @@ fn looks_like_header(first: &[String], second: Option<&[String]>) -> bool {
 
 fn label_column(
     path: &Path,
-    header: Option<&[String]>,
+    header: Option<&StringRecord>,
     n_columns: usize,
     requested: Option<&LabelColumn>,
 ) -> Result<Option<usize>, DataError> {
@@ -255,34 +390,27 @@ fn label_column(
             .and_then(|header| header.iter().position(|cell| cell == name))
             .map(Some)
             .ok_or_else(|| not_found(format!("{name:?}"))),
-        None => Ok(header.and_then(|header| header.iter().position(|cell| cell.eq_ignore_ascii_case("label")))),
+        None => Ok(header.and_then(default_label_column)),
     }
 }
 
-/// Integer labels as they are; otherwise every distinct string numbered in sorted order.
-fn encode_labels(cells: &[&str]) -> (Vec<u32>, Option<Vec<String>>) {
-    if let Ok(labels) = cells
+/// The column named as the first of [`LABEL_COLUMN_NAMES`] that `header` has.
+fn default_label_column(header: &StringRecord) -> Option<usize> {
+    let named = |name: &str| header.iter().position(|cell| cell.eq_ignore_ascii_case(name));
+    LABEL_COLUMN_NAMES
         .iter()
-        .map(|cell| cell.parse::<u32>())
-        .collect::<Result<Vec<_>, _>>()
-    {
-        return (labels, None);
-    }
-    let mut ids: BTreeMap<&str, u32> = cells.iter().map(|&cell| (cell, 0)).collect();
-    for (id, value) in ids.values_mut().enumerate() {
-        // At most one id per row, and a row count past u32::MAX could not have been read.
-        *value = id as u32;
-    }
-    let labels = cells.iter().map(|cell| ids[cell]).collect();
-    (labels, Some(ids.keys().map(|&name| name.to_owned()).collect()))
+        .filter(|&&name| name != "y" || named("x").is_none())
+        .find_map(|name| named(name))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{encode_labels, looks_like_header};
+    use ::csv::StringRecord;
 
-    fn row(cells: &[&str]) -> Vec<String> {
-        cells.iter().map(|&c| c.to_owned()).collect()
+    use super::{LabelCells, default_label_column, looks_like_header};
+
+    fn row(cells: &[&str]) -> StringRecord {
+        StringRecord::from(cells.to_vec())
     }
 
     #[test]
@@ -300,11 +428,46 @@ mod tests {
         assert!(looks_like_header(&row(&["a", "b"]), None));
     }
 
+    fn encode(cells: &[&str]) -> (Vec<u32>, Option<Vec<String>>) {
+        let mut labels = LabelCells::default();
+        for cell in cells {
+            labels.push(cell);
+        }
+        labels.finish()
+    }
+
     #[test]
     fn labels_are_integers_or_sorted_names() {
-        assert_eq!(encode_labels(&["3", "0", "3"]), (vec![3, 0, 3], None));
-        let (labels, names) = encode_labels(&["b", "a", "-1", "b"]);
+        assert_eq!(encode(&["3", "0", "3"]), (vec![3, 0, 3], None));
+        let (labels, names) = encode(&["b", "a", "-1", "b"]);
         assert_eq!(labels, [2, 1, 0, 2]);
         assert_eq!(names, Some(vec!["-1".to_owned(), "a".to_owned(), "b".to_owned()]));
+        // Integers first, then a name: the integers become names as written.
+        let (labels, names) = encode(&["10", "007", "x", "10"]);
+        assert_eq!(labels, [1, 0, 2, 1]);
+        assert_eq!(names, Some(vec!["007".to_owned(), "10".to_owned(), "x".to_owned()]));
+        // A name, then integers: still names.
+        let (labels, names) = encode(&["x", "1"]);
+        assert_eq!(
+            (labels, names),
+            (vec![1, 0], Some(vec!["1".to_owned(), "x".to_owned()]))
+        );
+        assert_eq!(encode(&[]), (vec![], None));
+    }
+
+    #[test]
+    fn label_columns_have_several_usual_names() {
+        for name in ["label", "Labels", "TARGET", "class", "y"] {
+            assert_eq!(default_label_column(&row(&["a", name, "b"])), Some(1), "{name}");
+        }
+        assert_eq!(default_label_column(&row(&["a", "b"])), None);
+        // `label` wins over the other names, wherever it is.
+        assert_eq!(default_label_column(&row(&["class", "target", "Label"])), Some(2));
+        assert_eq!(default_label_column(&row(&["y", "class"])), Some(1));
+        // Coordinates are not labels.
+        assert_eq!(default_label_column(&row(&["x", "y"])), None);
+        assert_eq!(default_label_column(&row(&["X", "y", "label"])), Some(2));
+        // Close names are not taken.
+        assert_eq!(default_label_column(&row(&["targets", "classes", "yy"])), None);
     }
 }

@@ -46,13 +46,17 @@ pub struct Dataset {
     pub name: String,
     /// Class names indexed by label, when the source has them.
     pub label_names: Option<Vec<String>>,
+    /// The name of each feature column (label column excluded), when the source has them: the
+    /// header of a CSV file. Lets a caller say which columns were read, e.g. when it expected a
+    /// label column and found none.
+    pub feature_names: Option<Vec<String>>,
     /// The preprocessing already applied to `features`.
     pub scaling: Scaling,
 }
 
 impl Dataset {
     /// Wraps `features` (and `labels`) as a data set named `"dataset"`, with no image shape, no
-    /// label names and no scaling.
+    /// label or feature names and no scaling.
     ///
     /// The features are copied into standard layout if they are not already in it.
     ///
@@ -89,6 +93,7 @@ impl Dataset {
             image_shape: None,
             name: "dataset".to_owned(),
             label_names: None,
+            feature_names: None,
             scaling: Scaling::None,
         })
     }
@@ -259,6 +264,7 @@ impl Dataset {
             image_shape: self.image_shape,
             name: self.name.clone(),
             label_names: self.label_names.clone(),
+            feature_names: self.feature_names.clone(),
             scaling: self.scaling.clone(),
         }
     }

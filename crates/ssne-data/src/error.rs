@@ -49,8 +49,9 @@ pub enum DataError {
         /// Bytes actually present (after decompression).
         found_bytes: u64,
     },
-    /// Header dimensions that cannot describe the data: their product overflows, or the file
-    /// holds more bytes than they account for, or the array has the wrong number of axes.
+    /// Header dimensions that cannot describe the data: their product overflows, an image has no
+    /// pixels, an NPY file holds more bytes than they account for, or the array has the wrong
+    /// number of axes.
     #[error("{}: dimensions {dims:?} do not fit the {data_bytes} data bytes: {reason}", path.display())]
     BadDimensions {
         /// The file.
@@ -61,6 +62,35 @@ pub enum DataError {
         data_bytes: u64,
         /// Which check failed.
         reason: &'static str,
+    },
+    /// An IDX file (after decompression) that goes on past the data its header announces. The
+    /// reader stops one buffer after the announced size, so how much more there is stays unknown:
+    /// a gzip file expanding to far more than its header says is refused without inflating it.
+    #[error(
+        "{}: more data than the header declares: it announces {expected_bytes} bytes and the file goes on",
+        path.display()
+    )]
+    TrailingData {
+        /// The file.
+        path: PathBuf,
+        /// Bytes (header and data) according to the header.
+        expected_bytes: u64,
+    },
+    /// An IDX header whose dimensions announce more data than
+    /// [`idx::MAX_DATA_BYTES`](crate::idx::MAX_DATA_BYTES) (or overflow), in a file that goes on
+    /// for more than a megabyte after the header (a shorter one is [`DataError::Truncated`]).
+    /// Refused before anything is allocated from the header.
+    #[error(
+        "{}: the header's dimensions {dims:?} announce more than {limit_bytes} data bytes, the most this reader accepts",
+        path.display()
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The dimensions read from the header.
+        dims: Vec<u64>,
+        /// The limit, in data bytes after the header.
+        limit_bytes: u64,
     },
     /// Images (or feature rows) and labels disagree on the number of points.
     #[error("{}: {labels} labels for {images} points", path.display())]

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `salient-sne` binary: they run it as a user would and check its
 //! outputs, its messages and its exit codes.
 
+mod bad_files;
 mod demo;
 mod errors;
 mod folders;

@@ -176,3 +176,152 @@ fn empty_and_invalid_files() {
         Err(DataError::Csv { line: 1, .. })
     ));
 }
+
+#[test]
+fn usual_label_column_names_are_recognised() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.csv");
+    for name in ["target", "Target", "labels", "CLASS", "y", "label"] {
+        write(&path, format!("a,{name},b\n1,cat,2\n3,dog,4\n5,cat,6\n").as_bytes());
+        let data = read(&path, &CsvOptions::default()).unwrap();
+        assert_eq!(data.labels, Some(vec![0, 1, 0]), "{name}");
+        assert_eq!(data.features, array![[1.0_f32, 2.0], [3.0, 4.0], [5.0, 6.0]], "{name}");
+        assert_eq!(data.feature_names, Some(vec!["a".to_owned(), "b".to_owned()]), "{name}");
+    }
+    // `label` wins over `target`, which then is a feature.
+    write(&path, b"target,label\n7,1\n8,0\n");
+    let data = read(&path, &CsvOptions::default()).unwrap();
+    assert_eq!(
+        (data.labels, data.features),
+        (Some(vec![1, 0]), array![[7.0_f32], [8.0]])
+    );
+    // Coordinates: `y` beside `x` is a feature.
+    write(&path, b"x,y\n0.5,1.5\n2,3\n");
+    let data = read(&path, &CsvOptions::default()).unwrap();
+    assert_eq!((data.n_features(), data.labels), (2, None));
+}
+
+#[test]
+fn without_a_label_column_the_columns_read_are_known() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("unlabelled.csv");
+    write(&path, b"width,height,kind_id\n1,2,0\n3,4,1\n");
+    let data = read(&path, &CsvOptions::default()).unwrap();
+    assert_eq!(data.labels, None);
+    assert_eq!(
+        data.feature_names,
+        Some(vec!["width".to_owned(), "height".to_owned(), "kind_id".to_owned()])
+    );
+    // Kept by row selection, absent without a header.
+    assert_eq!(data.rows(0..1).unwrap().feature_names, data.feature_names);
+    write(&path, b"1,2\n3,4\n");
+    assert_eq!(read(&path, &CsvOptions::default()).unwrap().feature_names, None);
+    assert!(ssne_data::csv::LABEL_COLUMN_NAMES.contains(&"target"));
+}
+
+/// An MNIST-like CSV: `label,p0,..,p{d-1}`, with values that need every part of the float parser.
+fn mnist_like_csv(n: usize, d: usize) -> (String, Vec<f32>, Vec<u32>) {
+    let mut text = String::from("label");
+    for col in 0..d {
+        text.push_str(&format!(",p{col}"));
+    }
+    text.push('\n');
+    let mut values = Vec::with_capacity(n * d);
+    let mut labels = Vec::with_capacity(n);
+    for row in 0..n {
+        let label = (row % 10) as u32;
+        labels.push(label);
+        text.push_str(&label.to_string());
+        for col in 0..d {
+            let value = match (row * 31 + col * 7) % 5 {
+                0 => 0.0,
+                1 => ((row + col) % 256) as f32,
+                2 => ((row * col) % 1000) as f32 / 7.0,
+                3 => -1.5e-3 * col as f32,
+                _ => 2.5e6,
+            };
+            values.push(value);
+            text.push_str(&format!(",{value}"));
+        }
+        text.push('\n');
+    }
+    (text, values, labels)
+}
+
+#[test]
+fn a_large_csv_parses_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mnist-like.csv");
+    let (n, d) = (3_000, 785 - 1);
+    let (text, values, labels) = mnist_like_csv(n, d);
+    write(&path, text.as_bytes());
+    let data = read(&path, &CsvOptions::default()).unwrap();
+    assert_eq!(data.features.dim(), (n, d));
+    let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert!(bits(data.features.as_slice().unwrap()) == bits(&values));
+    assert_eq!(data.labels, Some(labels));
+    assert_eq!((data.label_names, data.name.as_str()), (None, "mnist-like"));
+    assert_eq!(data.feature_names.map(|names| names.len()), Some(d));
+}
+
+/// Set in the child process of [`a_csv_is_read_in_memory_close_to_its_values`]: the CSV to read.
+const MEMORY_CHILD: &str = "SSNE_DATA_CSV_MEMORY_CHILD";
+
+/// A field of `/proc/self/status` in kB (`VmRSS`, `VmHWM`).
+#[cfg(target_os = "linux")]
+fn status_kb(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Reading a CSV takes memory for its values, not a String per cell. Measured in a child process
+/// that runs only this test, so no other test's allocations count: the peak resident size while
+/// reading, minus the size before, must stay within a few times the `f32` values (before the
+/// values were parsed straight from each record it was over ten times).
+#[cfg(target_os = "linux")]
+#[test]
+// The child hands its measurement to the parent on stdout.
+#[allow(clippy::print_stdout)]
+fn a_csv_is_read_in_memory_close_to_its_values() {
+    const N: usize = 20_000;
+    const D: usize = 200;
+    if let Some(path) = std::env::var_os(MEMORY_CHILD) {
+        let before = status_kb("VmRSS:").unwrap_or_default();
+        let data = read(std::path::Path::new(&path), &CsvOptions::default()).unwrap();
+        let peak = status_kb("VmHWM:").unwrap_or_default();
+        assert_eq!(data.features.dim(), (N, D));
+        println!("peak-growth-kb={}", peak.saturating_sub(before));
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("memory.csv");
+    let (text, _, _) = mnist_like_csv(N, D);
+    write(&path, text.as_bytes());
+    drop(text);
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "csv::a_csv_is_read_in_memory_close_to_its_values",
+            "--exact",
+            "--nocapture",
+        ])
+        .env(MEMORY_CHILD, &path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let growth_kb: u64 = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("peak-growth-kb="))
+        .and_then(|kb| kb.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no measurement in: {stdout}"));
+    let values_kb = (N * D * 4 / 1024) as u64;
+    assert!(
+        growth_kb < 3 * values_kb,
+        "reading {values_kb} kB of values took {growth_kb} kB at the peak"
+    );
+}

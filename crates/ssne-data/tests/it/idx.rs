@@ -100,10 +100,16 @@ fn dimensions_that_do_not_multiply_out_are_bad_dimensions() {
     let path = dir.path().join("images");
     // 2 x 3 x 3 = 18 bytes announced, 20 present.
     write(&path, &idx_bytes(IMAGES_MAGIC, &[2, 3, 3], &[0; 20]));
-    assert!(matches!(
-        idx::read_images(&path),
-        Err(DataError::BadDimensions { dims, data_bytes: 20, .. }) if dims == [2, 3, 3]
-    ));
+    let err = idx::read_images(&path).unwrap_err();
+    assert!(
+        matches!(err, DataError::TrailingData { expected_bytes: 34, .. }),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("images") && message.contains("more data than the header declares"),
+        "{message}"
+    );
     // A product that overflows u64 must fail before any allocation.
     write(
         &path,
@@ -153,4 +159,127 @@ fn missing_file_is_io_error_with_path() {
         Err(DataError::Io { path: reported, .. }) => assert_eq!(reported, path),
         other => panic!("expected Io, got {other:?}"),
     }
+}
+
+/// Counts the bytes taken from the inner reader, to show how much of a file was looked at.
+struct Counting<R> {
+    inner: R,
+    read: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// A gzip file of `header` followed by `gib` GiB of zeros, built from one compressed MiB of zeros
+/// repeated as concatenated members (valid gzip, and cheap to build: deflate cannot shrink zeros
+/// more than about 1000 times, so the file is about `gib` MB).
+fn gzip_bomb(header: &[u8], gib: usize) -> Vec<u8> {
+    let mut bytes = gzip(header);
+    let member = {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut encoder, &vec![0; 1 << 20]).expect("writing to a Vec cannot fail");
+        encoder.finish().expect("writing to a Vec cannot fail")
+    };
+    for _ in 0..gib * 1024 {
+        bytes.extend_from_slice(&member);
+    }
+    bytes
+}
+
+#[test]
+fn a_gzip_bomb_is_refused_after_the_announced_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bomb-images-idx3-ubyte.gz");
+    // A valid header for ten 28 x 28 images, then 10 GiB of zeros.
+    let bomb = gzip_bomb(&idx_bytes(IMAGES_MAGIC, &[10, 28, 28], &[]), 10);
+    assert!(bomb.len() < 16 << 20, "{} bytes", bomb.len());
+    write(&path, &bomb);
+
+    let started = std::time::Instant::now();
+    let err = idx::read_images(&path).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DataError::TrailingData {
+                expected_bytes: 7856,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("bomb-images-idx3-ubyte.gz") && message.contains("more data than the header declares"),
+        "{message}"
+    );
+    assert!(matches!(
+        ssne_data::load(&path, ssne_data::Format::Auto),
+        Err(DataError::TrailingData { .. })
+    ));
+    assert!(matches!(idx::inspect(&path), Err(DataError::TrailingData { .. })));
+    // Inflating 10 GiB takes many seconds; the refusal takes milliseconds.
+    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+
+    // Only the start of the compressed file is read: about the announced bytes and one buffer.
+    let read = std::rc::Rc::new(std::cell::Cell::new(0));
+    let counting = Counting {
+        inner: std::fs::File::open(&path).unwrap(),
+        read: read.clone(),
+    };
+    assert!(matches!(
+        idx::read_images_from(counting, &path),
+        Err(DataError::TrailingData { .. })
+    ));
+    assert!(read.get() < 256 << 10, "{} compressed bytes read", read.get());
+}
+
+#[test]
+fn a_header_announcing_an_enormous_size_is_refused_without_allocating_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge-images-idx3-ubyte.gz");
+    // 10^12 data bytes announced (4 TB of f32), a few present.
+    let header = idx_bytes(IMAGES_MAGIC, &[1_000_000, 1000, 1000], &[]);
+    write(
+        &path,
+        &gzip(&idx_bytes(IMAGES_MAGIC, &[1_000_000, 1000, 1000], &[1; 50])),
+    );
+    let err = idx::read_images(&path).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DataError::Truncated {
+                expected_bytes: 1_000_000_000_016,
+                found_bytes: 66,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("huge-images-idx3-ubyte.gz"), "{err}");
+    // Under the limit (4 GiB announced) the values are still allocated only as they arrive.
+    write(&path, &gzip(&idx_bytes(IMAGES_MAGIC, &[65_535, 256, 256], &[1; 50])));
+    assert!(matches!(
+        idx::read_images(&path),
+        Err(DataError::Truncated { found_bytes: 66, .. })
+    ));
+    // The same enormous header with a bomb behind it: refused after a short look.
+    write(&path, &gzip_bomb(&header, 1));
+    let started = std::time::Instant::now();
+    let err = idx::read_images(&path).unwrap_err();
+    match &err {
+        DataError::TooLarge { dims, limit_bytes, .. } => {
+            assert_eq!(
+                (dims.as_slice(), *limit_bytes),
+                (&[1_000_000, 1000, 1000][..], idx::MAX_DATA_BYTES)
+            );
+        }
+        other => panic!("expected TooLarge, got {other:?}"),
+    }
+    assert!(err.to_string().contains("huge-images-idx3-ubyte.gz"), "{err}");
+    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
 }
