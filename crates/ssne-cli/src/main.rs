@@ -16,7 +16,6 @@ mod hints;
 mod output;
 mod plot;
 mod progress;
-mod staged_folder;
 mod train_args;
 
 use std::process::ExitCode;

@@ -1,6 +1,7 @@
 //! `salient-sne train`: pretrain (when the data has labels) and fine-tune, then write the model and its log.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::Args;
@@ -75,14 +76,15 @@ pub(crate) fn run(args: &TrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
         sink: file.as_mut().map(|f| f as _),
     };
     let mut progress = TrainProgress::new(ui);
+    let started = Instant::now();
     let model = ParametricTsne::fit_with(&loaded.data, None, &config, &mut progress, checkpoints)
         .with_context(|| format!("training on {}", loaded.description))?;
+    let seconds = started.elapsed().as_secs_f64();
     let log = save_model(&model, &args.model, args.log.as_deref(), &progress, ui)?;
-    report(&model.report, &args.model, &log, &loaded, ui);
+    report(&model.report, seconds, Trained::Both, &args.model, &log, &loaded, ui);
     Ok(())
 }
 
-/// Says what is about to be trained.
 /// Scales the training rows as the flags ask, builds and checks the training
 /// configuration, and says what is about to be trained (shared by `train`,
 /// `pretrain` and `demo`).
@@ -100,6 +102,7 @@ pub(crate) fn prepare_training(loaded: &mut Loaded, train: &TrainArgs, ui: &Ui) 
     Ok(config)
 }
 
+/// Says what is about to be trained.
 pub(crate) fn announce(loaded: &Loaded, config: &TrainConfig, pretraining: bool, ui: &Ui) {
     let data = &loaded.data;
     let classes = data
@@ -118,8 +121,29 @@ pub(crate) fn announce(loaded: &Loaded, config: &TrainConfig, pretraining: bool,
     }
 }
 
-/// Prints what training achieved: a short table, or one JSON object with `--json`.
-pub(crate) fn report(report: &TrainReport, model: &std::path::Path, log: &std::path::Path, loaded: &Loaded, ui: &Ui) {
+/// What a command trained, for the time line of its summary.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Trained {
+    /// `train`: pretraining and fine-tuning.
+    Both,
+    /// `pretrain`.
+    Pretraining,
+    /// `finetune`.
+    FineTuning,
+}
+
+/// Prints what training achieved: a short table, or one JSON object with `--json`. `seconds` is
+/// this command's training time, measured by the command: a model file stores no time, so the
+/// model's own report cannot say how long this run took.
+pub(crate) fn report(
+    report: &TrainReport,
+    seconds: f64,
+    trained: Trained,
+    model: &std::path::Path,
+    log: &std::path::Path,
+    loaded: &Loaded,
+    ui: &Ui,
+) {
     let final_loss = report.finetune.as_ref().map(|f| f.final_loss);
     if ui.json() {
         output::print_json(&json!({
@@ -129,7 +153,7 @@ pub(crate) fn report(report: &TrainReport, model: &std::path::Path, log: &std::p
             "classifier_train_accuracy": report.classifier_train_accuracy,
             "finetuned_train_accuracy": report.finetuned_train_accuracy,
             "final_loss": final_loss,
-            "seconds": report.seconds,
+            "seconds": seconds,
         }));
         return;
     }
@@ -167,10 +191,11 @@ pub(crate) fn report(report: &TrainReport, model: &std::path::Path, log: &std::p
             ),
         ));
     }
-    // The report's time is this process's training only: model files store no time.
-    rows.push((
-        "training time".to_owned(),
-        format!("{:.1} s (this run)", report.seconds),
-    ));
+    let label = match trained {
+        Trained::Both => "training time",
+        Trained::Pretraining => "pretraining time",
+        Trained::FineTuning => "fine-tuning time",
+    };
+    rows.push((label.to_owned(), format!("{seconds:.2} s (this run)")));
     super::eval::print_table(&rows);
 }

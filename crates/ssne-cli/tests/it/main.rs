@@ -6,6 +6,7 @@ mod demo;
 mod errors;
 mod folders;
 mod idx;
+mod paper_cuts;
 mod reference;
 mod workflow;
 
