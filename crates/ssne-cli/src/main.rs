@@ -16,6 +16,7 @@ mod hints;
 mod output;
 mod plot;
 mod progress;
+mod staged_folder;
 mod train_args;
 
 use std::process::ExitCode;

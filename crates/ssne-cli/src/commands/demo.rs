@@ -16,8 +16,9 @@ use super::refine_args::{RefineArgs, describe, insert_summary};
 use super::saliency::{ClassData, MethodArgs, auto_pairs, directional_maps, overview};
 use super::{embed_batched, save_model, train};
 use crate::data_args::Loaded;
-use crate::output::{self, StagedFolder};
+use crate::output;
 use crate::progress::{TrainProgress, Ui};
+use crate::staged_folder::StagedFolder;
 use crate::train_args::TrainArgs;
 
 const EXAMPLES: &str = "\

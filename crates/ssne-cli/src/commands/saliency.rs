@@ -17,8 +17,9 @@ use ssne_saliency::{
 
 use super::{label_name, load_finetuned_model, prepare};
 use crate::data_args::DataArgs;
-use crate::output::{self, StagedFolder};
+use crate::output;
 use crate::progress::Ui;
+use crate::staged_folder::StagedFolder;
 
 const EXAMPLES: &str = "\
 Maps are evaluated at the centre (mean input) of each class of --data, which must have labels.
