@@ -316,9 +316,11 @@ fn attach_labels(data: &mut Dataset, data_path: &Path, labels_path: &Path) -> an
             data.n_points()
         );
     }
+    // Names that came with the features' own labels describe other numbers now; the new labels
+    // are made compact like every loader's (ssne_data::compact_labels).
+    let (labels, names) = ssne_data::compact_labels(labels, None);
     data.labels = Some(labels);
-    // Names that came with the features' own labels describe other numbers now.
-    data.label_names = None;
+    data.label_names = names;
     Ok(())
 }
 

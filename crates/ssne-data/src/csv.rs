@@ -167,7 +167,9 @@ pub(crate) fn read_with(path: &Path, options: &CsvOptions, allow_non_finite: boo
             .collect()
     });
     let mut data = Dataset::unchecked(features, labels, path)?.with_name(source::stem(path));
-    data.label_names = label_names;
+    if let Some(names) = label_names {
+        data.set_label_names(names);
+    }
     data.feature_names = feature_names;
     Ok(data)
 }

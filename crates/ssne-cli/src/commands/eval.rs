@@ -16,7 +16,7 @@ use ssne_data::ndarray::{ArrayView2, s};
 use ssne_model::{ModelError, ParametricTsne, metrics};
 
 use super::refine_args::{RefineArgs, describe, insert_summary};
-use super::{embed_batched, figure, load_finetuned_model, prepare};
+use super::{embed_batched, figure, load_finetuned_model, prepare_labelled};
 use crate::data_args::DataArgs;
 use crate::output;
 use crate::progress::Ui;
@@ -111,7 +111,7 @@ pub(crate) fn run(args: &EvalArgs, ui: &Ui) -> anyhow::Result<()> {
     }
     let model = load_finetuned_model(&args.model, ui)?;
     let mut loaded = args.data.load(ui)?;
-    prepare(&model, &mut loaded, &args.model)?;
+    prepare_labelled(&model, &mut loaded, &args.model)?;
     let network_output = embed_batched(&model, loaded.data.features.view(), ui)?;
     let placed = args
         .refine

@@ -15,7 +15,7 @@ use ssne_saliency::{
     Attribution, Baseline, Ensemble, Gradient, Groups, IntegratedGradients, Networks, SmoothGrad, Target,
 };
 
-use super::{label_name, load_finetuned_model, prepare};
+use super::{label_name, load_finetuned_model, prepare_labelled};
 use crate::data_args::DataArgs;
 use crate::output;
 use crate::progress::Ui;
@@ -244,7 +244,7 @@ pub(crate) fn run(args: &SaliencyArgs, ui: &Ui) -> anyhow::Result<()> {
         models.push(member);
     }
     let mut loaded = args.data.load(ui)?;
-    prepare(&models[0], &mut loaded, &args.model)?;
+    prepare_labelled(&models[0], &mut loaded, &args.model)?;
     let image_shape = models[0].image_shape.or(loaded.data.image_shape);
     let data = ClassData::new(
         &models[0],

@@ -6,6 +6,7 @@ mod demo;
 mod errors;
 mod folders;
 mod idx;
+mod labels;
 mod paper_cuts;
 mod reference;
 mod workflow;

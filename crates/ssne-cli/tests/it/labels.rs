@@ -1,0 +1,103 @@
+//! Labels as the user wrote them: values that must not size anything, and data whose labels are
+//! not the model's.
+
+use std::path::{Path, PathBuf};
+
+use crate::{QUICK_TRAINING, json, run, stderr};
+
+fn path_arg(path: &Path) -> String {
+    path.to_str().expect("a UTF-8 temp path").to_owned()
+}
+
+/// `f1,f2,f3,label` with two well separated classes labelled `names[0]` and `names[1]`.
+fn csv_labelled(dir: &Path, file: &str, names: [&str; 2]) -> PathBuf {
+    let path = dir.join(file);
+    let mut text = "f1,f2,f3,label\n".to_owned();
+    for i in 0..120 {
+        let class = i % 2;
+        let offset = 10.0 * class as f32;
+        text.push_str(&format!(
+            "{},{},{},{}\n",
+            offset + (i % 7) as f32 * 0.3,
+            offset - (i % 5) as f32 * 0.2,
+            (i % 3) as f32 * 0.1,
+            names[class]
+        ));
+    }
+    std::fs::write(&path, text).expect("fixture");
+    path
+}
+
+fn train(csv: &Path, model: &Path) -> serde_json::Value {
+    let mut args = vec![
+        "--json".to_owned(),
+        "train".to_owned(),
+        "--data".to_owned(),
+        path_arg(csv),
+        "--model".to_owned(),
+        path_arg(model),
+    ];
+    args.extend(QUICK_TRAINING.iter().map(|&flag| flag.to_owned()));
+    let output = run(&args);
+    let notes = stderr(&output);
+    assert!(notes.contains("120 points x 3 features, 2 classes"), "{notes}");
+    json(&output)
+}
+
+#[test]
+fn a_label_of_a_billion_makes_two_classes_not_a_billion() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv = csv_labelled(dir.path(), "points.csv", ["1000000000", "5"]);
+    let model = dir.path().join("m.ssne");
+    // Before labels were renumbered this asked for a classifier of 10^9 outputs.
+    let report = train(&csv, &model);
+    assert!(report["final_loss"].as_f64().is_some_and(f64::is_finite), "{report}");
+    let eval = json(&run([
+        "--json",
+        "eval",
+        "--model",
+        &path_arg(&model),
+        "--data",
+        &path_arg(&csv),
+    ]));
+    assert!(eval["knn10_accuracy"].as_f64().expect("10-NN") > 0.9, "{eval}");
+}
+
+#[test]
+fn eval_refuses_data_whose_labels_are_not_the_models() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pets = csv_labelled(dir.path(), "pets.csv", ["cat", "dog"]);
+    let digits = csv_labelled(dir.path(), "digits.csv", ["0", "1"]);
+    let model = dir.path().join("m.ssne");
+    train(&pets, &model);
+    let refused = run(["eval", "--model", &path_arg(&model), "--data", &path_arg(&digits)]);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    let message = stderr(&refused);
+    assert!(message.contains("digits.csv"), "{message}");
+    assert!(
+        message.contains("the data has labels the model does not know: 0, 1; the model's classes are cat, dog"),
+        "{message}"
+    );
+    // A file of dogs only numbers its one class 0, which is the model's cat: matched by name,
+    // the dogs are dogs.
+    let dogs = dir.path().join("dogs.csv");
+    let text: String = std::fs::read_to_string(&pets)
+        .expect("pets")
+        .lines()
+        .filter(|line| !line.ends_with(",cat"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    std::fs::write(&dogs, text).expect("dogs");
+    let eval = json(&run([
+        "--json",
+        "eval",
+        "--model",
+        &path_arg(&model),
+        "--data",
+        &path_arg(&dogs),
+    ]));
+    // Numbered as the data's own class 0 (the model's cat), every dog's neighbours in the
+    // training map would disagree with it.
+    let accuracy = eval["knn10_accuracy"].as_f64().expect("10-NN");
+    assert!(accuracy > 0.9, "{eval}");
+}
