@@ -59,6 +59,9 @@ impl NnDescentOptions {
     }
 }
 
+/// Points whose local joins are buffered at once.
+const JOIN_CHUNK: usize = 256;
+
 /// One neighbour slot: squared distance, index, and whether it is new since it was last joined.
 type Slot = (f64, u32, bool);
 
@@ -155,25 +158,30 @@ pub fn nn_descent<R: Real>(
                 }
             }
         }
-        let updates: Vec<Vec<(u32, u32, f64)>> = (0..n)
-            .into_par_iter()
-            .map(|u| {
-                let (nc, oc) = (&new_c[u], &old_c[u]);
-                let mut out = Vec::new();
-                for (a, &(_, p)) in nc.iter().enumerate() {
-                    for &(_, q) in nc[a + 1..].iter().chain(oc.iter()) {
-                        if p != q {
-                            out.push((p, q, sq_dist(x, p as usize, q as usize)));
+        // The join reads only `x` and the candidate lists, so fixed chunks of
+        // points give the same result as one pass while bounding the buffer of
+        // proposed updates (a whole round at 60,000 points would be gigabytes).
+        let mut changed = 0_usize;
+        for start in (0..n).step_by(JOIN_CHUNK) {
+            let updates: Vec<Vec<(u32, u32, f64)>> = (start..(start + JOIN_CHUNK).min(n))
+                .into_par_iter()
+                .map(|u| {
+                    let (nc, oc) = (&new_c[u], &old_c[u]);
+                    let mut out = Vec::new();
+                    for (a, &(_, p)) in nc.iter().enumerate() {
+                        for &(_, q) in nc[a + 1..].iter().chain(oc.iter()) {
+                            if p != q {
+                                out.push((p, q, sq_dist(x, p as usize, q as usize)));
+                            }
                         }
                     }
-                }
-                out
-            })
-            .collect();
-        let mut changed = 0_usize;
-        for (p, q, d) in updates.into_iter().flatten() {
-            changed += usize::from(push(&mut graph[p as usize], k, d, q));
-            changed += usize::from(push(&mut graph[q as usize], k, d, p));
+                    out
+                })
+                .collect();
+            for (p, q, d) in updates.into_iter().flatten() {
+                changed += usize::from(push(&mut graph[p as usize], k, d, q));
+                changed += usize::from(push(&mut graph[q as usize], k, d, p));
+            }
         }
         if (changed as f64) <= options.delta * (n * k) as f64 {
             break;
