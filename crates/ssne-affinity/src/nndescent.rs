@@ -96,6 +96,12 @@ fn push(row: &mut Vec<Slot>, k: usize, d: f64, j: u32) -> bool {
 /// The approximate `k` nearest other points of every row of `x`, by NN-descent
 /// from a random graph; same ordering conventions as [`crate::knn`].
 ///
+/// Not yet used by training, and not yet faster than the exact search: one
+/// measurement on 10,000 points of 50 dimensions, k = 90, took 59.4 s here
+/// (recall 1.0 on 100 sampled rows) against 1.9 s for [`crate::knn`]. The joins
+/// compare every candidate pair each round, in `f64`, one pair at a time, and
+/// start from a random graph rather than random-projection trees.
+///
 /// # Errors
 /// As [`crate::knn`], plus [`AffinityError::InvalidKnnParameter`].
 ///

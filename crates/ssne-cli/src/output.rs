@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use ssne_data::ndarray::{Array2, ArrayView2, Axis, concatenate};
+use ssne_data::ndarray::{Array2, ArrayView2};
 
 /// The file formats an embedding can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,37 +99,69 @@ pub(crate) fn ensure_parent(path: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// Writes 2-D coordinates: CSV `x,y[,label][,shift]` or NPY `n x 2` (labels and shifts are
-/// not part of the NPY).
+/// Writes 2-D coordinates: CSV `x,y[,label][,shift]`, or NPY `n x 2` with the labels (as the
+/// user wrote them) one per line in a text file beside it ([`labels_path_beside`]), written first
+/// so that a finished NPY always has its labels.
 pub(crate) fn write_embedding(
     path: &Path,
     embedding: ArrayView2<'_, f32>,
-    labels: Option<&[u32]>,
+    labels: Option<&[String]>,
     shifts: Option<&[f32]>,
 ) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        embedding.ncols() == 2,
+        "the model maps to {} dimensions, not 2",
+        embedding.ncols()
+    );
     ensure_parent(path)?;
     match TableFormat::from_path(path)? {
-        TableFormat::Npy => ssne_data::npy::write_f32(path, &embedding)?,
-        TableFormat::Csv => {
-            let mut header = vec!["x", "y"];
-            let mut columns = vec![embedding.to_owned()];
+        TableFormat::Npy => {
             if let Some(labels) = labels {
-                // Labels below 2^24 are exact in f32, and the writer prints integral values
-                // without a fraction, so the column reads back as integers.
-                header.push("label");
-                columns.push(Array2::from_shape_fn((labels.len(), 1), |(i, _)| labels[i] as f32));
+                let beside = labels_path_beside(path);
+                ssne_data::write_atomic(&beside, |out| {
+                    for label in labels {
+                        writeln!(out, "{label}")?;
+                    }
+                    Ok(())
+                })?;
             }
+            ssne_data::npy::write_f32(path, &embedding)?;
+        }
+        TableFormat::Csv => {
+            use ssne_data::csv::Column;
+            let mut columns = vec![
+                Column::Numbers {
+                    name: "x",
+                    values: embedding.column(0),
+                },
+                Column::Numbers {
+                    name: "y",
+                    values: embedding.column(1),
+                },
+            ];
+            if let Some(labels) = labels {
+                columns.push(Column::Text {
+                    name: "label",
+                    values: labels,
+                });
+            }
+            let shifts = shifts.map(ssne_data::ndarray::ArrayView1::from);
             if let Some(shifts) = shifts {
-                header.push("shift");
-                columns.push(Array2::from_shape_fn((shifts.len(), 1), |(i, _)| shifts[i]));
+                columns.push(Column::Numbers {
+                    name: "shift",
+                    values: shifts,
+                });
             }
-            let views: Vec<_> = columns.iter().map(|c| c.view()).collect();
-            let table =
-                concatenate(Axis(1), &views).context("the labels or shifts do not match the embedded points")?;
-            ssne_data::csv::write_f32(path, &header, table.view())?;
+            ssne_data::csv::write_table(path, &columns)
+                .context("the labels or shifts do not match the embedded points")?;
         }
     }
     Ok(())
+}
+
+/// Where the labels of an NPY embedding go: `map.npy` -> `map.labels.txt`.
+pub(crate) fn labels_path_beside(npy: &Path) -> PathBuf {
+    npy.with_extension("labels.txt")
 }
 
 /// Writes one named column of numbers: CSV with a header, or a 1-column NPY.

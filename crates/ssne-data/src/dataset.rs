@@ -165,6 +165,24 @@ impl Dataset {
         }
     }
 
+    /// Each point's label as the user wrote it: its name where the source named it (or its
+    /// value before [`compact_labels`] renumbered it), else its number. `None` without labels.
+    pub fn shown_labels(&self) -> Option<Vec<String>> {
+        let names = self.label_names.as_deref();
+        let labels = self.labels.as_ref()?;
+        Some(
+            labels
+                .iter()
+                .map(|&label| {
+                    names
+                        .and_then(|names| names.get(label as usize))
+                        .cloned()
+                        .unwrap_or_else(|| label.to_string())
+                })
+                .collect(),
+        )
+    }
+
     /// Number of points (rows).
     pub fn n_points(&self) -> usize {
         self.features.nrows()

@@ -101,3 +101,46 @@ fn eval_refuses_data_whose_labels_are_not_the_models() {
     let accuracy = eval["knn10_accuracy"].as_f64().expect("10-NN");
     assert!(accuracy > 0.9, "{eval}");
 }
+
+#[test]
+fn embeddings_carry_the_users_labels() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv = csv_labelled(dir.path(), "points.csv", ["1000000000", "dog"]);
+    let model = dir.path().join("m.ssne");
+    train(&csv, &model);
+    let as_csv = dir.path().join("map.csv");
+    crate::ok(&run([
+        "embed",
+        "--model",
+        &path_arg(&model),
+        "--data",
+        &path_arg(&csv),
+        "--out",
+        &path_arg(&as_csv),
+    ]));
+    let text = std::fs::read_to_string(&as_csv).expect("the CSV");
+    let shown: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|line| line.rsplit(',').next().unwrap_or(""))
+        .collect();
+    assert_eq!(text.lines().next(), Some("x,y,label"));
+    assert_eq!(&shown[..2], ["1000000000", "dog"], "{text}");
+    assert_eq!(shown.len(), 120);
+
+    let as_npy = dir.path().join("map.npy");
+    let summary = json(&run([
+        "--json",
+        "embed",
+        "--model",
+        &path_arg(&model),
+        "--data",
+        &path_arg(&csv),
+        "--out",
+        &path_arg(&as_npy),
+    ]));
+    let beside = dir.path().join("map.labels.txt");
+    assert_eq!(summary["labels_file"], path_arg(&beside), "{summary}");
+    let labels = std::fs::read_to_string(&beside).expect("the labels beside the NPY");
+    assert_eq!(labels.lines().collect::<Vec<_>>(), shown);
+}
