@@ -21,3 +21,6 @@ pub use knn::{Knn, knn, knn_between};
 pub use nndescent::{NnDescentOptions, knn_recall, nn_descent};
 pub use options::{Perplexity, SearchOptions};
 pub use sparse::{ConditionalKnn, conditional_knn, joint_knn, joint_knn_with_k, knn_neighbour_count};
+/// The `ndarray` these APIs take and return (one version across the workspace), so a user needs
+/// no dependency of their own on it or on `ssne-tensor`.
+pub use ssne_tensor::ndarray;
