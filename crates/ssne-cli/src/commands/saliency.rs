@@ -264,7 +264,7 @@ pub(crate) fn run(args: &SaliencyArgs, ui: &Ui) -> anyhow::Result<()> {
         KindArg::Jacobian => jacobian_maps(&models[0], &data, &args.classes, out, ui)?,
     };
     if image_shape.is_none() {
-        ui.note("the data has no image shape: only the raw NPY maps were written");
+        ui.note("the data has no image shape (give --image-shape HxW for a CSV or 2-D NPY file): only the raw NPY maps were written");
     }
     let files: Vec<PathBuf> = written
         .iter()

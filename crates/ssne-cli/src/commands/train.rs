@@ -91,7 +91,7 @@ pub(crate) fn run(args: &TrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
 pub(crate) fn prepare_training(loaded: &mut Loaded, train: &TrainArgs, ui: &Ui) -> anyhow::Result<TrainConfig> {
     if train.finetune.shifts_requested() && loaded.data.image_shape.is_none() {
         anyhow::bail!(
-            "--shift-pixels shifts images, and {} has no image shape (IDX images and the bundled sample have one)",
+            "--shift-pixels shifts images, and {} has no image shape: give --image-shape HxW for a CSV or 2-D NPY file (IDX images, 3-D NPY arrays and the bundled sample have one)",
             loaded.description
         );
     }
@@ -108,11 +108,13 @@ pub(crate) fn announce(loaded: &Loaded, config: &TrainConfig, pretraining: bool,
     let classes = data
         .n_classes()
         .map_or_else(|| "no labels".to_owned(), |k| format!("{k} classes"));
+    let points = match data.image_shape {
+        Some([height, width]) => format!("{} images of {height} x {width}", data.n_points()),
+        None => format!("{} points x {} features", data.n_points(), data.n_features()),
+    };
     ui.note(format!(
-        "training on {}: {} points x {} features, {classes}; fine-tuning scheme {}, perplexity {}",
+        "training on {}: {points}, {classes}; fine-tuning scheme {}, perplexity {}",
         loaded.description,
-        data.n_points(),
-        data.n_features(),
         config.finetune.scheme.name(),
         config.finetune.perplexity
     ));

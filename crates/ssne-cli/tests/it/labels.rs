@@ -144,3 +144,47 @@ fn embeddings_carry_the_users_labels() {
     let labels = std::fs::read_to_string(&beside).expect("the labels beside the NPY");
     assert_eq!(labels.lines().collect::<Vec<_>>(), shown);
 }
+
+#[test]
+fn image_shape_turns_csv_rows_into_images() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv = csv_labelled(dir.path(), "points.csv", ["a", "b"]);
+    let model = dir.path().join("m.ssne");
+    let mut args = vec![
+        "train".to_owned(),
+        "--data".to_owned(),
+        path_arg(&csv),
+        "--image-shape".to_owned(),
+        "1x3".to_owned(),
+        "--model".to_owned(),
+        path_arg(&model),
+    ];
+    args.extend(QUICK_TRAINING.iter().map(|&flag| flag.to_owned()));
+    let trained = run(&args);
+    crate::ok(&trained);
+    let notes = stderr(&trained);
+    assert!(notes.contains("120 images of 1 x 3, 2 classes"), "{notes}");
+
+    let wrong = run([
+        "train",
+        "--data",
+        &path_arg(&csv),
+        "--image-shape",
+        "2x2",
+        "--model",
+        &path_arg(&model),
+    ]);
+    assert_eq!(wrong.status.code(), Some(1), "{}", stderr(&wrong));
+    assert!(
+        stderr(&wrong).contains("--image-shape 2x2 has 4 pixels, but each row of"),
+        "{}",
+        stderr(&wrong)
+    );
+    let unparsable = run(["train", "--data", &path_arg(&csv), "--image-shape", "3 by 1"]);
+    assert_eq!(unparsable.status.code(), Some(2), "{}", stderr(&unparsable));
+    assert!(
+        stderr(&unparsable).contains("is not an image shape; write HxW"),
+        "{}",
+        stderr(&unparsable)
+    );
+}
