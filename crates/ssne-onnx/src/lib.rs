@@ -102,6 +102,26 @@ pub enum OnnxError {
 
 /// Encodes the embedding function of `model` as an ONNX model file's bytes.
 ///
+/// # Example
+/// ```
+/// use prost::Message;
+/// use ssne_model::{ParametricTsne, Preset, Scheme, Silent, TrainConfig};
+/// use ssne_onnx::{ExportOptions, proto::ModelProto, to_onnx};
+///
+/// let train = ssne_data::bundled::mnist_sample()?.rows(0..200)?;
+/// let mut config = TrainConfig::preset(Preset::Default, 7);
+/// config.pretrain.epochs = 1;
+/// config.finetune.scheme = Scheme::Coupled { steps: 50, edges_per_step: 200 };
+/// let model = ParametricTsne::fit(&train, None, &config, &mut Silent)?;
+///
+/// let bytes = to_onnx(&model, &ExportOptions { probabilities: true })?;
+/// let graph = ModelProto::decode(bytes.as_slice())?.graph.expect("a graph");
+/// let names: Vec<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
+/// assert_eq!(graph.input[0].name, "features");
+/// assert_eq!(names, ["embedding", "probabilities"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// # Errors
 /// An [`OnnxError`] naming what the export cannot express.
 pub fn to_onnx(model: &ParametricTsne, options: &ExportOptions) -> Result<Vec<u8>, OnnxError> {
