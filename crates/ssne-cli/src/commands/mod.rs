@@ -4,6 +4,7 @@
 pub(crate) mod demo;
 pub(crate) mod embed;
 pub(crate) mod eval;
+pub(crate) mod export;
 pub(crate) mod finetune;
 pub(crate) mod plot;
 pub(crate) mod pretrain;

@@ -4,6 +4,7 @@
 mod bad_files;
 mod demo;
 mod errors;
+mod export;
 mod folders;
 mod idx;
 mod labels;
