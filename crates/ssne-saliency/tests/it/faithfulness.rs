@@ -1,0 +1,129 @@
+//! Faithfulness metrics on a linear model, where the exact attribution is known.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use ssne_saliency::Result;
+use ssne_saliency::faithfulness::{Order, Perturbation, deletion_curve, infidelity};
+use ssne_tensor::ndarray::{Array1, Array2, ArrayView2};
+
+fn linear(w: &[f32]) -> impl Fn(ArrayView2<'_, f32>) -> Result<Array1<f64>> + '_ {
+    move |z: ArrayView2<'_, f32>| {
+        Ok(Array1::from_shape_fn(z.nrows(), |i| {
+            z.row(i).iter().zip(w).map(|(&a, &b)| a as f64 * b as f64).sum()
+        }))
+    }
+}
+
+fn weights(d: usize, seed: u64) -> Vec<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..d).map(|_| rng.random_range(-1.0f32..1.0)).collect()
+}
+
+#[test]
+fn infidelity_of_the_exact_attribution_of_a_linear_model_is_zero() {
+    let w = weights(16, 3);
+    let score = linear(&w);
+    let x = Array2::from_shape_fn((5, 16), |(i, j)| ((i * 16 + j) % 7) as f32 / 7.0);
+    let exact = Array2::from_shape_fn((5, 16), |(_, j)| w[j]);
+    let wrong = Array2::from_shape_fn((5, 16), |(_, j)| w[(j + 1) % 16]);
+    for p in [
+        Perturbation::Gaussian { sigma: 0.3 },
+        Perturbation::Square {
+            shape: [4, 4],
+            side: 2,
+            baseline: 0.0,
+        },
+    ] {
+        let exact_infd = infidelity(&score, x.view(), exact.view(), p, 32, 7).unwrap();
+        let wrong_infd = infidelity(&score, x.view(), wrong.view(), p, 32, 7).unwrap();
+        for (e, w) in exact_infd.iter().zip(&wrong_infd) {
+            assert!(*e < 1e-10, "{p:?}: exact attribution has infidelity {e}");
+            assert!(*w > 1e-3, "{p:?}: a shuffled attribution has infidelity {w}");
+        }
+    }
+}
+
+#[test]
+fn infidelity_is_the_same_for_the_same_seed_and_changes_with_it() {
+    let w = weights(9, 1);
+    let score = linear(&w);
+    let x = Array2::<f32>::ones((3, 9));
+    let phi = Array2::<f32>::zeros((3, 9));
+    let p = Perturbation::Gaussian { sigma: 0.5 };
+    let a = infidelity(&score, x.view(), phi.view(), p, 8, 11).unwrap();
+    let b = infidelity(&score, x.view(), phi.view(), p, 8, 11).unwrap();
+    let c = infidelity(&score, x.view(), phi.view(), p, 8, 12).unwrap();
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    // One point alone draws the same perturbations as the first point of the batch.
+    let first = infidelity(
+        &score,
+        x.slice(ssne_tensor::ndarray::s![0..1, ..]),
+        phi.slice(ssne_tensor::ndarray::s![0..1, ..]),
+        p,
+        8,
+        11,
+    )
+    .unwrap();
+    assert_eq!(first[0], a[0]);
+}
+
+#[test]
+fn deletion_in_the_order_of_the_true_weights_beats_random_orders() {
+    let d = 64;
+    let w: Vec<f32> = weights(d, 5).iter().map(|v| v.abs()).collect();
+    let score = linear(&w);
+    let x = Array1::<f32>::ones(d);
+    let baseline = Array1::<f32>::zeros(d);
+    let truth = Array1::from(w.clone());
+    let best = deletion_curve(&score, x.view(), truth.view(), baseline.view(), Order::Deletion, 16).unwrap();
+    let best_ins = deletion_curve(&score, x.view(), truth.view(), baseline.view(), Order::Insertion, 16).unwrap();
+    assert_eq!(best.scores.len(), 17);
+    let full: f64 = w.iter().map(|&v| v as f64).sum();
+    assert!((best.scores[0] - full).abs() < 1e-9 && best.scores[16].abs() < 1e-9);
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    for _ in 0..20 {
+        let random = Array1::from_shape_fn(d, |_| rng.random::<f32>());
+        let del = deletion_curve(&score, x.view(), random.view(), baseline.view(), Order::Deletion, 16).unwrap();
+        let ins = deletion_curve(&score, x.view(), random.view(), baseline.view(), Order::Insertion, 16).unwrap();
+        assert!(
+            best.area < del.area,
+            "deletion area {} vs random {}",
+            best.area,
+            del.area
+        );
+        assert!(
+            best_ins.area > ins.area,
+            "insertion area {} vs random {}",
+            best_ins.area,
+            ins.area
+        );
+    }
+}
+
+#[test]
+fn bad_settings_are_errors() {
+    let w = weights(4, 0);
+    let score = linear(&w);
+    let x = Array2::<f32>::ones((1, 4));
+    assert!(infidelity(&score, x.view(), x.view(), Perturbation::Gaussian { sigma: 0.1 }, 0, 0).is_err());
+    assert!(
+        infidelity(
+            &score,
+            x.view(),
+            x.view(),
+            Perturbation::Gaussian { sigma: f32::NAN },
+            1,
+            0
+        )
+        .is_err()
+    );
+    let sq = Perturbation::Square {
+        shape: [2, 2],
+        side: 3,
+        baseline: 0.0,
+    };
+    assert!(infidelity(&score, x.view(), x.view(), sq, 1, 0).is_err());
+    let row = x.row(0);
+    assert!(deletion_curve(&score, row, row, row, Order::Deletion, 0).is_err());
+}
