@@ -4,9 +4,11 @@
 //! (a [`Score`]), so that it can be checked on models with a known answer and
 //! applied to any [`Target`] of a network through [`network_score`].
 
+mod agreement;
 mod deletion;
 mod infidelity;
 
+pub use agreement::agreement;
 pub use deletion::{Curve, Order, deletion_curve};
 pub use infidelity::{Perturbation, infidelity};
 

@@ -127,3 +127,22 @@ fn bad_settings_are_errors() {
     let row = x.row(0);
     assert!(deletion_curve(&score, row, row, row, Order::Deletion, 0).is_err());
 }
+
+#[test]
+fn identical_models_agree_at_one_and_different_seeds_less() {
+    use ssne_model::{Network, NetworkSpec};
+    use ssne_saliency::faithfulness::agreement;
+    use ssne_saliency::{Attribution, Gradient, Networks, Target};
+    let net = |seed| Network::init(NetworkSpec::paper(12, 3), &mut ChaCha8Rng::seed_from_u64(seed)).unwrap();
+    let (a, b) = (net(1), net(2));
+    let x = Array2::from_shape_fn((4, 12), |(i, j)| ((i + 2 * j) % 5) as f32 / 5.0);
+    let t = Target::unit_direction(&[1.0, 0.5]);
+    let ma = Gradient.attribute(Networks::new(&a), x.view(), &t).unwrap();
+    let ma2 = Gradient.attribute(Networks::new(&a), x.view(), &t).unwrap();
+    let mb = Gradient.attribute(Networks::new(&b), x.view(), &t).unwrap();
+    let same = agreement(&[ma.view(), ma2.view(), ma.view()]).unwrap();
+    assert!(same.iter().all(|&r| (r - 1.0).abs() < 1e-9), "{same:?}");
+    let diff = agreement(&[ma.view(), mb.view()]).unwrap();
+    assert!(diff.iter().all(|&r| r < 0.99), "{diff:?}");
+    assert!(agreement(&[ma.view()]).is_err());
+}
