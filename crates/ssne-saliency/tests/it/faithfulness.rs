@@ -146,3 +146,53 @@ fn identical_models_agree_at_one_and_different_seeds_less() {
     assert!(diff.iter().all(|&r| r < 0.99), "{diff:?}");
     assert!(agreement(&[ma.view()]).is_err());
 }
+
+#[test]
+fn network_score_between_groups_is_the_displacement_along_v_from_infer() {
+    use ssne_model::{Network, NetworkSpec};
+    use ssne_saliency::faithfulness::network_score;
+    use ssne_saliency::{Networks, Target};
+    let net = Network::init(NetworkSpec::paper(12, 3), &mut ChaCha8Rng::seed_from_u64(4)).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let mut rand_rows = |n| Array2::from_shape_fn((n, 12), |_| rng.random_range(0.0f32..1.0));
+    let (from, to, x, z) = (rand_rows(5), rand_rows(7), rand_rows(4), rand_rows(4));
+    let target = Target::BetweenGroups {
+        from: from.clone(),
+        to: to.clone(),
+    };
+    let score = network_score(Networks::new(&net), x.view(), &target).unwrap();
+    // By hand: v is the unit vector between the groups' mean positions in the map.
+    let centre = |p: &Array2<f32>| {
+        let (_, y) = net.infer(p.view()).unwrap();
+        let n = y.nrows() as f64;
+        [0, 1].map(|j| y.column(j).iter().map(|&v| v as f64).sum::<f64>() / n)
+    };
+    let (a, b) = (centre(&from), centre(&to));
+    let norm = ((b[0] - a[0]).powi(2) + (b[1] - a[1]).powi(2)).sqrt();
+    assert!(norm > 1e-3, "the groups should sit apart in the map ({norm})");
+    let v = [(b[0] - a[0]) / norm, (b[1] - a[1]) / norm];
+    // The direction is fixed at `x`, so other inputs `z` are scored along the same v.
+    for points in [&x, &z] {
+        let (_, y) = net.infer(points.view()).unwrap();
+        let got = score(points.view()).unwrap();
+        for i in 0..points.nrows() {
+            let want = v[0] * y[[i, 0]] as f64 + v[1] * y[[i, 1]] as f64;
+            assert!(
+                (got[i] - want).abs() <= 1e-5 * (1.0 + want.abs()),
+                "row {i}: network_score {} vs v.Y {want}",
+                got[i]
+            );
+        }
+    }
+    // Reversing the groups reverses the scalar.
+    let reversed = network_score(
+        Networks::new(&net),
+        x.view(),
+        &Target::BetweenGroups { from: to, to: from },
+    )
+    .unwrap();
+    let (fwd, back) = (score(x.view()).unwrap(), reversed(x.view()).unwrap());
+    for (f, r) in fwd.iter().zip(&back) {
+        assert!((f + r).abs() <= 1e-5 * (1.0 + f.abs()), "{f} vs {r}");
+    }
+}
