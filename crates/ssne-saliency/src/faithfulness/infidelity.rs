@@ -1,11 +1,10 @@
 //! Infidelity (Yeh et al. 2019, as `captum.metrics.infidelity` defines it).
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::Rng;
 use rand_distr::{Distribution, Normal};
 use ssne_tensor::ndarray::{Array1, Array2, ArrayView2};
 
-use super::Score;
+use super::{Score, stream};
 use crate::error::invalid;
 use crate::{Result, SaliencyError};
 
@@ -66,8 +65,7 @@ pub fn infidelity(
     let mut perturbations = Array2::<f32>::zeros((n * samples, d));
     for i in 0..n {
         for s in 0..samples {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            rng.set_stream((i * samples + s) as u64);
+            let mut rng = stream(seed, i * samples + s);
             let mut row = perturbations.row_mut(i * samples + s);
             match perturbation {
                 Perturbation::Gaussian { sigma } => {

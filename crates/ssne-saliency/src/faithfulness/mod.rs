@@ -7,19 +7,27 @@
 mod agreement;
 mod deletion;
 mod infidelity;
+mod sensitivity;
 
 pub use agreement::agreement;
 pub use deletion::{Curve, Order, deletion_curve};
 pub use infidelity::{Perturbation, infidelity};
+pub use sensitivity::max_sensitivity;
 
-use ssne_tensor::ndarray::{Array1, ArrayView2};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use ssne_tensor::ndarray::{Array1, Array2, ArrayView2};
 
-use crate::Result;
+use crate::attribution::Attribution;
 use crate::networks::Networks;
 use crate::target::Target;
+use crate::{Result, SaliencyError};
 
 /// The explained scalar, one value per row of a batch of inputs.
 pub type Score<'a> = dyn Fn(ArrayView2<'_, f32>) -> Result<Array1<f64>> + 'a;
+
+/// A saliency method as a function of a batch of inputs: one map per row.
+pub type Explain<'a> = dyn Fn(ArrayView2<'_, f32>) -> Result<Array2<f32>> + 'a;
 
 /// The scalar `target` explains for `networks`, fixed at the points `x` (a
 /// direction toward points or groups is resolved once, so perturbed inputs
@@ -34,4 +42,40 @@ pub fn network_score<'a>(
 ) -> Result<impl Fn(ArrayView2<'_, f32>) -> Result<Array1<f64>> + 'a> {
     let fixed = target.resolve(networks, x)?;
     Ok(move |z: ArrayView2<'_, f32>| fixed.score(networks, z))
+}
+
+/// The maps `method` gives for `target` and `networks`, with the target fixed
+/// at the points `x` (as in [`network_score`]), so that perturbed inputs are
+/// explained along the same direction as the points they came from.
+///
+/// # Errors
+/// As [`Target::resolve`].
+pub fn network_explainer<'a, A: Attribution + 'a>(
+    method: A,
+    networks: Networks<'a>,
+    x: ArrayView2<'_, f32>,
+    target: &Target,
+) -> Result<impl Fn(ArrayView2<'_, f32>) -> Result<Array2<f32>> + 'a> {
+    let fixed = target.resolve(networks, x)?;
+    Ok(move |z: ArrayView2<'_, f32>| method.attribute(networks, z, &fixed))
+}
+
+/// The random stream of item `k` (a point and sample) of a seeded metric, so
+/// that no item's draws depend on how many came before it.
+pub(crate) fn stream(seed: u64, k: usize) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(k as u64);
+    rng
+}
+
+/// Maps must be `[n, d]`, one per point.
+pub(crate) fn check_maps(maps: ArrayView2<'_, f32>, n: usize, d: usize) -> Result<()> {
+    if maps.dim() == (n, d) {
+        Ok(())
+    } else {
+        Err(SaliencyError::MapShape {
+            found: [maps.nrows(), maps.ncols()],
+            expected: [n, d],
+        })
+    }
 }

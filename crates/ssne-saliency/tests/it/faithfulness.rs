@@ -196,3 +196,82 @@ fn network_score_between_groups_is_the_displacement_along_v_from_infer() {
         assert!((f + r).abs() <= 1e-5 * (1.0 + f.abs()), "{f} vs {r}");
     }
 }
+
+#[test]
+fn max_sensitivity_is_zero_for_a_constant_map_and_follows_a_moving_one() {
+    use ssne_saliency::faithfulness::max_sensitivity;
+    let d = 16;
+    let w = weights(d, 2);
+    let x = Array2::from_shape_fn((4, d), |(i, j)| 0.5 + ((i * d + j) % 5) as f32 / 5.0);
+    // The gradient of a linear model is its weights, wherever the input is.
+    let gradient =
+        |z: ArrayView2<'_, f32>| -> Result<Array2<f32>> { Ok(Array2::from_shape_fn(z.dim(), |(_, j)| w[j])) };
+    let s = max_sensitivity(&gradient, x.view(), 0.1, 16, 3).unwrap();
+    assert!(s.iter().all(|&v| v == 0.0), "{s:?}");
+    // Its input x gradient z ⊙ w moves by δ ⊙ w: above 0, at most r‖w‖ / ‖x ⊙ w‖,
+    // and proportional to the radius for the same seed.
+    let times = |z: ArrayView2<'_, f32>| -> Result<Array2<f32>> {
+        Ok(Array2::from_shape_fn(z.dim(), |(i, j)| z[[i, j]] * w[j]))
+    };
+    let small = max_sensitivity(&times, x.view(), 0.05, 16, 3).unwrap();
+    let large = max_sensitivity(&times, x.view(), 0.1, 16, 3).unwrap();
+    let w_norm = w.iter().map(|&v| (v as f64).powi(2)).sum::<f64>().sqrt();
+    for i in 0..x.nrows() {
+        let xw = x
+            .row(i)
+            .iter()
+            .zip(&w)
+            .map(|(&a, &b)| (a as f64 * b as f64).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        assert!(
+            large[i] > 0.0 && large[i] <= 0.1 * w_norm / xw + 1e-6,
+            "{} vs bound {}",
+            large[i],
+            0.1 * w_norm / xw
+        );
+        assert!(
+            (large[i] - 2.0 * small[i]).abs() < 1e-5 * large[i],
+            "{} vs 2 x {}",
+            large[i],
+            small[i]
+        );
+    }
+    // Seeded per point: the same seed gives the same values, alone or in a batch.
+    assert_eq!(max_sensitivity(&times, x.view(), 0.1, 16, 3).unwrap(), large);
+    assert_ne!(max_sensitivity(&times, x.view(), 0.1, 16, 4).unwrap(), large);
+    let first = max_sensitivity(&times, x.slice(ssne_tensor::ndarray::s![0..1, ..]), 0.1, 16, 3).unwrap();
+    assert_eq!(first[0], large[0]);
+    // Bad settings and maps of the wrong shape are errors.
+    assert!(max_sensitivity(&times, x.view(), 0.1, 0, 3).is_err());
+    assert!(max_sensitivity(&times, x.view(), -0.1, 4, 3).is_err());
+    assert!(max_sensitivity(&times, x.view(), f32::NAN, 4, 3).is_err());
+    let narrow = |z: ArrayView2<'_, f32>| -> Result<Array2<f32>> { Ok(Array2::<f32>::zeros((z.nrows(), 1))) };
+    assert!(matches!(
+        max_sensitivity(&narrow, x.view(), 0.1, 4, 3),
+        Err(ssne_saliency::SaliencyError::MapShape { .. })
+    ));
+}
+
+#[test]
+fn max_sensitivity_of_network_maps_through_network_explainer() {
+    use ssne_model::{Network, NetworkSpec};
+    use ssne_saliency::faithfulness::{max_sensitivity, network_explainer};
+    use ssne_saliency::{Gradient, Networks, Target};
+    let linear = crate::common::linear_network(&[12, 6, 3], 1.0, 5);
+    let relu = Network::init(NetworkSpec::paper(12, 3), &mut ChaCha8Rng::seed_from_u64(6)).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let x = Array2::from_shape_fn((6, 12), |_| rng.random_range(0.0f32..1.0));
+    let target = Target::BetweenGroups {
+        from: x.slice(ssne_tensor::ndarray::s![0..3, ..]).to_owned(),
+        to: x.slice(ssne_tensor::ndarray::s![3..6, ..]).to_owned(),
+    };
+    // A network without nonlinearity has one Jacobian everywhere: only rounding moves its map.
+    let explain = network_explainer(Gradient, Networks::new(&linear), x.view(), &target).unwrap();
+    let flat = max_sensitivity(&explain, x.view(), 0.2, 8, 0).unwrap();
+    assert!(flat.iter().all(|&v| v < 1e-5), "{flat:?}");
+    // ReLU units switching under a noise of 0.5 change the map.
+    let explain = network_explainer(Gradient, Networks::new(&relu), x.view(), &target).unwrap();
+    let bent = max_sensitivity(&explain, x.view(), 0.5, 8, 0).unwrap();
+    assert!(bent.iter().all(|&v| v > 1e-3), "{bent:?}");
+}
