@@ -6,11 +6,13 @@
 
 mod agreement;
 mod deletion;
+mod follow;
 mod infidelity;
 mod sensitivity;
 
 pub use agreement::agreement;
 pub use deletion::{Curve, Order, deletion_curve};
+pub use follow::{Followed, follow_map};
 pub use infidelity::{Perturbation, infidelity};
 pub use sensitivity::max_sensitivity;
 

@@ -275,3 +275,81 @@ fn max_sensitivity_of_network_maps_through_network_explainer() {
     let bent = max_sensitivity(&explain, x.view(), 0.5, 8, 0).unwrap();
     assert!(bent.iter().all(|&v| v > 1e-3), "{bent:?}");
 }
+
+#[test]
+fn following_the_true_gradient_of_a_linear_model_moves_epsilon_times_its_norm_and_beats_random() {
+    use ssne_saliency::faithfulness::follow_map;
+    let d = 64;
+    let w = weights(d, 7);
+    let score = linear(&w);
+    let x = Array2::from_shape_fn((3, d), |(i, j)| ((i + j) % 9) as f32 / 9.0);
+    let gradient = Array2::from_shape_fn((3, d), |(_, j)| w[j]);
+    let shuffled = Array2::from_shape_fn((3, d), |(_, j)| w[(j * 7 + 3) % d]);
+    let eps = 0.25;
+    let w_norm = w.iter().map(|&v| (v as f64).powi(2)).sum::<f64>().sqrt();
+    let exact = follow_map(&score, x.view(), gradient.view(), gradient.view(), eps, 64, 1).unwrap();
+    let wrong = follow_map(&score, x.view(), shuffled.view(), gradient.view(), eps, 64, 1).unwrap();
+    for i in 0..3 {
+        let want = eps as f64 * w_norm;
+        for got in [exact.along_map[i], exact.along_gradient[i], wrong.along_gradient[i]] {
+            assert!((got - want).abs() < 1e-5 * want, "{got} vs eps ||w|| = {want}");
+        }
+        // A random unit direction moves a linear score by about ||w|| sqrt(2 / (pi d)) in size.
+        assert!(
+            exact.random_mean_abs[i] < 0.3 * exact.along_map[i],
+            "random {} vs map {}",
+            exact.random_mean_abs[i],
+            exact.random_mean[i]
+        );
+        assert!(exact.random_mean[i].abs() < exact.random_mean_abs[i]);
+        assert!(
+            wrong.along_map[i] < 0.5 * exact.along_map[i],
+            "{} vs {}",
+            wrong.along_map[i],
+            exact.along_map[i]
+        );
+    }
+    // Seeded: same seed, same draws; another seed, others.
+    let again = follow_map(&score, x.view(), gradient.view(), gradient.view(), eps, 64, 1).unwrap();
+    assert_eq!(again, exact);
+    let other = follow_map(&score, x.view(), gradient.view(), gradient.view(), eps, 64, 2).unwrap();
+    assert_ne!(other.random_mean, exact.random_mean);
+    // A zero map does not move; bad settings are errors.
+    let zero = Array2::<f32>::zeros((3, d));
+    let still = follow_map(&score, x.view(), zero.view(), gradient.view(), eps, 4, 1).unwrap();
+    assert!(still.along_map.iter().all(|&v| v == 0.0));
+    assert!(follow_map(&score, x.view(), gradient.view(), gradient.view(), 0.0, 4, 1).is_err());
+    assert!(follow_map(&score, x.view(), gradient.view(), gradient.view(), eps, 0, 1).is_err());
+    let narrow = Array2::<f32>::zeros((3, d - 1));
+    assert!(follow_map(&score, x.view(), narrow.view(), gradient.view(), eps, 4, 1).is_err());
+}
+
+#[test]
+fn following_a_network_map_moves_the_directional_target() {
+    use ssne_model::{Network, NetworkSpec};
+    use ssne_saliency::faithfulness::{follow_map, network_score};
+    use ssne_saliency::{Attribution, Gradient, Networks, Target};
+    let net = Network::init(NetworkSpec::paper(12, 3), &mut ChaCha8Rng::seed_from_u64(3)).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let x = Array2::from_shape_fn((6, 12), |_| rng.random_range(0.0f32..1.0));
+    let target = Target::BetweenGroups {
+        from: x.slice(ssne_tensor::ndarray::s![0..3, ..]).to_owned(),
+        to: x.slice(ssne_tensor::ndarray::s![3..6, ..]).to_owned(),
+    };
+    let networks = Networks::new(&net);
+    let score = network_score(networks, x.view(), &target).unwrap();
+    let g = Gradient.attribute(networks, x.view(), &target).unwrap();
+    let eps = 1e-3;
+    let followed = follow_map(&score, x.view(), g.view(), g.view(), eps, 32, 0).unwrap();
+    for i in 0..6 {
+        let g_norm = g.row(i).iter().map(|&v| (v as f64).powi(2)).sum::<f64>().sqrt();
+        let want = eps as f64 * g_norm;
+        // First order, in f32 arithmetic: within 5% of eps ||g||.
+        assert!(
+            (followed.along_map[i] - want).abs() < 0.05 * want,
+            "{} vs {want}",
+            followed.along_map[i]
+        );
+        assert!(followed.random_mean_abs[i] < followed.along_map[i]);
+    }
+}
