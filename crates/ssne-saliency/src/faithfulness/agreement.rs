@@ -8,6 +8,19 @@ use crate::{Result, SaliencyError};
 /// models give for the same points (`maps[m]` is model `m`'s `[n, features]`).
 /// A pair in which either map is constant contributes 0.
 ///
+/// # Example
+/// ```
+/// use ssne_saliency::faithfulness::agreement;
+/// use ssne_tensor::ndarray::array;
+///
+/// let a = array![[1.0f32, 2.0, 3.0]];
+/// let scaled = array![[2.0f32, 4.0, 6.0]];
+/// let reversed = array![[3.0f32, 2.0, 1.0]];
+/// assert!((agreement(&[a.view(), scaled.view()])?[0] - 1.0).abs() < 1e-12);
+/// assert!((agreement(&[a.view(), reversed.view()])?[0] + 1.0).abs() < 1e-12);
+/// # Ok::<(), ssne_saliency::SaliencyError>(())
+/// ```
+///
 /// # Errors
 /// [`SaliencyError::EmptyEnsemble`] for fewer than two models,
 /// [`SaliencyError::BaselineShape`] when the maps differ in shape.

@@ -31,6 +31,22 @@ pub struct Curve {
 /// A faithful map makes the deletion curve fall fast (small area) and the
 /// insertion curve rise fast (large area).
 ///
+/// # Example
+/// ```
+/// use ssne_saliency::faithfulness::{Order, deletion_curve};
+/// use ssne_tensor::ndarray::{Array1, ArrayView2, array};
+///
+/// // f(x) = 3 x₀ + x₁; deleting x₀ first drops the score fastest.
+/// let score = |z: ArrayView2<'_, f32>| -> ssne_saliency::Result<Array1<f64>> {
+///     Ok(z.rows().into_iter().map(|r| 3.0 * f64::from(r[0]) + f64::from(r[1])).collect())
+/// };
+/// let (x, zero) = (array![1.0f32, 1.0], array![0.0f32, 0.0]);
+/// let curve = deletion_curve(&score, x.view(), array![3.0f32, 1.0].view(), zero.view(), Order::Deletion, 2)?;
+/// assert_eq!(curve.scores, vec![4.0, 1.0, 0.0]);
+/// assert_eq!(curve.area, 1.5);
+/// # Ok::<(), ssne_saliency::SaliencyError>(())
+/// ```
+///
 /// # Errors
 /// [`SaliencyError::InvalidParameter`] for zero steps,
 /// [`SaliencyError::BaselineShape`] when `map` or `baseline` is not as wide as

@@ -38,6 +38,23 @@ pub enum Perturbation {
 /// Zero means the map predicts every perturbation's effect exactly, as the
 /// weights of a linear model do.
 ///
+/// # Example
+/// ```
+/// use ssne_saliency::faithfulness::{Perturbation, infidelity};
+/// use ssne_tensor::ndarray::{Array1, Array2, ArrayView2};
+///
+/// // f(x) = x₀ − 2 x₁: its weights are its exact attribution.
+/// let score = |z: ArrayView2<'_, f32>| -> ssne_saliency::Result<Array1<f64>> {
+///     Ok(z.rows().into_iter().map(|r| f64::from(r[0]) - 2.0 * f64::from(r[1])).collect())
+/// };
+/// let x = Array2::<f32>::ones((2, 2));
+/// let exact = Array2::from_shape_vec((2, 2), vec![1.0, -2.0, 1.0, -2.0])?;
+/// let noise = Perturbation::Gaussian { sigma: 0.1 };
+/// let infd = infidelity(&score, x.view(), exact.view(), noise, 16, 0)?;
+/// assert!(infd.iter().all(|&v| v < 1e-10));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// # Errors
 /// [`SaliencyError::InvalidParameter`] for zero samples, a negative or
 /// non-finite sigma, or a square that does not fit the image; the score's own errors.

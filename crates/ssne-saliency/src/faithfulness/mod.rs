@@ -35,6 +35,29 @@ pub type Explain<'a> = dyn Fn(ArrayView2<'_, f32>) -> Result<Array2<f32>> + 'a;
 /// direction toward points or groups is resolved once, so perturbed inputs
 /// are scored along the same direction as the points they came from).
 ///
+/// # Example
+/// ```
+/// use rand::SeedableRng;
+/// use ssne_model::{Network, NetworkSpec};
+/// use ssne_saliency::faithfulness::{max_sensitivity, network_explainer, network_score};
+/// use ssne_saliency::{Gradient, Networks, Target};
+/// use ssne_tensor::ndarray::{Array2, s};
+///
+/// let net = Network::init(NetworkSpec::paper(6, 3), &mut rand_chacha::ChaCha8Rng::seed_from_u64(0))?;
+/// let x = Array2::from_shape_fn((4, 6), |(i, j)| (i + j) as f32 / 9.0);
+/// let target = Target::BetweenGroups {
+///     from: x.slice(s![..2, ..]).to_owned(),
+///     to: x.slice(s![2.., ..]).to_owned(),
+/// };
+/// let networks = Networks::new(&net);
+/// let score = network_score(networks, x.view(), &target)?;
+/// assert_eq!(score(x.view())?.len(), 4);
+/// let explain = network_explainer(Gradient, networks, x.view(), &target)?;
+/// let sensitivity = max_sensitivity(&explain, x.view(), 0.01, 4, 0)?;
+/// assert!(sensitivity.iter().all(|s| s.is_finite()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// # Errors
 /// As [`Target::resolve`].
 pub fn network_score<'a>(
