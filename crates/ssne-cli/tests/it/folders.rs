@@ -3,11 +3,7 @@
 
 use std::path::Path;
 
-use crate::{listing, ok, run, shared_model, stderr};
-
-fn path_arg(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
-}
+use crate::{listing, ok, path_arg, run, shared_model, stderr};
 
 /// `saliency --kind class` of the shared model into `out`, plus `extra` flags.
 fn class_maps(out: &Path, extra: &[&str]) -> std::process::Output {

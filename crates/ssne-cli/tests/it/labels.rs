@@ -1,32 +1,9 @@
 //! Labels as the user wrote them: values that must not size anything, and data whose labels are
 //! not the model's.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::{QUICK_TRAINING, json, run, stderr};
-
-fn path_arg(path: &Path) -> String {
-    path.to_str().expect("a UTF-8 temp path").to_owned()
-}
-
-/// `f1,f2,f3,label` with two well separated classes labelled `names[0]` and `names[1]`.
-fn csv_labelled(dir: &Path, file: &str, names: [&str; 2]) -> PathBuf {
-    let path = dir.join(file);
-    let mut text = "f1,f2,f3,label\n".to_owned();
-    for i in 0..120 {
-        let class = i % 2;
-        let offset = 10.0 * class as f32;
-        text.push_str(&format!(
-            "{},{},{},{}\n",
-            offset + (i % 7) as f32 * 0.3,
-            offset - (i % 5) as f32 * 0.2,
-            (i % 3) as f32 * 0.1,
-            names[class]
-        ));
-    }
-    std::fs::write(&path, text).expect("fixture");
-    path
-}
+use crate::{QUICK_TRAINING, json, labelled_csv, path_arg, run, stderr};
 
 fn train(csv: &Path, model: &Path) -> serde_json::Value {
     let mut args = vec![
@@ -47,7 +24,7 @@ fn train(csv: &Path, model: &Path) -> serde_json::Value {
 #[test]
 fn a_label_of_a_billion_makes_two_classes_not_a_billion() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let csv = csv_labelled(dir.path(), "points.csv", ["1000000000", "5"]);
+    let csv = labelled_csv(dir.path(), "label", "points.csv", ["1000000000", "5"]);
     let model = dir.path().join("m.ssne");
     // Before labels were renumbered this asked for a classifier of 10^9 outputs.
     let report = train(&csv, &model);
@@ -66,8 +43,8 @@ fn a_label_of_a_billion_makes_two_classes_not_a_billion() {
 #[test]
 fn eval_refuses_data_whose_labels_are_not_the_models() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let pets = csv_labelled(dir.path(), "pets.csv", ["cat", "dog"]);
-    let digits = csv_labelled(dir.path(), "digits.csv", ["0", "1"]);
+    let pets = labelled_csv(dir.path(), "label", "pets.csv", ["cat", "dog"]);
+    let digits = labelled_csv(dir.path(), "label", "digits.csv", ["0", "1"]);
     let model = dir.path().join("m.ssne");
     train(&pets, &model);
     let refused = run(["eval", "--model", &path_arg(&model), "--data", &path_arg(&digits)]);
@@ -105,7 +82,7 @@ fn eval_refuses_data_whose_labels_are_not_the_models() {
 #[test]
 fn embeddings_carry_the_users_labels() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let csv = csv_labelled(dir.path(), "points.csv", ["1000000000", "dog"]);
+    let csv = labelled_csv(dir.path(), "label", "points.csv", ["1000000000", "dog"]);
     let model = dir.path().join("m.ssne");
     train(&csv, &model);
     let as_csv = dir.path().join("map.csv");
@@ -148,7 +125,7 @@ fn embeddings_carry_the_users_labels() {
 #[test]
 fn image_shape_turns_csv_rows_into_images() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let csv = csv_labelled(dir.path(), "points.csv", ["a", "b"]);
+    let csv = labelled_csv(dir.path(), "label", "points.csv", ["a", "b"]);
     let model = dir.path().join("m.ssne");
     let mut args = vec![
         "train".to_owned(),

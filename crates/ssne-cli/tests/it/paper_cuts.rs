@@ -1,13 +1,8 @@
 //! Small things a user runs into: `eval --out`, and the time a training command reports.
 
-use std::path::Path;
 use std::time::Instant;
 
-use crate::{QUICK_TRAINING, json, listing, ok, run, shared_model, stderr};
-
-fn path_arg(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
-}
+use crate::{QUICK_TRAINING, json, listing, ok, path_arg, run, shared_model, stderr};
 
 #[test]
 fn eval_out_writes_the_json_summary_to_a_file() {
