@@ -1,8 +1,11 @@
-//! Activation functions of the network, applied on the autodiff tape.
+//! Activation functions of the network: on the autodiff tape, and in place for
+//! the tape-free inference, both through the same element functions of
+//! `ssne_tensor`, so the two passes give the same bits.
 
 use serde::{Deserialize, Serialize};
 use ssne_autodiff::{Tape, Var};
-use ssne_tensor::Real;
+use ssne_tensor::ndarray::ArrayViewMut2;
+use ssne_tensor::{Real, relu, sigmoid, softmax_row};
 
 use crate::Result;
 
@@ -31,6 +34,18 @@ impl Activation {
             Activation::Sigmoid => tape.sigmoid(x)?,
             Activation::Softmax => tape.softmax(x)?,
         })
+    }
+
+    /// Applies the activation to `h` in place, with the tape ops' element
+    /// functions (and the same row softmax).
+    pub(crate) fn apply_in_place(self, mut h: ArrayViewMut2<'_, f32>) {
+        match self {
+            Activation::Identity => {}
+            Activation::Relu => h.mapv_inplace(relu),
+            Activation::Tanh => h.mapv_inplace(f32::tanh),
+            Activation::Sigmoid => h.mapv_inplace(sigmoid),
+            Activation::Softmax => h.rows_mut().into_iter().for_each(softmax_row),
+        }
     }
 
     /// The lower-case name used in configs and on the command line.

@@ -1,6 +1,6 @@
 //! Numerically stable row-wise softmax and log-sum-exp.
 
-use ndarray::{Array1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
+use ndarray::{Array1, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
 
 use crate::Real;
 
@@ -56,6 +56,39 @@ pub fn sigmoid<R: Real>(x: R) -> R {
     } else {
         let e = x.exp();
         e / (R::one() + e)
+    }
+}
+
+/// `max(x, 0)`, with the derivative at exactly 0 taken as 0 by its users. One
+/// definition for the tape's `relu` op and the network's tape-free inference.
+///
+/// # Example
+/// ```
+/// assert_eq!(ssne_tensor::relu(-2.0_f32), 0.0);
+/// assert_eq!(ssne_tensor::relu(3.0_f64), 3.0);
+/// ```
+pub fn relu<R: Real>(x: R) -> R {
+    if x > R::zero() { x } else { R::zero() }
+}
+
+/// Adds the row `bias` to every row of `x`, in place: a dense layer's bias, the
+/// one definition for the tape's `add_bias` op and the network's tape-free
+/// inference, so both give the same bits.
+///
+/// # Panics
+/// When `bias` is not as long as a row of `x` (callers check the shapes).
+///
+/// # Example
+/// ```
+/// use ssne_tensor::{add_row_bias, ndarray::array};
+/// let mut x = array![[1.0_f32, 2.0], [3.0, 4.0]];
+/// add_row_bias(x.view_mut(), array![10.0, 20.0].view());
+/// assert_eq!(x, array![[11.0, 22.0], [13.0, 24.0]]);
+/// ```
+pub fn add_row_bias<R: Real>(mut x: ArrayViewMut2<'_, R>, bias: ArrayView1<'_, R>) {
+    assert_eq!(x.ncols(), bias.len(), "add_row_bias: bias length");
+    for mut row in x.rows_mut() {
+        row.zip_mut_with(&bias, |o, &b| *o += b);
     }
 }
 

@@ -2,7 +2,7 @@
 //! output, so nothing beyond the node value is kept.
 
 use ssne_tensor::ndarray::{Array2, ArrayView2};
-use ssne_tensor::{Real, sigmoid};
+use ssne_tensor::{Real, relu, sigmoid};
 
 use super::zip2;
 use crate::backward::GradSink;
@@ -16,7 +16,7 @@ impl<R: Real> Tape<R> {
     /// [`AutodiffError::StaleVar`](crate::AutodiffError::StaleVar) for a foreign variable.
     pub fn relu(&mut self, x: Var) -> Result<Var> {
         let x = self.index(x)?;
-        let out = self.unary_map(x, |v| if v > R::zero() { v } else { R::zero() });
+        let out = self.unary_map(x, relu);
         Ok(self.push(out, Op::Relu { x }, self.needs_grad(x)))
     }
 

@@ -1,19 +1,19 @@
 //! Element-wise arithmetic: `add`, `sub`, `mul`, `scale` and the row-broadcast `add_bias`.
 
-use ssne_tensor::Real;
 use ssne_tensor::ndarray::{Array2, Axis};
+use ssne_tensor::{Real, add_row_bias};
 
 use super::{same_shape, zip2, zip3};
 use crate::backward::{Accum, GradSink};
 use crate::op::Op;
-use crate::{AutodiffError, Result, Tape, Var};
+use crate::{Result, Tape, Var};
 
 impl<R: Real> Tape<R> {
     /// `x + bias` with the `[1, d]` row `bias` added to every row of the `[n, d]` matrix `x`.
     ///
     /// # Errors
-    /// [`AutodiffError::ShapeMismatch`] unless `bias` is `[1, d]`;
-    /// [`AutodiffError::StaleVar`] for a foreign variable.
+    /// [`AutodiffError::ShapeMismatch`](crate::AutodiffError::ShapeMismatch) unless `bias` is `[1, d]`;
+    /// [`AutodiffError::StaleVar`](crate::AutodiffError::StaleVar) for a foreign variable.
     ///
     /// # Example
     /// ```
@@ -31,20 +31,10 @@ impl<R: Real> Tape<R> {
     /// ```
     pub fn add_bias(&mut self, x: Var, bias: Var) -> Result<Var> {
         let (x, bias) = (self.index(x)?, self.index(bias)?);
-        let [n, d] = self.shape_of(x);
+        let [_, d] = self.shape_of(x);
         same_shape("add_bias", [1, d], self.shape_of(bias))?;
-        let bias_rows = self.nodes[bias]
-            .value
-            .broadcast((n, d))
-            .ok_or(AutodiffError::ShapeMismatch {
-                op: "add_bias",
-                left: [n, d],
-                right: [1, d],
-            })?;
-        let mut out = self.pool.take((n, d));
-        zip3(out.view_mut(), self.nodes[x].value.view(), bias_rows, |o, x, b| {
-            *o = x + b
-        });
+        let mut out = self.pool.take_copy(self.nodes[x].value.view());
+        add_row_bias(out.view_mut(), self.nodes[bias].value.row(0));
         let needs_grad = self.needs_grad(x) || self.needs_grad(bias);
         Ok(self.push(out, Op::AddBias { x, bias }, needs_grad))
     }
@@ -52,8 +42,8 @@ impl<R: Real> Tape<R> {
     /// `a + b` for equal shapes.
     ///
     /// # Errors
-    /// [`AutodiffError::ShapeMismatch`] for different shapes;
-    /// [`AutodiffError::StaleVar`] for a foreign variable.
+    /// [`AutodiffError::ShapeMismatch`](crate::AutodiffError::ShapeMismatch) for different shapes;
+    /// [`AutodiffError::StaleVar`](crate::AutodiffError::StaleVar) for a foreign variable.
     pub fn add(&mut self, a: Var, b: Var) -> Result<Var> {
         let (a, b) = self.binary_operands("add", a, b)?;
         let out = self.binary_map(a, b, |a, b| a + b);
@@ -64,8 +54,8 @@ impl<R: Real> Tape<R> {
     /// `a - b` for equal shapes.
     ///
     /// # Errors
-    /// [`AutodiffError::ShapeMismatch`] for different shapes;
-    /// [`AutodiffError::StaleVar`] for a foreign variable.
+    /// [`AutodiffError::ShapeMismatch`](crate::AutodiffError::ShapeMismatch) for different shapes;
+    /// [`AutodiffError::StaleVar`](crate::AutodiffError::StaleVar) for a foreign variable.
     pub fn sub(&mut self, a: Var, b: Var) -> Result<Var> {
         let (a, b) = self.binary_operands("sub", a, b)?;
         let out = self.binary_map(a, b, |a, b| a - b);
@@ -76,8 +66,8 @@ impl<R: Real> Tape<R> {
     /// The element-wise (Hadamard) product `a * b` for equal shapes.
     ///
     /// # Errors
-    /// [`AutodiffError::ShapeMismatch`] for different shapes;
-    /// [`AutodiffError::StaleVar`] for a foreign variable.
+    /// [`AutodiffError::ShapeMismatch`](crate::AutodiffError::ShapeMismatch) for different shapes;
+    /// [`AutodiffError::StaleVar`](crate::AutodiffError::StaleVar) for a foreign variable.
     pub fn mul(&mut self, a: Var, b: Var) -> Result<Var> {
         let (a, b) = self.binary_operands("mul", a, b)?;
         let out = self.binary_map(a, b, |a, b| a * b);
@@ -88,7 +78,7 @@ impl<R: Real> Tape<R> {
     /// `factor * x`.
     ///
     /// # Errors
-    /// [`AutodiffError::StaleVar`] for a foreign variable.
+    /// [`AutodiffError::StaleVar`](crate::AutodiffError::StaleVar) for a foreign variable.
     pub fn scale(&mut self, x: Var, factor: R) -> Result<Var> {
         let x = self.index(x)?;
         let out = self.unary_map(x, |v| v * factor);

@@ -1,0 +1,152 @@
+//! The MLP classifier with its 2-D embedding head: its [`spec`] (shape), its
+//! parameters (here), **the** forward pass on an autodiff tape that training,
+//! embedding and saliency all differentiate ([`tape`]), and a tape-free copy of
+//! that forward pass for prediction ([`inference`]). Both passes apply each
+//! layer with the same kernels: the GEMMs, `add_row_bias` and the element-wise
+//! activation functions of `ssne_tensor`.
+
+mod inference;
+mod spec;
+mod tape;
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use ssne_tensor::ndarray::{Array2, Axis};
+
+pub use spec::{HeadInput, NetworkSpec};
+pub use tape::{BoundNetwork, Forward, Trainable};
+
+use crate::Result;
+use crate::activation::Activation;
+
+/// A fully connected layer `y = x W + b` with `W` of shape `[inputs, outputs]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dense {
+    /// Weights, `[inputs, outputs]`.
+    pub weight: Array2<f32>,
+    /// Bias, `[1, outputs]`.
+    pub bias: Array2<f32>,
+}
+
+impl Dense {
+    fn init(n_in: usize, n_out: usize, he: bool, rng: &mut ChaCha8Rng) -> Self {
+        // He keeps ReLU activations' variance stable; Glorot suits symmetric activations.
+        let weight = if he {
+            let std = (2.0 / n_in as f64).sqrt();
+            let normal = Normal::new(0.0, std).unwrap_or_else(|_| unreachable!("std is finite and > 0"));
+            Array2::from_shape_simple_fn((n_in, n_out), || normal.sample(rng) as f32)
+        } else {
+            let limit = (6.0 / (n_in + n_out) as f64).sqrt();
+            Array2::from_shape_simple_fn((n_in, n_out), || rng.random_range(-limit..limit) as f32)
+        };
+        Dense {
+            weight,
+            bias: Array2::zeros((1, n_out)),
+        }
+    }
+}
+
+/// The classifier layers and the embedding head.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Network {
+    /// The architecture.
+    pub spec: NetworkSpec,
+    /// Classifier layers, input first.
+    pub layers: Vec<Dense>,
+    /// The embedding head.
+    pub head: Dense,
+    /// Inputs that were constant in the training data have their first-layer
+    /// weights held at zero (`false` here): they carry no information, and
+    /// untrained random weights would otherwise dominate gradient saliency.
+    pub input_mask: Option<Vec<bool>>,
+}
+
+impl Network {
+    /// A freshly initialised network: He normal weights before ReLU layers,
+    /// Glorot uniform elsewhere, zero biases.
+    ///
+    /// # Errors
+    /// [`crate::ModelError::Config`] when the spec is invalid.
+    pub fn init(spec: NetworkSpec, rng: &mut ChaCha8Rng) -> Result<Self> {
+        spec.validate()?;
+        let n_layers = spec.layer_widths.len() - 1;
+        let layers = (0..n_layers)
+            .map(|i| {
+                let is_hidden = i + 1 < n_layers;
+                let he = is_hidden && spec.hidden_activation == Activation::Relu;
+                Dense::init(spec.layer_widths[i], spec.layer_widths[i + 1], he, rng)
+            })
+            .collect();
+        let head = Dense::init(spec.head_in_width(), spec.embedding_dim, false, rng);
+        Ok(Network {
+            spec,
+            layers,
+            head,
+            input_mask: None,
+        })
+    }
+
+    /// Number of input features.
+    pub fn n_features(&self) -> usize {
+        self.spec.n_features()
+    }
+
+    /// Mutable parameters in a fixed order: each layer's weight and bias, then the head's.
+    pub fn parameters_mut(&mut self) -> Vec<&mut Array2<f32>> {
+        let mut params: Vec<&mut Array2<f32>> = self
+            .layers
+            .iter_mut()
+            .flat_map(|l| [&mut l.weight, &mut l.bias])
+            .collect();
+        params.push(&mut self.head.weight);
+        params.push(&mut self.head.bias);
+        params
+    }
+
+    /// Holds the first-layer weights of masked-out inputs at zero and records the mask.
+    pub fn set_input_mask(&mut self, mask: Vec<bool>) {
+        self.input_mask = Some(mask);
+        self.apply_input_mask();
+    }
+
+    /// Zeroes the first-layer weights of masked-out inputs (after an optimiser step).
+    pub fn apply_input_mask(&mut self) {
+        if let (Some(mask), Some(first)) = (&self.input_mask, self.layers.first_mut()) {
+            for (mut row, &keep) in first.weight.axis_iter_mut(Axis(0)).zip(mask) {
+                if !keep {
+                    row.fill(0.0);
+                }
+            }
+        }
+    }
+
+    /// Errors unless `found` equals the network's input width.
+    ///
+    /// # Errors
+    /// [`crate::ModelError::FeatureCount`].
+    pub fn check_features(&self, found: usize) -> Result<()> {
+        if found == self.n_features() {
+            Ok(())
+        } else {
+            Err(crate::ModelError::FeatureCount {
+                expected: self.n_features(),
+                found,
+            })
+        }
+    }
+}
+
+/// A network with non-zero biases, so that a bias added twice or not at all shows.
+#[cfg(test)]
+pub(crate) fn test_network(spec: NetworkSpec, seed: u64) -> Network {
+    use rand::SeedableRng;
+    let mut net = Network::init(spec, &mut ChaCha8Rng::seed_from_u64(seed)).expect("valid spec");
+    let mut rng = ChaCha8Rng::seed_from_u64(seed + 1);
+    for p in net.parameters_mut() {
+        if p.nrows() == 1 {
+            p.mapv_inplace(|_| rng.random_range(-0.5..0.5));
+        }
+    }
+    net
+}
