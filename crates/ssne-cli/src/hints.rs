@@ -51,6 +51,10 @@ fn model_fix(err: &ModelError) -> Option<&'static str> {
         ModelError::BadModelFile { .. } => {
             Some("the model file is damaged or not a salient-sne model: train it again with `salient-sne train`")
         }
+        ModelError::BadTrainingState { .. } => Some(
+            "the training state is damaged, from another release or not a salient-sne training state: \
+             run `salient-sne train` again without --resume (--checkpoint keeps a new one)",
+        ),
         ModelError::FeatureCount { .. } => {
             Some("give data with the same features (image size, columns) as the data the model was trained on")
         }

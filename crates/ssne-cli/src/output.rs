@@ -87,7 +87,7 @@ fn is_model_file_or_absent(path: &Path) -> anyhow::Result<bool> {
             Err(e) => return Err(e).with_context(|| format!("{}: cannot read the existing file", path.display())),
         }
     }
-    Ok(filled == head.len() && head == ssne_model::checkpoint::MAGIC)
+    Ok(filled == head.len() && head == ssne_model::model_file::MAGIC)
 }
 
 /// Creates the folder that will hold `path`, so a fresh `--out a/b/c.csv` just works.

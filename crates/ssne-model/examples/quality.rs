@@ -20,7 +20,7 @@ use std::error::Error;
 use std::time::Instant;
 
 use ssne_model::{
-    Activation, HeadInput, ParametricTsne, Preset, ReferenceSpace, Scheme, Silent, TrainConfig, checkpoint, metrics,
+    Activation, HeadInput, ParametricTsne, Preset, ReferenceSpace, Scheme, Silent, TrainConfig, metrics, model_file,
 };
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -90,7 +90,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                     model.set_reference_inputs(train.features.view(), space)?;
                 }
                 let space = model.config.reference_space;
-                let bytes = checkpoint::to_bytes(&model)?.len();
+                let bytes = model_file::to_bytes(&model)?.len();
                 println!("  reference {space:?}: model file {:.2} MB", bytes as f64 / 1e6);
                 let defaults = model.refine_config(0);
                 for steps in list("--refine", &defaults.steps.to_string())? {

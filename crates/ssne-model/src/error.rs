@@ -113,7 +113,7 @@ pub enum ModelError {
         "this model does not keep its training inputs, so new points cannot be refined: retrain with reference inputs kept"
     )]
     NoReferenceInputs,
-    /// A model file could not be read or written.
+    /// A model file or training-state file could not be read or written.
     #[error("{path}: {source}")]
     Io {
         /// The file.
@@ -127,9 +127,19 @@ pub enum ModelError {
         /// What differs between the checkpoint and the run.
         what: String,
     },
-    /// A model or checkpoint file is not valid: wrong magic, other format version, bad checksum, truncated.
+    /// A model file is not valid: wrong magic, other format version, bad checksum, truncated,
+    /// or contents that do not fit together.
     #[error("{path}: {problem}")]
     BadModelFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A training-state file (a checkpoint of a run, to resume from) is not valid: wrong magic,
+    /// other format version, bad checksum, truncated, or contents that do not fit together.
+    #[error("{path}: {problem}")]
+    BadTrainingState {
         /// The file.
         path: PathBuf,
         /// What is wrong with it.

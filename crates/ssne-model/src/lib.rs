@@ -5,7 +5,6 @@
 mod activation;
 mod augment;
 mod batch;
-pub mod checkpoint;
 pub mod clusters;
 mod config;
 mod envelope;
@@ -13,13 +12,14 @@ mod error;
 mod finetune;
 pub mod metrics;
 mod model;
+pub mod model_file;
 mod network;
 mod observer;
 mod optim;
 pub mod pca;
 mod pretrain;
 pub mod refine;
-pub mod resume;
+pub mod training_state;
 
 pub use activation::Activation;
 pub use config::{FinetuneConfig, Preset, PretrainConfig, Scheme, TrainConfig};
@@ -30,7 +30,7 @@ pub use network::{BoundNetwork, Dense, Forward, HeadInput, Network, NetworkSpec,
 pub use observer::{EpochSummary, Silent, Stage, TrainObserver};
 pub use optim::{Adam, AdamConfig, AdamState, LrSchedule};
 pub use pretrain::{Labelled, PretrainReport, accuracy, pretrain};
-pub use resume::{CheckpointFile, CheckpointSink, DataFingerprint, Phase, TrainingState};
+pub use training_state::{DataFingerprint, Phase, TrainingState, TrainingStateFile, TrainingStateSink};
 
 /// The Rust snippets of the repository's README, compiled and run as doctests so that they cannot
 /// rot (this crate depends on every crate they use).

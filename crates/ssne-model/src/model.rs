@@ -14,7 +14,7 @@ use crate::observer::TrainObserver;
 use crate::pca::Pca;
 use crate::pretrain::{Labelled, PretrainReport, accuracy, pretrain_with};
 use crate::refine::{RefineConfig, RefineReference, Refined, refine};
-use crate::resume::{CheckpointSink, DataFingerprint, LoopControl, LoopState, Phase, TrainingState};
+use crate::training_state::{DataFingerprint, LoopControl, LoopState, Phase, TrainingState, TrainingStateSink};
 use crate::{ModelError, Result};
 
 /// How far a model has been trained.
@@ -101,8 +101,8 @@ pub struct Checkpointing<'a> {
     /// A state to continue from (see [`TrainingState::load`]); it must come from a
     /// run of the same configuration on the same data.
     pub resume: Option<TrainingState>,
-    /// Receives the run's state after every epoch (see [`crate::CheckpointFile`]).
-    pub sink: Option<&'a mut dyn CheckpointSink>,
+    /// Receives the run's state after every epoch (see [`crate::TrainingStateFile`]).
+    pub sink: Option<&'a mut dyn TrainingStateSink>,
 }
 
 impl std::fmt::Debug for Checkpointing<'_> {
@@ -172,12 +172,12 @@ impl ParametricTsne {
     ///
     /// # Example
     /// ```no_run
-    /// use ssne_model::{CheckpointFile, Checkpointing, ParametricTsne, Preset, Silent, TrainConfig, TrainingState};
+    /// use ssne_model::{TrainingStateFile, Checkpointing, ParametricTsne, Preset, Silent, TrainConfig, TrainingState};
     /// let data = ssne_data::bundled::mnist_sample()?.rows(0..2000)?;
     /// let config = TrainConfig::preset(Preset::Default, 7);
     /// let path = std::env::temp_dir().join("run.ssne-state");
     /// // A first attempt, interrupted at some point, leaves the latest state in `path` ...
-    /// let mut file = CheckpointFile::new(&path);
+    /// let mut file = TrainingStateFile::new(&path);
     /// let checkpoints = Checkpointing { resume: None, sink: Some(&mut file) };
     /// let _ = ParametricTsne::fit_with(&data, None, &config, &mut Silent, checkpoints);
     /// // ... and a second one continues from it.
@@ -247,7 +247,7 @@ impl ParametricTsne {
         config: &TrainConfig,
         observer: &mut dyn TrainObserver,
         resume: Option<(Network, LoopState)>,
-        mut sink: Option<(&mut (dyn CheckpointSink + '_), DataFingerprint)>,
+        mut sink: Option<(&mut (dyn TrainingStateSink + '_), DataFingerprint)>,
     ) -> Result<Self> {
         config.validate()?;
         let started = Instant::now();
@@ -366,7 +366,7 @@ impl ParametricTsne {
         train: &Dataset,
         observer: &mut dyn TrainObserver,
         resume: Option<LoopState>,
-        mut sink: Option<(&mut (dyn CheckpointSink + '_), DataFingerprint)>,
+        mut sink: Option<(&mut (dyn TrainingStateSink + '_), DataFingerprint)>,
     ) -> Result<()> {
         self.config.validate()?;
         // Checked before training, not after it, when the reference is built.

@@ -11,7 +11,7 @@ use crate::config::PretrainConfig;
 use crate::network::{Network, Trainable};
 use crate::observer::{EpochSummary, Stage, TrainObserver};
 use crate::optim::Adam;
-use crate::resume::{LoopControl, LoopState};
+use crate::training_state::{LoopControl, LoopState};
 use crate::{ModelError, Result};
 
 /// Labelled points: features `[n, d]` and one label per row.

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use ssne_data::ndarray::{Array2, ArrayView2, Axis};
 use ssne_data::{Dataset, ScalingKind};
-use ssne_model::{ModelStage, ParametricTsne, checkpoint};
+use ssne_model::{ModelStage, ParametricTsne, model_file};
 
 use crate::data_args::Loaded;
 use crate::output;
@@ -30,7 +30,7 @@ pub(crate) const EMBED_BATCH_ROWS: usize = 8192;
 /// Reads a model file under a spinner.
 pub(crate) fn load_model(path: &Path, ui: &Ui) -> anyhow::Result<ParametricTsne> {
     ui.step(format!("loading the model {}", path.display()), || {
-        checkpoint::load(path)
+        model_file::load(path)
     })
     .context("loading the model")
 }
@@ -114,7 +114,7 @@ pub(crate) fn save_model(
     ui: &Ui,
 ) -> anyhow::Result<PathBuf> {
     output::ensure_parent(path)?;
-    ui.step(format!("writing {}", path.display()), || checkpoint::save(model, path))
+    ui.step(format!("writing {}", path.display()), || model_file::save(model, path))
         .context("writing the model")?;
     let log_path = log.map_or_else(|| default_log_path(path), Path::to_path_buf);
     output::ensure_parent(&log_path)?;

@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::Args;
 use serde_json::json;
-use ssne_model::{CheckpointFile, Checkpointing, ParametricTsne, TrainConfig, TrainReport, TrainingState};
+use ssne_model::{Checkpointing, ParametricTsne, TrainConfig, TrainReport, TrainingState, TrainingStateFile};
 
 use super::{figure, save_model, scale_training_data};
 use crate::data_args::{DataArgs, Loaded};
@@ -70,7 +70,7 @@ pub(crate) fn run(args: &TrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let mut file = args.checkpoint.as_ref().map(CheckpointFile::new);
+    let mut file = args.checkpoint.as_ref().map(TrainingStateFile::new);
     let checkpoints = Checkpointing {
         resume,
         sink: file.as_mut().map(|f| f as _),

@@ -13,7 +13,7 @@ fn arg(path: &Path) -> String {
 
 /// What the library exports for the model file at `path`.
 fn library_export(path: &Path, probabilities: bool) -> Vec<u8> {
-    let model = ssne_model::checkpoint::load(path).expect("the model loads");
+    let model = ssne_model::model_file::load(path).expect("the model loads");
     to_onnx(&model, &ExportOptions { probabilities }).expect("the model exports")
 }
 

@@ -507,7 +507,12 @@ fn train_checkpoints_every_epoch_and_resumes_to_the_same_model() {
     std::fs::write(&garbage, b"not a state").expect("write");
     let refused = train("third.ssne", &["--resume", &path_arg(&garbage)]);
     assert!(!refused.status.success());
-    assert!(stderr(&refused).contains("garbage.state"), "{}", stderr(&refused));
+    let message = stderr(&refused);
+    assert!(message.contains("garbage.state"), "{message}");
+    // A training state is not a model: its own words and its own fix.
+    assert!(message.contains("not a salient-sne training state"), "{message}");
+    assert!(message.contains("without --resume"), "{message}");
+    assert!(!message.contains("model"), "{message}");
     assert!(!listing(dir.path()).contains(&"third.ssne".to_owned()));
 }
 

@@ -11,7 +11,7 @@ use crate::batch::{even_batches, gather_rows, permutation};
 use crate::config::FinetuneConfig;
 use crate::network::Network;
 use crate::observer::{EpochSummary, Stage, TrainObserver};
-use crate::resume::LoopControl;
+use crate::training_state::LoopControl;
 
 struct Batch {
     indices: Vec<usize>,

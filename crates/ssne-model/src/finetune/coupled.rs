@@ -8,7 +8,7 @@ use crate::batch::gather_rows;
 use crate::config::FinetuneConfig;
 use crate::network::Network;
 use crate::observer::{EpochSummary, Stage, TrainObserver};
-use crate::resume::LoopControl;
+use crate::training_state::LoopControl;
 use crate::{ModelError, Result};
 
 /// Steps between two progress summaries.

@@ -16,7 +16,7 @@ use crate::config::{FinetuneConfig, Scheme};
 use crate::network::{Network, Trainable};
 use crate::observer::{Stage, TrainObserver};
 use crate::optim::Adam;
-use crate::resume::{LoopControl, LoopState};
+use crate::training_state::{LoopControl, LoopState};
 use crate::{ModelError, Result};
 
 pub use sampler::EdgeSampler;

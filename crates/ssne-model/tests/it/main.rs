@@ -1,10 +1,10 @@
 //! Integration tests of `ssne-model`: training end to end on small slices of the
 //! bundled MNIST sample, determinism, checkpoints and bad input.
 
-mod checkpoint;
+mod model_file;
 mod refine;
-mod resume;
 mod training;
+mod training_state;
 
 use ssne_data::Dataset;
 use ssne_model::{Preset, Scheme, TrainConfig};

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use ssne_model::{
-    CheckpointFile, Checkpointing, ModelError, ParametricTsne, Phase, Scheme, Silent, TrainConfig, TrainingState,
+    Checkpointing, ModelError, ParametricTsne, Phase, Scheme, Silent, TrainConfig, TrainingState, TrainingStateFile,
 };
 
 use crate::{quick_config, sample};
@@ -99,9 +99,9 @@ fn states_survive_a_file_round_trip() {
     let (_, states) = fit_collecting(&data, &config);
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("run.ssne-state");
-    let mut file = CheckpointFile::new(&path);
+    let mut file = TrainingStateFile::new(&path);
     for state in &states {
-        ssne_model::CheckpointSink::save(&mut file, state).expect("state written");
+        ssne_model::TrainingStateSink::save(&mut file, state).expect("state written");
         assert_eq!(&TrainingState::load(&path).expect("state read"), state);
     }
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("listing").collect();
@@ -145,7 +145,7 @@ fn damaged_state_files_are_named_errors() {
     let bytes = states[0].to_bytes().expect("encodes");
     let path = Path::new("run.ssne-state");
     let problem = |bytes: &[u8]| match TrainingState::from_bytes(bytes, path) {
-        Err(ModelError::BadModelFile { path: p, problem }) => {
+        Err(ModelError::BadTrainingState { path: p, problem }) => {
             assert_eq!(p, path);
             problem
         }
@@ -159,7 +159,7 @@ fn damaged_state_files_are_named_errors() {
     let mut other_version = bytes.clone();
     other_version[8] = 99;
     assert!(problem(&other_version).contains("version 99"));
-    let model_file = ssne_model::checkpoint::to_bytes(&model).expect("model encodes");
+    let model_file = ssne_model::model_file::to_bytes(&model).expect("model encodes");
     assert!(problem(&model_file).contains("magic"));
 }
 

@@ -7,18 +7,18 @@
 //! step count, the position of the random stream the loop draws from, and the
 //! figures so far. Everything else (the batches of the paper's scheme, the
 //! global kNN P) is recomputed from the seed and the data, deterministically.
-//! Where states go is the caller's choice through [`CheckpointSink`];
-//! [`CheckpointFile`] keeps the latest one in a file, written atomically.
+//! Where states go is the caller's choice through [`TrainingStateSink`];
+//! [`TrainingStateFile`] keeps the latest one in a file, written atomically.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use ssne_data::Dataset;
 
-use crate::checkpoint::{StoredMatrix, StoredNetwork, restore_network, store_network};
 use crate::config::TrainConfig;
 use crate::envelope::{self, FileKind};
 use crate::model::TrainReport;
+use crate::model_file::{StoredMatrix, StoredNetwork, restore_network, store_network};
 use crate::network::Network;
 use crate::optim::AdamState;
 use crate::pretrain::PretrainReport;
@@ -31,7 +31,7 @@ pub const STATE_FORMAT_VERSION: u32 = 1;
 const KIND: FileKind = FileKind {
     magic: STATE_MAGIC,
     version: STATE_FORMAT_VERSION,
-    name: "training checkpoint",
+    name: "training state",
     on_other_version: "use the matching release",
 };
 
@@ -113,7 +113,7 @@ pub struct TrainingState {
 }
 
 /// Receives a [`TrainingState`] after every epoch.
-pub trait CheckpointSink {
+pub trait TrainingStateSink {
     /// Keeps `state` (typically replacing the previous one).
     ///
     /// # Errors
@@ -121,7 +121,7 @@ pub trait CheckpointSink {
     fn save(&mut self, state: &TrainingState) -> Result<()>;
 }
 
-impl<F: FnMut(&TrainingState) -> Result<()>> CheckpointSink for F {
+impl<F: FnMut(&TrainingState) -> Result<()>> TrainingStateSink for F {
     fn save(&mut self, state: &TrainingState) -> Result<()> {
         self(state)
     }
@@ -130,14 +130,14 @@ impl<F: FnMut(&TrainingState) -> Result<()>> CheckpointSink for F {
 /// Keeps the latest state in one file, replaced atomically after every epoch,
 /// so an interrupted run always leaves a whole checkpoint behind.
 #[derive(Debug, Clone)]
-pub struct CheckpointFile {
+pub struct TrainingStateFile {
     path: PathBuf,
 }
 
-impl CheckpointFile {
+impl TrainingStateFile {
     /// A sink writing to `path`.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        CheckpointFile { path: path.into() }
+        TrainingStateFile { path: path.into() }
     }
 
     /// The file written.
@@ -146,7 +146,7 @@ impl CheckpointFile {
     }
 }
 
-impl CheckpointSink for CheckpointFile {
+impl TrainingStateSink for TrainingStateFile {
     fn save(&mut self, state: &TrainingState) -> Result<()> {
         state.save(&self.path)
     }
@@ -210,7 +210,7 @@ impl TrainingState {
     /// The bytes of a training-state file.
     ///
     /// # Errors
-    /// [`ModelError::BadModelFile`] if encoding fails (it should not).
+    /// [`ModelError::BadTrainingState`] if encoding fails (it should not).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let p = &self.progress;
         let stored = StoredState {
@@ -230,7 +230,7 @@ impl TrainingState {
             last_loss: p.last_loss,
             pretrain: p.pretrain.clone(),
         };
-        let payload = envelope::encode(&stored).map_err(|problem| ModelError::BadModelFile {
+        let payload = envelope::encode(&stored).map_err(|problem| ModelError::BadTrainingState {
             path: "<memory>".into(),
             problem,
         })?;
@@ -240,10 +240,10 @@ impl TrainingState {
     /// Parses the bytes of a training-state file; `source` names it in errors.
     ///
     /// # Errors
-    /// [`ModelError::BadModelFile`] saying what is wrong: not a checkpoint,
+    /// [`ModelError::BadTrainingState`] saying what is wrong: not a checkpoint,
     /// another format version, truncated, checksum mismatch, or inconsistent contents.
     pub fn from_bytes(bytes: &[u8], source: &Path) -> Result<Self> {
-        let bad = |problem: String| ModelError::BadModelFile {
+        let bad = |problem: String| ModelError::BadTrainingState {
             path: source.to_path_buf(),
             problem,
         };
@@ -313,7 +313,7 @@ impl TrainingState {
     /// Reads a training-state file.
     ///
     /// # Errors
-    /// [`ModelError::Io`] when it cannot be read, [`ModelError::BadModelFile`] when it is not valid.
+    /// [`ModelError::Io`] when it cannot be read, [`ModelError::BadTrainingState`] when it is not valid.
     pub fn load(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
             path: path.to_path_buf(),

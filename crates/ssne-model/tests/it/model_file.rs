@@ -1,6 +1,6 @@
 //! Model files: round trip, and every kind of damage is a clear error.
 
-use ssne_model::{ModelError, ParametricTsne, ReferenceSpace, Silent, checkpoint};
+use ssne_model::{ModelError, ParametricTsne, ReferenceSpace, Silent, model_file};
 
 use crate::{quick_config, sample};
 
@@ -17,8 +17,8 @@ fn without_timing(model: &ParametricTsne) -> ParametricTsne {
 
 #[test]
 fn the_same_seed_writes_the_same_bytes() {
-    let first = checkpoint::to_bytes(&trained()).expect("encodes");
-    let second = checkpoint::to_bytes(&trained()).expect("encodes");
+    let first = model_file::to_bytes(&trained()).expect("encodes");
+    let second = model_file::to_bytes(&trained()).expect("encodes");
     assert!(first == second, "two identical runs wrote different model files");
 }
 
@@ -30,8 +30,8 @@ fn a_finetuned_model_with_an_empty_reference_is_refused_on_load() {
     model.reference.labels = None;
     model.reference.inputs = None;
     model.reference.projection = None;
-    let bytes = checkpoint::to_bytes(&model).expect("encodes");
-    match checkpoint::from_bytes(&bytes, std::path::Path::new("empty.ssne")) {
+    let bytes = model_file::to_bytes(&model).expect("encodes");
+    match model_file::from_bytes(&bytes, std::path::Path::new("empty.ssne")) {
         Err(ModelError::BadModelFile { path, problem }) => {
             assert_eq!(path, std::path::Path::new("empty.ssne"));
             assert!(problem.contains("empty reference map"), "{problem}");
@@ -48,9 +48,9 @@ fn a_reference_map_of_the_wrong_dimension_is_refused_even_when_empty() {
     model.reference.labels = None;
     model.reference.inputs = None;
     model.reference.projection = None;
-    let bytes = checkpoint::to_bytes(&model).expect("encodes");
+    let bytes = model_file::to_bytes(&model).expect("encodes");
     assert!(matches!(
-        checkpoint::from_bytes(&bytes, std::path::Path::new("m.ssne")),
+        model_file::from_bytes(&bytes, std::path::Path::new("m.ssne")),
         Err(ModelError::BadModelFile { .. })
     ));
 }
@@ -60,8 +60,8 @@ fn save_and_load_round_trip_exactly() {
     let model = trained();
     let dir = tempfile::tempdir().expect("a temp dir");
     let path = dir.path().join("model.ssne");
-    checkpoint::save(&model, &path).expect("saves");
-    let loaded = checkpoint::load(&path).expect("loads");
+    model_file::save(&model, &path).expect("saves");
+    let loaded = model_file::load(&path).expect("loads");
     assert_eq!(loaded, without_timing(&model));
     let x = sample(400..450);
     assert_eq!(
@@ -75,9 +75,9 @@ fn save_and_load_round_trip_exactly() {
 #[test]
 fn damaged_files_are_refused_with_the_reason() {
     let model = trained();
-    let bytes = checkpoint::to_bytes(&model).expect("encodes");
+    let bytes = model_file::to_bytes(&model).expect("encodes");
     let path = std::path::Path::new("model.ssne");
-    let problem = |b: &[u8]| match checkpoint::from_bytes(b, path) {
+    let problem = |b: &[u8]| match model_file::from_bytes(b, path) {
         Err(ModelError::BadModelFile { problem, .. }) => problem,
         other => panic!("expected BadModelFile, got {other:?}"),
     };
@@ -99,8 +99,8 @@ fn a_pca_reference_round_trips_and_is_smaller() {
     let mut config = quick_config(6);
     config.reference_space = ReferenceSpace::Pca { components: 20 };
     let model = ParametricTsne::fit(&train, None, &config, &mut Silent).expect("trains");
-    let bytes = checkpoint::to_bytes(&model).expect("encodes");
-    let loaded = checkpoint::from_bytes(&bytes, std::path::Path::new("m.ssne")).expect("decodes");
+    let bytes = model_file::to_bytes(&model).expect("encodes");
+    let loaded = model_file::from_bytes(&bytes, std::path::Path::new("m.ssne")).expect("decodes");
     assert_eq!(loaded, without_timing(&model));
     assert!(loaded.reference.projection.is_some());
     let new = sample(400..430);
@@ -113,7 +113,7 @@ fn a_pca_reference_round_trips_and_is_smaller() {
     let mut raw = model.clone();
     raw.set_reference_inputs(train.features.view(), ReferenceSpace::Raw)
         .expect("keeps raw inputs");
-    let raw_bytes = checkpoint::to_bytes(&raw).expect("encodes").len();
+    let raw_bytes = model_file::to_bytes(&raw).expect("encodes").len();
     assert!(
         bytes.len() * 2 < raw_bytes,
         "PCA-20 {} bytes, raw {raw_bytes}",
@@ -123,9 +123,9 @@ fn a_pca_reference_round_trips_and_is_smaller() {
 
 #[test]
 fn a_file_of_the_previous_format_asks_for_a_retrain() {
-    let mut bytes = checkpoint::to_bytes(&trained()).expect("encodes");
+    let mut bytes = model_file::to_bytes(&trained()).expect("encodes");
     bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
-    match checkpoint::from_bytes(&bytes, std::path::Path::new("old.ssne")) {
+    match model_file::from_bytes(&bytes, std::path::Path::new("old.ssne")) {
         Err(ModelError::BadModelFile { problem, .. }) => {
             assert!(problem.contains("format version 1"), "{problem}");
             assert!(problem.contains("retrain"), "{problem}");
@@ -136,14 +136,14 @@ fn a_file_of_the_previous_format_asks_for_a_retrain() {
 
 #[test]
 fn a_missing_file_names_the_path() {
-    let err = checkpoint::load(std::path::Path::new("/nonexistent/m.ssne")).expect_err("missing");
+    let err = model_file::load(std::path::Path::new("/nonexistent/m.ssne")).expect_err("missing");
     assert!(err.to_string().contains("/nonexistent/m.ssne"), "{err}");
 }
 
 /// Writes `model` and expects loading to refuse it with `needle` in the problem.
 fn refused_on_load(model: &ParametricTsne, needle: &str) {
-    let bytes = checkpoint::to_bytes(model).expect("encodes");
-    match checkpoint::from_bytes(&bytes, std::path::Path::new("edited.ssne")) {
+    let bytes = model_file::to_bytes(model).expect("encodes");
+    match model_file::from_bytes(&bytes, std::path::Path::new("edited.ssne")) {
         Err(ModelError::BadModelFile { path, problem }) => {
             assert_eq!(path, std::path::Path::new("edited.ssne"));
             assert!(problem.contains(needle), "expected {needle:?} in {problem:?}");
