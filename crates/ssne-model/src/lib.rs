@@ -4,7 +4,6 @@
 
 mod activation;
 mod augment;
-mod batch;
 pub mod clusters;
 mod config;
 mod envelope;
@@ -14,11 +13,14 @@ pub mod metrics;
 mod model;
 pub mod model_file;
 mod network;
+mod non_finite;
 mod observer;
 mod optim;
 pub mod pca;
 mod pretrain;
+mod random_streams;
 pub mod refine;
+mod row_batches;
 pub mod training_state;
 
 pub use activation::Activation;

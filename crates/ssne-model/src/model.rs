@@ -6,13 +6,14 @@ use std::time::Instant;
 use ssne_data::{Dataset, Scaling};
 use ssne_tensor::ndarray::{Array2, ArrayView2, Axis};
 
-use crate::batch::{RngStream, find_non_finite, rng_for};
 use crate::config::TrainConfig;
 use crate::finetune::{FinetuneReport, FinetuneRngs, TrainingPoints, finetune_with};
 use crate::network::Network;
+use crate::non_finite::find_non_finite;
 use crate::observer::TrainObserver;
 use crate::pca::Pca;
 use crate::pretrain::{Labelled, PretrainReport, accuracy, pretrain_with};
+use crate::random_streams::{RngStream, rng_for};
 use crate::refine::{RefineConfig, RefineReference, Refined, refine};
 use crate::training_state::{DataFingerprint, LoopControl, LoopState, Phase, TrainingState, TrainingStateSink};
 use crate::{ModelError, Result};
@@ -617,7 +618,7 @@ impl ParametricTsne {
         classifier.check_features(x.ncols())?;
         check_data(x)?;
         let (logits, _) = classifier.infer(x)?;
-        Ok(crate::batch::argmax_rows(logits.view()))
+        Ok(ssne_tensor::argmax_rows(logits.view()))
     }
 }
 

@@ -264,7 +264,7 @@ impl Pca {
 }
 
 fn check_finite(x: ArrayView2<'_, f32>) -> Result<(), PcaError> {
-    match crate::batch::find_non_finite(x) {
+    match crate::non_finite::find_non_finite(x) {
         Some((row, col)) => Err(PcaError::NonFinite { row, col }),
         None => Ok(()),
     }

@@ -6,13 +6,14 @@ use rand_chacha::ChaCha8Rng;
 use ssne_autodiff::Tape;
 use ssne_tensor::ndarray::{Array2, ArrayView2};
 
-use crate::batch::{argmax_rows, gather_rows, permutation};
 use crate::config::PretrainConfig;
 use crate::network::{Network, Trainable};
 use crate::observer::{EpochSummary, Stage, TrainObserver};
 use crate::optim::Adam;
+use crate::row_batches::{gather_rows, permutation};
 use crate::training_state::{LoopControl, LoopState};
 use crate::{ModelError, Result};
+use ssne_tensor::argmax_rows;
 
 /// Labelled points: features `[n, d]` and one label per row.
 #[derive(Debug, Clone, Copy)]

@@ -13,8 +13,8 @@ use rand::seq::index::sample;
 use ssne_affinity::{Perplexity, SearchOptions};
 use ssne_tensor::ndarray::{Array2, ArrayView2, Axis, Zip};
 
-use crate::batch::{RngStream, rng_for};
 use crate::error::config_error;
+use crate::random_streams::{RngStream, rng_for};
 use crate::{ModelError, Result};
 
 /// Settings of the refinement.

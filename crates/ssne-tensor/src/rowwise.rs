@@ -92,6 +92,29 @@ pub fn add_row_bias<R: Real>(mut x: ArrayViewMut2<'_, R>, bias: ArrayView1<'_, R
     }
 }
 
+/// Index of the largest value in each row (the predicted class); ties go to
+/// the lower index, and NaN is never the largest.
+///
+/// # Example
+/// ```
+/// use ssne_tensor::{argmax_rows, ndarray::array};
+/// assert_eq!(argmax_rows(array![[0.1_f32, 0.7, 0.7], [2.0, -1.0, 0.0]].view()), vec![1, 0]);
+/// ```
+pub fn argmax_rows<R: Real>(x: ArrayView2<'_, R>) -> Vec<u32> {
+    x.rows()
+        .into_iter()
+        .map(|row| {
+            let mut best = 0usize;
+            for (j, &v) in row.iter().enumerate() {
+                if v > row[best] {
+                    best = j;
+                }
+            }
+            best as u32
+        })
+        .collect()
+}
+
 /// `log(sum_j exp(x_ij))` for every row, computed as `max + log(sum exp(x - max))`
 /// with the sum in `f64`.
 ///

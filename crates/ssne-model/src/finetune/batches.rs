@@ -7,10 +7,10 @@ use ssne_tensor::ndarray::Array2;
 
 use super::{FinetuneReport, FinetuneRngs, StepLoss, Stepper, TrainingPoints, check_trainable};
 use crate::Result;
-use crate::batch::{even_batches, gather_rows, permutation};
 use crate::config::FinetuneConfig;
 use crate::network::Network;
 use crate::observer::{EpochSummary, Stage, TrainObserver};
+use crate::row_batches::{even_batches, gather_rows, permutation};
 use crate::training_state::LoopControl;
 
 struct Batch {

@@ -4,10 +4,10 @@ use ssne_affinity::SparseP;
 
 use super::batches::resume_loop;
 use super::{EdgeSampler, FinetuneReport, FinetuneRngs, StepLoss, Stepper, TrainingPoints, check_trainable};
-use crate::batch::gather_rows;
 use crate::config::FinetuneConfig;
 use crate::network::Network;
 use crate::observer::{EpochSummary, Stage, TrainObserver};
+use crate::row_batches::gather_rows;
 use crate::training_state::LoopControl;
 use crate::{ModelError, Result};
 

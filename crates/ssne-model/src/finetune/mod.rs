@@ -140,7 +140,7 @@ pub struct FinetuneRngs {
 impl FinetuneRngs {
     /// The streams derived from `seed`.
     pub fn from_seed(seed: u64) -> Self {
-        use crate::batch::{RngStream, rng_for};
+        use crate::random_streams::{RngStream, rng_for};
         FinetuneRngs {
             batches: rng_for(seed, RngStream::FinetuneBatches),
             order: rng_for(seed, RngStream::FinetuneOrder),

@@ -11,6 +11,7 @@ use ssne_tensor::{
 
 use super::{HeadInput, Network};
 use crate::activation::Activation;
+use crate::non_finite::{find_non_finite, first_non_finite_entry};
 use crate::{ModelError, Result};
 
 /// Rows per task of the tape-free inference path. Fixed, so the split (and
@@ -187,7 +188,7 @@ impl Network {
                     }
                     csr_gemm_serial(1.0, csr, layer.weight.view(), 0.0, out.view_mut())?;
                 } else {
-                    if check_finite && let Some(bad) = crate::batch::find_non_finite(x) {
+                    if check_finite && let Some(bad) = find_non_finite(x) {
                         return Ok(Some(bad));
                     }
                     gemm_serial(1.0, x, Trans::N, layer.weight.view(), Trans::N, 0.0, out.view_mut())?;
@@ -265,20 +266,6 @@ fn view(buf: &[f32], rows: usize, cols: usize) -> ArrayView2<'_, f32> {
 fn view_mut(buf: &mut [f32], rows: usize, cols: usize) -> ArrayViewMut2<'_, f32> {
     // Cannot fail: callers size `buf` to at least `rows * cols` first.
     ArrayViewMut2::from_shape((rows, cols), &mut buf[..rows * cols]).expect("buffer sized for the layer")
-}
-
-/// Position of the first non-finite stored entry of `csr` in row-major order.
-fn first_non_finite_entry(csr: &Csr<f32>) -> Option<(usize, usize)> {
-    (0..csr.nrows()).find_map(|i| {
-        let (cols, vals) = csr.row(i);
-        let finite = vals.iter().fold(true, |ok, v| ok & v.is_finite());
-        let pos = if finite {
-            None
-        } else {
-            vals.iter().position(|v| !v.is_finite())
-        };
-        pos.map(|p| (i, cols[p] as usize))
-    })
 }
 
 #[cfg(test)]
