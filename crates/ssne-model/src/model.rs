@@ -239,6 +239,10 @@ impl ParametricTsne {
         config: &TrainConfig,
         observer: &mut dyn TrainObserver,
     ) -> Result<Self> {
+        // The fine-tuning that follows needs enough rows for its perplexity:
+        // say so before pretraining, which may take minutes.
+        config.validate()?;
+        config.finetune.check_training_rows(train.n_points())?;
         Self::pretrained_with(train, validation, config, observer, None, None)
     }
 
@@ -250,7 +254,7 @@ impl ParametricTsne {
         resume: Option<(Network, LoopState)>,
         mut sink: Option<(&mut (dyn TrainingStateSink + '_), DataFingerprint)>,
     ) -> Result<Self> {
-        config.validate()?;
+        // `config` was validated by the public entry points.
         let started = Instant::now();
         check_data(train.features.view())?;
         let n_outputs = match (&train.labels, train.n_classes()) {

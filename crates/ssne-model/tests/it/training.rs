@@ -282,6 +282,18 @@ fn a_perplexity_too_large_for_the_rows_is_refused_before_pretraining() {
         other => panic!("expected PerplexityTooLargeForRows, got {other:?}"),
     }
     assert!(stages.0.is_empty(), "work started before the check: {:?}", stages.0);
+    // Pretraining alone (the CLI's `pretrain`) refuses it as early.
+    let result = ParametricTsne::pretrained(&train, None, &config, &mut stages);
+    assert!(
+        matches!(result, Err(ModelError::PerplexityTooLargeForRows { found: 20, .. })),
+        "{:?}",
+        result.err()
+    );
+    assert!(
+        stages.0.is_empty(),
+        "pretraining started before the check: {:?}",
+        stages.0
+    );
     // The batch schemes need it of their smallest batch: 100 rows in batches of 25.
     let mut batches = quick_config(1);
     batches.finetune.scheme = Scheme::FixedBatches { epochs: 1 };
