@@ -6,31 +6,7 @@ use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use crate::{QUICK_TRAINING, json, labelled_csv, listing, ok, path_arg, run, stderr};
-
-/// Asserts a clean failure (exit code 1, one error line, last) whose error line mentions every
-/// one of `needles`; returns that line. The same contract as in `errors.rs`.
-fn fails_with(output: &Output, needles: &[&str]) -> String {
-    let message = stderr(output);
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "expected exit code 1, got {}: {message}",
-        output.status
-    );
-    assert!(output.stdout.is_empty(), "nothing belongs on stdout after an error");
-    let errors: Vec<&str> = message.lines().filter(|line| line.starts_with("error: ")).collect();
-    assert_eq!(errors.len(), 1, "one error line expected: {message}");
-    assert_eq!(
-        message.trim_end().lines().last(),
-        Some(errors[0]),
-        "the error comes last: {message}"
-    );
-    for needle in needles {
-        assert!(errors[0].contains(needle), "{needle:?} missing from: {message}");
-    }
-    errors[0].to_owned()
-}
+use crate::{QUICK_TRAINING, fails_with, json, labelled_csv, listing, ok, path_arg, run, stderr};
 
 /// An IDX images header: magic `0x00000803` and three big-endian dimensions.
 fn images_header(n: u32, rows: u32, cols: u32) -> Vec<u8> {

@@ -2,33 +2,8 @@
 //! no output file left behind.
 
 use std::path::Path;
-use std::process::Output;
 
-use crate::{listing, path_arg, run, shared_model, stderr};
-
-/// Asserts a clean failure whose message mentions every one of `needles`.
-fn fails_with(output: &Output, needles: &[&str]) -> String {
-    let message = stderr(output);
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "expected exit code 1, got {}: {message}",
-        output.status
-    );
-    assert!(output.stdout.is_empty(), "nothing belongs on stdout after an error");
-    // Notes may come first; the error is the one last line.
-    let errors: Vec<&str> = message.lines().filter(|line| line.starts_with("error: ")).collect();
-    assert_eq!(errors.len(), 1, "one error line expected: {message}");
-    assert_eq!(
-        message.trim_end().lines().last(),
-        Some(errors[0]),
-        "the error comes last: {message}"
-    );
-    for needle in needles {
-        assert!(errors[0].contains(needle), "{needle:?} missing from: {message}");
-    }
-    errors[0].to_owned()
-}
+use crate::{fails_with, listing, path_arg, run, shared_model, stderr};
 
 #[test]
 fn a_missing_data_file_is_named() {

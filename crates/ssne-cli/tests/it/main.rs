@@ -115,3 +115,27 @@ pub(crate) fn labelled_csv(dir: &Path, label_column: &str, file: &str, names: [&
     std::fs::write(&path, text).expect("fixture");
     path
 }
+
+/// Asserts a clean failure (exit code 1, nothing on stdout, one error line, last) whose error
+/// line mentions every one of `needles`; returns that line.
+pub(crate) fn fails_with(output: &Output, needles: &[&str]) -> String {
+    let message = stderr(output);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "expected exit code 1, got {}: {message}",
+        output.status
+    );
+    assert!(output.stdout.is_empty(), "nothing belongs on stdout after an error");
+    let errors: Vec<&str> = message.lines().filter(|line| line.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "one error line expected: {message}");
+    assert_eq!(
+        message.trim_end().lines().last(),
+        Some(errors[0]),
+        "the error comes last: {message}"
+    );
+    for needle in needles {
+        assert!(errors[0].contains(needle), "{needle:?} missing from: {message}");
+    }
+    errors[0].to_owned()
+}

@@ -45,6 +45,26 @@ fn zero_steps_return_the_network_output_bit_for_bit() {
     assert_eq!(refined.summary.mean_shift, 0.0);
 }
 
+/// Copies of the training rows `picks`, and a start for each at the centre of the map, so only
+/// the refinement can bring it home. (Not far outside the map: there attraction and repulsion
+/// cancel and the row's KL is flat.)
+fn copies_at_the_centre(
+    model: &ParametricTsne,
+    train: &ssne_data::Dataset,
+    picks: &[usize],
+) -> (Array2<f32>, Array2<f32>) {
+    let copies = Array2::from_shape_fn((picks.len(), train.n_features()), |(r, c)| {
+        train.features[[picks[r], c]]
+    });
+    let centre = model
+        .reference
+        .embedding
+        .mean_axis(ssne_tensor::ndarray::Axis(0))
+        .expect("a non-empty map");
+    let start = Array2::from_shape_fn((picks.len(), 2), |(_, a)| centre[a]);
+    (copies, start)
+}
+
 #[test]
 fn a_copy_of_a_training_input_lands_next_to_it() {
     let train = sample(0..800);
@@ -53,18 +73,7 @@ fn a_copy_of_a_training_input_lands_next_to_it() {
     config.reference_space = ReferenceSpace::Raw;
     let model = ParametricTsne::fit(&train, None, &config, &mut Silent).expect("trains");
     let picks = [3usize, 100, 444, 700];
-    let copies = Array2::from_shape_fn((picks.len(), train.n_features()), |(r, c)| {
-        train.features[[picks[r], c]]
-    });
-    // Start every copy at the centre of the map, so only the refinement can bring it
-    // home. (Not far outside the map: there attraction and repulsion cancel and the
-    // row's KL is flat.)
-    let centre = model
-        .reference
-        .embedding
-        .mean_axis(ssne_tensor::ndarray::Axis(0))
-        .expect("a non-empty map");
-    let start = Array2::from_shape_fn((picks.len(), 2), |(_, a)| centre[a]);
+    let (copies, start) = copies_at_the_centre(&model, &train, &picks);
     let inputs = model
         .reference
         .inputs
@@ -123,15 +132,7 @@ fn a_pca_reference_refines_like_the_raw_one_and_lands_copies_on_their_twins() {
     // Copies of training rows started at the map's centre come home: the query is
     // projected with the model's PCA, so a copy's projection equals its twin's.
     let picks = [5usize, 222, 640];
-    let copies = Array2::from_shape_fn((picks.len(), train.n_features()), |(r, c)| {
-        train.features[[picks[r], c]]
-    });
-    let centre = model
-        .reference
-        .embedding
-        .mean_axis(ssne_tensor::ndarray::Axis(0))
-        .expect("a non-empty map");
-    let start = Array2::from_shape_fn((picks.len(), 2), |(_, a)| centre[a]);
+    let (copies, start) = copies_at_the_centre(&model, &train, &picks);
     let config = RefineConfig {
         steps: 200,
         step_fraction: 0.5,
