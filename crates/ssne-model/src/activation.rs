@@ -4,8 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 use ssne_autodiff::{Tape, Var};
-use ssne_tensor::ndarray::ArrayViewMut2;
-use ssne_tensor::{Real, relu, sigmoid, softmax_row};
+use ssne_tensor::ndarray::{ArrayView2, ArrayViewMut2, Zip};
+use ssne_tensor::{
+    Real, relu, relu_derivative, sigmoid, sigmoid_derivative, softmax_row, softmax_row_vjp, tanh_derivative,
+};
 
 use crate::Result;
 
@@ -45,6 +47,22 @@ impl Activation {
             Activation::Tanh => h.mapv_inplace(f32::tanh),
             Activation::Sigmoid => h.mapv_inplace(sigmoid),
             Activation::Softmax => h.rows_mut().into_iter().for_each(softmax_row),
+        }
+    }
+
+    /// Carries `grad`, the gradient with respect to this activation's output
+    /// `output`, back to its input, in place: the tape's backward rules (the
+    /// same derivative functions), without a tape.
+    pub(crate) fn backward_in_place(self, output: ArrayView2<'_, f32>, mut grad: ArrayViewMut2<'_, f32>) {
+        let chain = |grad: ArrayViewMut2<'_, f32>, derivative: fn(f32) -> f32| {
+            Zip::from(grad).and(output).for_each(|g, &y| *g *= derivative(y));
+        };
+        match self {
+            Activation::Identity => {}
+            Activation::Relu => chain(grad, relu_derivative),
+            Activation::Tanh => chain(grad, tanh_derivative),
+            Activation::Sigmoid => chain(grad, sigmoid_derivative),
+            Activation::Softmax => Zip::from(grad.rows_mut()).and(output.rows()).for_each(softmax_row_vjp),
         }
     }
 

@@ -28,7 +28,7 @@ pub use config::{FinetuneConfig, Preset, PretrainConfig, Scheme, TrainConfig};
 pub use error::{ModelError, Result};
 pub use finetune::{EdgeSampler, FinetuneReport, FinetuneRngs, TrainingPoints, finetune};
 pub use model::{Checkpointing, ModelStage, ParametricTsne, Reference, ReferenceSpace, TrainReport, varying_inputs};
-pub use network::{BoundNetwork, Dense, Forward, HeadInput, Network, NetworkSpec, Trainable};
+pub use network::{BoundNetwork, Dense, Forward, HeadInput, Network, NetworkOutput, NetworkSpec, Trainable};
 pub use observer::{EpochSummary, Silent, Stage, TrainObserver};
 pub use optim::{Adam, AdamConfig, AdamState, LrSchedule};
 pub use pretrain::{Labelled, PretrainReport, accuracy, pretrain};

@@ -16,5 +16,8 @@ pub use gemm::{Trans, gemm, gemm_serial, matmul};
 pub use ndarray;
 pub use real::Real;
 pub use reduce::{SUM_BLOCK, sum_blocks_f64, sum_f64};
-pub use rowwise::{add_row_bias, argmax_rows, log_sum_exp_rows, relu, sigmoid, softmax_row, softmax_rows};
+pub use rowwise::{
+    add_row_bias, argmax_rows, log_sum_exp_rows, relu, relu_derivative, sigmoid, sigmoid_derivative, softmax_row,
+    softmax_row_vjp, softmax_rows, tanh_derivative,
+};
 pub use sparse::{Csr, SPARSE_MAX_DENSITY, csr_gemm, csr_gemm_serial, worth_compressing};

@@ -71,6 +71,56 @@ pub fn relu<R: Real>(x: R) -> R {
     if x > R::zero() { x } else { R::zero() }
 }
 
+/// The derivative of [`relu`] at the point whose output is `y`: 1 where
+/// `y > 0`, else 0 (so 0 at exactly 0). One definition for the tape's backward
+/// pass and the network's tape-free vector-Jacobian product.
+///
+/// # Example
+/// ```
+/// assert_eq!(ssne_tensor::relu_derivative(2.0_f32), 1.0);
+/// assert_eq!(ssne_tensor::relu_derivative(0.0_f32), 0.0);
+/// ```
+pub fn relu_derivative<R: Real>(y: R) -> R {
+    if y > R::zero() { R::one() } else { R::zero() }
+}
+
+/// The derivative of `tanh` at the point whose output is `y`: `1 - y²`.
+///
+/// # Example
+/// ```
+/// assert_eq!(ssne_tensor::tanh_derivative(0.0_f64), 1.0);
+/// ```
+pub fn tanh_derivative<R: Real>(y: R) -> R {
+    R::one() - y * y
+}
+
+/// The derivative of [`sigmoid`] at the point whose output is `y`: `y (1 - y)`.
+///
+/// # Example
+/// ```
+/// assert_eq!(ssne_tensor::sigmoid_derivative(0.5_f64), 0.25);
+/// ```
+pub fn sigmoid_derivative<R: Real>(y: R) -> R {
+    y * (R::one() - y)
+}
+
+/// The vector-Jacobian product of one row's softmax, in place: `g` becomes
+/// `s ⊙ (g - <g, s>)` for the softmax output `s`, with the dot product summed
+/// in `f64`.
+///
+/// # Example
+/// ```
+/// use ssne_tensor::{softmax_row_vjp, ndarray::array};
+/// let mut g = array![1.0_f64, 1.0];
+/// softmax_row_vjp(g.view_mut(), array![0.25, 0.75].view());
+/// assert_eq!(g, array![0.0, 0.0]); // a softmax ignores a shift of all logits
+/// ```
+pub fn softmax_row_vjp<R: Real>(mut g: ArrayViewMut1<'_, R>, s: ArrayView1<'_, R>) {
+    let dot: f64 = g.iter().zip(&s).map(|(&g, &s)| g.to_f64() * s.to_f64()).sum();
+    let dot = R::from_f64(dot);
+    Zip::from(&mut g).and(&s).for_each(|g, &s| *g = s * (*g - dot));
+}
+
 /// Adds the row `bias` to every row of `x`, in place: a dense layer's bias, the
 /// one definition for the tape's `add_bias` op and the network's tape-free
 /// inference, so both give the same bits.

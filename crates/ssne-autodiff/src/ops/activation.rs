@@ -2,7 +2,7 @@
 //! output, so nothing beyond the node value is kept.
 
 use ssne_tensor::ndarray::{Array2, ArrayView2};
-use ssne_tensor::{Real, relu, sigmoid};
+use ssne_tensor::{Real, relu, relu_derivative, sigmoid, sigmoid_derivative, tanh_derivative};
 
 use super::zip2;
 use crate::backward::GradSink;
@@ -58,17 +58,17 @@ fn chain_through<R: Real>(
 
 /// `dx += G * [y > 0]`.
 pub(crate) fn relu_backward<R: Real>(sink: &mut GradSink<'_, R>, x: usize, out: ArrayView2<'_, R>, grad: Array2<R>) {
-    chain_through(sink, x, out, grad, |y| if y > R::zero() { R::one() } else { R::zero() });
+    chain_through(sink, x, out, grad, relu_derivative);
 }
 
 /// `dx += G * (1 - y²)`.
 pub(crate) fn tanh_backward<R: Real>(sink: &mut GradSink<'_, R>, x: usize, out: ArrayView2<'_, R>, grad: Array2<R>) {
-    chain_through(sink, x, out, grad, |y| R::one() - y * y);
+    chain_through(sink, x, out, grad, tanh_derivative);
 }
 
 /// `dx += G * y (1 - y)`.
 pub(crate) fn sigmoid_backward<R: Real>(sink: &mut GradSink<'_, R>, x: usize, out: ArrayView2<'_, R>, grad: Array2<R>) {
-    chain_through(sink, x, out, grad, |y| y * (R::one() - y));
+    chain_through(sink, x, out, grad, sigmoid_derivative);
 }
 
 #[cfg(test)]

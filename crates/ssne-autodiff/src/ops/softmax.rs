@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use ssne_tensor::ndarray::{Array2, ArrayView2, ArrayViewMut1, Axis, Zip};
-use ssne_tensor::{Real, softmax_rows};
+use ssne_tensor::{Real, softmax_row_vjp, softmax_rows};
 
 use crate::backward::GradSink;
 use crate::op::Op;
@@ -109,11 +109,7 @@ pub(crate) fn softmax_backward<R: Real>(
     mut grad: Array2<R>,
 ) {
     if sink.wants(x) {
-        Zip::from(grad.rows_mut()).and(out.rows()).par_for_each(|mut g, s| {
-            let dot: f64 = g.iter().zip(&s).map(|(&g, &s)| g.to_f64() * s.to_f64()).sum();
-            let dot = R::from_f64(dot);
-            Zip::from(&mut g).and(&s).for_each(|g, &s| *g = s * (*g - dot));
-        });
+        Zip::from(grad.rows_mut()).and(out.rows()).par_for_each(softmax_row_vjp);
     }
     sink.give(x, grad);
 }

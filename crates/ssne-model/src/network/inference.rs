@@ -18,7 +18,7 @@ use crate::{ModelError, Result};
 /// the sparse-or-dense choice made per chunk) never depends on the thread
 /// count; small enough that a chunk's input and activations stay in the L2
 /// cache while its layers run.
-const INFER_CHUNK: usize = 128;
+pub(super) const INFER_CHUNK: usize = 128;
 
 impl Network {
     /// The forward pass without a tape: `(logits, embedding)` of the rows of `x`.
@@ -71,7 +71,7 @@ impl Network {
 
     /// Checks that the parameters chain from the input to the logits and the
     /// head, and returns the widths `[logits, embedding]`.
-    fn check_shapes(&self) -> Result<[usize; 2]> {
+    pub(super) fn check_shapes(&self) -> Result<[usize; 2]> {
         let mismatch = |left: [usize; 2], right: [usize; 2]| -> ModelError {
             TensorError::ShapeMismatch {
                 op: "network parameters",

@@ -1,13 +1,15 @@
 //! The MLP classifier with its 2-D embedding head: its [`spec`] (shape), its
 //! parameters (here), **the** forward pass on an autodiff tape that training,
 //! embedding and saliency all differentiate ([`tape`]), and a tape-free copy of
-//! that forward pass for prediction ([`inference`]). Both passes apply each
+//! that forward pass for prediction ([`inference`]), and its vector-Jacobian
+//! product with respect to the input without a tape ([`vjp`]), for saliency. Both passes apply each
 //! layer with the same kernels: the GEMMs, `add_row_bias` and the element-wise
 //! activation functions of `ssne_tensor`.
 
 mod inference;
 mod spec;
 mod tape;
+mod vjp;
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -16,6 +18,7 @@ use ssne_tensor::ndarray::{Array2, Axis};
 
 pub use spec::{HeadInput, NetworkSpec};
 pub use tape::{BoundNetwork, Forward, Trainable};
+pub use vjp::NetworkOutput;
 
 use crate::Result;
 use crate::activation::Activation;
