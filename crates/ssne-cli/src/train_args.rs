@@ -190,10 +190,6 @@ pub(crate) struct FinetuneArgs {
     shift_pixels: Option<u8>,
 }
 
-/// The exaggerated share of the run when `--exaggeration` is given alone: a preset's fraction of 0
-/// would silently switch the exaggeration off.
-const DEFAULT_EXAGGERATION_FRACTION: f32 = 0.25;
-
 impl TrainArgs {
     /// The configuration for a run on `n_train` training points.
     ///
@@ -253,7 +249,7 @@ impl FinetuneArgs {
             Scheme::Coupled { steps, edges_per_step }
             | Scheme::NegativeSampling {
                 steps, edges_per_step, ..
-            } => (200, Some(steps), Some(edges_per_step)),
+            } => (FinetuneConfig::DEFAULT_EPOCHS, Some(steps), Some(edges_per_step)),
         };
         let (old_negatives, old_z_bar) = match config.scheme {
             Scheme::NegativeSampling {
@@ -295,7 +291,7 @@ impl FinetuneArgs {
                     .unwrap_or(Scheme::DEFAULT_EDGES_PER_STEP);
                 let steps = match (self.finetune_steps, self.finetune_epochs) {
                     (Some(steps), _) => steps,
-                    (None, Some(epochs)) => epochs.saturating_mul(steps_per_epoch(n_train, edges_per_step)),
+                    (None, Some(epochs)) => epochs.saturating_mul(Scheme::steps_per_epoch(n_train, edges_per_step)),
                     (None, None) => old_steps.unwrap_or(Scheme::DEFAULT_STEPS),
                 };
                 if kind == SchemeArg::Coupled {
@@ -326,10 +322,7 @@ impl FinetuneArgs {
             config.ce_weight = w;
         }
         if let Some(factor) = self.exaggeration {
-            config.exaggeration = factor;
-            if self.exaggeration_fraction.is_none() && config.exaggeration_fraction == 0.0 {
-                config.exaggeration_fraction = DEFAULT_EXAGGERATION_FRACTION;
-            }
+            config.set_exaggeration(factor);
         }
         if let Some(fraction) = self.exaggeration_fraction {
             config.exaggeration_fraction = fraction;
@@ -369,12 +362,6 @@ impl TrainArgs {
         self.pretrain_epochs = self.pretrain_epochs.or(Some(epochs));
         self
     }
-}
-
-/// Coupled steps that together sample about as many endpoints as there are training points
-/// (each edge embeds two): what "one epoch" means for `--scheme coupled`.
-fn steps_per_epoch(n_train: usize, edges_per_step: usize) -> usize {
-    n_train.div_ceil(2 * edges_per_step.max(1)).max(1)
 }
 
 #[cfg(test)]
