@@ -8,6 +8,7 @@ mod batch;
 pub mod checkpoint;
 pub mod clusters;
 mod config;
+mod data_defaults;
 mod envelope;
 mod error;
 mod finetune;
@@ -23,6 +24,7 @@ pub mod resume;
 
 pub use activation::Activation;
 pub use config::{FinetuneConfig, Preset, PretrainConfig, Scheme, TrainConfig};
+pub use data_defaults::{Adaptation, DataSummary, Setting};
 pub use error::{ModelError, Result};
 pub use finetune::{EdgeSampler, FinetuneReport, FinetuneRngs, TrainingPoints, finetune};
 pub use model::{Checkpointing, ModelStage, ParametricTsne, Reference, ReferenceSpace, TrainReport, varying_inputs};

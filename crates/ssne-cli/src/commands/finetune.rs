@@ -77,6 +77,7 @@ pub(crate) fn run(args: &FinetuneCmdArgs, ui: &Ui) -> anyhow::Result<()> {
         &args.out,
         &log,
         &loaded,
+        &[],
         ui,
     );
     Ok(())
