@@ -77,7 +77,6 @@ pub(crate) fn run(args: &FinetuneCmdArgs, ui: &Ui) -> anyhow::Result<()> {
         &args.out,
         &log,
         &loaded,
-        &[],
         ui,
     );
     Ok(())

@@ -61,11 +61,10 @@ pub(crate) fn run(args: &PretrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
     train::report(
         &model.report,
         seconds,
-        train::Trained::Pretraining,
+        train::Trained::Pretraining(&adapted),
         &args.model,
         &log,
         &loaded,
-        &adapted,
         ui,
     );
     Ok(())

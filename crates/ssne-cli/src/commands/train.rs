@@ -86,11 +86,10 @@ pub(crate) fn run(args: &TrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
     report(
         &model.report,
         seconds,
-        Trained::Both,
+        Trained::Both(&adapted),
         &args.model,
         &log,
         &loaded,
-        &adapted,
         ui,
     );
     Ok(())
@@ -159,31 +158,35 @@ pub(crate) fn announce(loaded: &Loaded, config: &TrainConfig, pretraining: bool,
     }
 }
 
-/// What a command trained, for the time line of its summary.
+/// What a command trained, for the time line of its summary, with the defaults it adapted to the
+/// data (`finetune` keeps the model's configuration and adapts none).
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Trained {
+pub(crate) enum Trained<'a> {
     /// `train`: pretraining and fine-tuning.
-    Both,
+    Both(&'a [Adaptation]),
     /// `pretrain`.
-    Pretraining,
+    Pretraining(&'a [Adaptation]),
     /// `finetune`.
     FineTuning,
 }
 
 /// Prints what training achieved: a short table, or one JSON object with `--json` (which lists the
-/// defaults `adapted` to the data as `adapted_defaults`). `seconds` is
+/// defaults adapted to the data as `adapted_defaults`). `seconds` is
 /// this command's training time, measured by the command: a model file stores no time, so the
 /// model's own report cannot say how long this run took.
 pub(crate) fn report(
     report: &TrainReport,
     seconds: f64,
-    trained: Trained,
+    trained: Trained<'_>,
     model: &std::path::Path,
     log: &std::path::Path,
     loaded: &Loaded,
-    adapted: &[Adaptation],
     ui: &Ui,
 ) {
+    let adapted = match trained {
+        Trained::Both(adapted) | Trained::Pretraining(adapted) => adapted,
+        Trained::FineTuning => &[],
+    };
     let final_loss = report.finetune.as_ref().map(|f| f.final_loss);
     if ui.json() {
         output::print_json(&json!({
@@ -233,8 +236,8 @@ pub(crate) fn report(
         ));
     }
     let label = match trained {
-        Trained::Both => "training time",
-        Trained::Pretraining => "pretraining time",
+        Trained::Both(_) => "training time",
+        Trained::Pretraining(_) => "pretraining time",
         Trained::FineTuning => "fine-tuning time",
     };
     rows.push((label.to_owned(), format!("{seconds:.2} s (this run)")));
