@@ -7,7 +7,10 @@
 use anyhow::bail;
 use clap::{Args, ValueEnum};
 use ssne_data::ScalingKind;
-use ssne_model::{Activation, FinetuneConfig, HeadInput, Preset, ReferenceSpace, Scheme, TrainConfig, Trainable};
+use ssne_model::{
+    Activation, Adaptation, DataSummary, FinetuneConfig, HeadInput, Preset, ReferenceSpace, Scheme, Setting,
+    TrainConfig, Trainable,
+};
 
 /// `--preset`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -111,16 +114,18 @@ pub(crate) struct TrainArgs {
     /// Hidden layer widths, comma-separated [default: 100]
     #[arg(long, value_delimiter = ',', value_name = "W,..", help_heading = "Training")]
     hidden_widths: Option<Vec<usize>>,
-    /// What feeds the 2-D head [default: logits]
+    /// What feeds the 2-D head [default: logits, hidden for two classes]
     #[arg(long, value_enum, help_heading = "Training")]
     head_input: Option<HeadInputArg>,
     /// Nonlinearity on the head's input [default: tanh; paper: identity]
     #[arg(long, value_enum, help_heading = "Training")]
     feature_activation: Option<ActivationArg>,
-    /// Per-feature scaling fitted on the training rows and stored with the model
-    #[arg(long, value_enum, default_value_t = ScalingArg::None, help_heading = "Training")]
-    pub(crate) scaling: ScalingArg,
-    /// Pretraining epochs; 0 skips pretraining [default: 10]
+    /// Per-feature scaling fitted on the training rows and stored with the model [default: none
+    /// for values in [0, 1], else unit-range; paper: none]
+    #[arg(long, value_enum, help_heading = "Training")]
+    scaling: Option<ScalingArg>,
+    /// Pretraining epochs; 0 skips pretraining [default: 10, or enough for 600 steps on fewer
+    /// rows; paper: 10]
     #[arg(long, value_name = "N", help_heading = "Training")]
     pretrain_epochs: Option<usize>,
     /// Pretraining mini-batch size [default: 128]
@@ -155,7 +160,8 @@ pub(crate) struct FinetuneArgs {
     /// ceil(n / (2 x edges-per-step)) steps [default: 200]
     #[arg(long, value_name = "N", conflicts_with = "finetune_steps")]
     finetune_epochs: Option<usize>,
-    /// Optimiser steps of the coupled scheme [default: 6000]
+    /// Optimiser steps of the coupled scheme [default: 750 epochs over the graph, from 1000 to
+    /// 6000 steps]
     #[arg(long, value_name = "N")]
     finetune_steps: Option<usize>,
     /// Edges sampled per step of the coupled scheme [default: 500]
@@ -185,26 +191,61 @@ pub(crate) struct FinetuneArgs {
     /// Fixed normalisation Z of --scheme negative; larger means less repulsion [default: 0.1]
     #[arg(long, value_name = "Z")]
     z_bar: Option<f64>,
-    /// Shift image inputs randomly by up to this many pixels at every fine-tuning step (0 = off) [default: 1; paper: 0]
+    /// Shift image inputs randomly by up to this many pixels at every fine-tuning step (0 = off)
+    /// [default: 1 per 20 pixels of the shorter side (0 below 20); paper: 0]
     #[arg(long, value_name = "PIXELS")]
     shift_pixels: Option<u8>,
 }
 
-/// The exaggerated share of the run when `--exaggeration` is given alone: a preset's fraction of 0
-/// would silently switch the exaggeration off.
-const DEFAULT_EXAGGERATION_FRACTION: f32 = 0.25;
+/// A training configuration, the input scaling to fit, and the defaults that were adapted to the
+/// data (those the user left to the default preset).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Training {
+    /// What to train.
+    pub(crate) config: TrainConfig,
+    /// The per-feature scaling to fit on the training rows.
+    pub(crate) scaling: ScalingKind,
+    /// Defaults of `--preset default` changed for the data, and why.
+    pub(crate) adapted: Vec<Adaptation>,
+}
+
+/// The flag that sets `setting`, with the adapted value, as a user would type it.
+pub(crate) fn flag(setting: Setting) -> String {
+    match setting {
+        Setting::ShiftPixels(pixels) => format!("--shift-pixels {pixels}"),
+        Setting::PretrainEpochs(epochs) => format!("--pretrain-epochs {epochs}"),
+        Setting::FinetuneSteps(steps) => format!("--finetune-steps {steps}"),
+        Setting::HeadInput(HeadInput::Hidden) => "--head-input hidden".to_owned(),
+        Setting::HeadInput(HeadInput::Logits) => "--head-input logits".to_owned(),
+        Setting::Scaling(ScalingKind::UnitRange) => "--scaling unit-range".to_owned(),
+        Setting::Scaling(ScalingKind::Standardize) => "--scaling standardize".to_owned(),
+        Setting::Scaling(ScalingKind::None) => "--scaling none".to_owned(),
+    }
+}
 
 impl TrainArgs {
-    /// The configuration for a run on `n_train` training points.
+    /// The configuration for a run on `data` (summarised before scaling): `--preset default`
+    /// adapted to the data where the user gave no flag, then the flags.
     ///
     /// # Errors
     /// Flags that contradict each other; ranges are checked later by the library.
-    pub(crate) fn to_config(&self, n_train: usize) -> anyhow::Result<TrainConfig> {
+    pub(crate) fn to_training(&self, data: &DataSummary) -> anyhow::Result<Training> {
         let preset = match self.preset {
             PresetArg::Default => Preset::Default,
             PresetArg::Paper => Preset::Paper,
         };
         let mut config = TrainConfig::preset(preset, self.seed);
+        // The epoch rule counts steps of the edges the user chose.
+        if let (Some(edges_per_step), Scheme::Coupled { steps, .. }) =
+            (self.finetune.edges_per_step, config.finetune.scheme)
+        {
+            config.finetune.scheme = Scheme::Coupled { steps, edges_per_step };
+        }
+        // The paper's preset is the paper's method, whatever the data.
+        let mut adapted = match preset {
+            Preset::Default => config.adapt_to(data),
+            Preset::Paper => Vec::new(),
+        };
         if let Some(widths) = &self.hidden_widths {
             config.hidden_widths.clone_from(widths);
         }
@@ -237,8 +278,38 @@ impl TrainArgs {
             Some(components) => config.reference_space = ReferenceSpace::Pca { components },
             None => {}
         }
-        self.finetune.apply(&mut config.finetune, n_train)?;
-        Ok(config)
+        self.finetune.apply(&mut config.finetune, data.n_points)?;
+        let f = &self.finetune;
+        let edge_sampling = matches!(
+            config.finetune.scheme,
+            Scheme::Coupled { .. } | Scheme::NegativeSampling { .. }
+        );
+        adapted.retain(|a| match a.setting {
+            Setting::ShiftPixels(_) => f.shift_pixels.is_none(),
+            Setting::PretrainEpochs(_) => self.pretrain_epochs.is_none() && self.pretrain_batch_size.is_none(),
+            Setting::FinetuneSteps(_) => !f.length_given() && edge_sampling,
+            Setting::HeadInput(_) => self.head_input.is_none() && self.feature_activation.is_none(),
+            Setting::Scaling(_) => self.scaling.is_none(),
+        });
+        let scaling = match self.scaling {
+            Some(arg) => arg.into(),
+            None => adapted
+                .iter()
+                .find_map(|a| match a.setting {
+                    Setting::Scaling(kind) => Some(kind),
+                    _ => None,
+                })
+                .unwrap_or(ScalingKind::None),
+        };
+        // A head input the user chose through --feature-activation softmax stays the logits.
+        if self.head_input.is_none() && self.feature_activation.is_some() {
+            config.head_input = TrainConfig::preset(preset, self.seed).head_input;
+        }
+        Ok(Training {
+            config,
+            scaling,
+            adapted,
+        })
     }
 }
 
@@ -253,7 +324,7 @@ impl FinetuneArgs {
             Scheme::Coupled { steps, edges_per_step }
             | Scheme::NegativeSampling {
                 steps, edges_per_step, ..
-            } => (200, Some(steps), Some(edges_per_step)),
+            } => (FinetuneConfig::DEFAULT_EPOCHS, Some(steps), Some(edges_per_step)),
         };
         let (old_negatives, old_z_bar) = match config.scheme {
             Scheme::NegativeSampling {
@@ -295,7 +366,7 @@ impl FinetuneArgs {
                     .unwrap_or(Scheme::DEFAULT_EDGES_PER_STEP);
                 let steps = match (self.finetune_steps, self.finetune_epochs) {
                     (Some(steps), _) => steps,
-                    (None, Some(epochs)) => epochs.saturating_mul(steps_per_epoch(n_train, edges_per_step)),
+                    (None, Some(epochs)) => epochs.saturating_mul(Scheme::steps_per_epoch(n_train, edges_per_step)),
                     (None, None) => old_steps.unwrap_or(Scheme::DEFAULT_STEPS),
                 };
                 if kind == SchemeArg::Coupled {
@@ -326,10 +397,7 @@ impl FinetuneArgs {
             config.ce_weight = w;
         }
         if let Some(factor) = self.exaggeration {
-            config.exaggeration = factor;
-            if self.exaggeration_fraction.is_none() && config.exaggeration_fraction == 0.0 {
-                config.exaggeration_fraction = DEFAULT_EXAGGERATION_FRACTION;
-            }
+            config.set_exaggeration(factor);
         }
         if let Some(fraction) = self.exaggeration_fraction {
             config.exaggeration_fraction = fraction;
@@ -371,12 +439,6 @@ impl TrainArgs {
     }
 }
 
-/// Coupled steps that together sample about as many endpoints as there are training points
-/// (each edge embeds two): what "one epoch" means for `--scheme coupled`.
-fn steps_per_epoch(n_train: usize, edges_per_step: usize) -> usize {
-    n_train.div_ceil(2 * edges_per_step.max(1)).max(1)
-}
-
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -389,9 +451,23 @@ mod tests {
         train: TrainArgs,
     }
 
-    fn config(args: &[&str]) -> anyhow::Result<TrainConfig> {
+    /// 8000 MNIST-like rows: the default preset needs no adapting.
+    const MNIST: DataSummary = DataSummary {
+        n_points: 8000,
+        image_shape: Some([28, 28]),
+        n_classes: Some(10),
+        value_range: Some((0.0, 1.0)),
+    };
+
+    fn training(args: &[&str], data: &DataSummary) -> anyhow::Result<Training> {
         let harness = Harness::try_parse_from(std::iter::once("t").chain(args.iter().copied()))?;
-        harness.train.to_config(8000)
+        harness.train.to_training(data)
+    }
+
+    fn config(args: &[&str]) -> anyhow::Result<TrainConfig> {
+        let training = training(args, &MNIST)?;
+        assert_eq!(training.adapted, vec![], "MNIST-sized data keeps the preset");
+        Ok(training.config)
     }
 
     #[test]
@@ -477,6 +553,67 @@ mod tests {
             ReferenceSpace::Pca { components: 30 }
         );
         assert_eq!(config(&["--reference-pca", "0"])?.reference_space, ReferenceSpace::Raw);
+        Ok(())
+    }
+
+    #[test]
+    fn defaults_are_adapted_only_where_no_flag_was_given() -> anyhow::Result<()> {
+        let digits = DataSummary {
+            n_points: 1500,
+            image_shape: Some([8, 8]),
+            n_classes: Some(2),
+            value_range: Some((0.0, 16.0)),
+        };
+        let settings = |t: &Training| t.adapted.iter().map(|a| a.setting).collect::<Vec<_>>();
+        let t = training(&[], &digits)?;
+        assert_eq!(
+            settings(&t),
+            vec![
+                Setting::ShiftPixels(0),
+                Setting::PretrainEpochs(50),
+                Setting::FinetuneSteps(1500),
+                Setting::HeadInput(HeadInput::Hidden),
+                Setting::Scaling(ScalingKind::UnitRange)
+            ]
+        );
+        assert_eq!(t.scaling, ScalingKind::UnitRange);
+        assert_eq!((t.config.finetune.shift_pixels, t.config.pretrain.epochs), (0, 50));
+        // Every flag wins over its adapted default, and is not reported as adapted.
+        let t = training(
+            &[
+                "--shift-pixels",
+                "1",
+                "--pretrain-epochs",
+                "5",
+                "--finetune-steps",
+                "300",
+                "--head-input",
+                "logits",
+                "--scaling",
+                "none",
+            ],
+            &digits,
+        )?;
+        assert_eq!(settings(&t), vec![]);
+        assert_eq!(t.scaling, ScalingKind::None);
+        assert_eq!(t.config.head_input, HeadInput::Logits);
+        assert_eq!(
+            t.config.finetune.scheme,
+            Scheme::Coupled {
+                steps: 300,
+                edges_per_step: 500
+            }
+        );
+        // The epoch rule counts the edges given: 1500 rows, 200 edges a step, 4 steps an epoch.
+        let t = training(&["--edges-per-step", "200"], &digits)?;
+        assert!(settings(&t).contains(&Setting::FinetuneSteps(3000)));
+        // A batch scheme counts epochs: the adapted step count does not apply.
+        let t = training(&["--scheme", "fixed"], &digits)?;
+        assert!(!settings(&t).contains(&Setting::FinetuneSteps(1500)));
+        // The paper's preset is never adapted.
+        let t = training(&["--preset", "paper"], &digits)?;
+        assert_eq!((settings(&t), t.scaling), (vec![], ScalingKind::None));
+        assert_eq!(t.config, TrainConfig::preset(Preset::Paper, 42));
         Ok(())
     }
 

@@ -83,6 +83,20 @@ impl Scheme {
     /// The fixed normalisation `Z̄` of [`Scheme::NegativeSampling`] when none is chosen.
     pub const DEFAULT_Z_BAR: f64 = 0.1;
 
+    /// Coupled (or negative-sampling) steps that together sample about as many endpoints as there
+    /// are training points (each edge embeds two): what one epoch means for the edge-sampling
+    /// schemes, so that `epochs` over `n_train` points can be turned into steps. At least 1.
+    ///
+    /// ```
+    /// use ssne_model::Scheme;
+    /// // 8000 points, 500 edges (1000 endpoints) a step: 8 steps an epoch.
+    /// assert_eq!(Scheme::steps_per_epoch(8000, 500), 8);
+    /// assert_eq!(Scheme::steps_per_epoch(1500, 500), 2);
+    /// ```
+    pub fn steps_per_epoch(n_train: usize, edges_per_step: usize) -> usize {
+        n_train.div_ceil(2 * edges_per_step.max(1)).max(1)
+    }
+
     /// A short name for logs and reports.
     pub fn name(&self) -> &'static str {
         match self {
@@ -162,6 +176,30 @@ pub enum Preset {
 }
 
 impl FinetuneConfig {
+    /// Epochs of the batch schemes when none is chosen (the paper's 200), also the epoch count a
+    /// switch from an edge-sampling scheme to a batch scheme starts from.
+    pub const DEFAULT_EPOCHS: usize = 200;
+    /// The exaggerated share of the run when an exaggeration factor is set on a config whose
+    /// fraction is 0: keeping that 0 would silently switch the exaggeration off.
+    pub const DEFAULT_EXAGGERATION_FRACTION: f32 = 0.25;
+
+    /// Sets the early-exaggeration factor; a fraction of 0 (the presets') becomes
+    /// [`FinetuneConfig::DEFAULT_EXAGGERATION_FRACTION`], so that the factor takes effect. A
+    /// fraction already set is kept; set `exaggeration_fraction` afterwards to choose another.
+    ///
+    /// ```
+    /// use ssne_model::{Preset, TrainConfig};
+    /// let mut config = TrainConfig::preset(Preset::Default, 42).finetune;
+    /// config.set_exaggeration(4.0);
+    /// assert_eq!((config.exaggeration, config.exaggeration_fraction), (4.0, 0.25));
+    /// ```
+    pub fn set_exaggeration(&mut self, factor: f32) {
+        self.exaggeration = factor;
+        if self.exaggeration_fraction == 0.0 {
+            self.exaggeration_fraction = Self::DEFAULT_EXAGGERATION_FRACTION;
+        }
+    }
+
     /// Checks that `n_points` training rows can be fine-tuned at this
     /// perplexity, so that a run stops before pretraining rather than after it.
     /// The batch schemes need it of their smallest batch; the others of all rows
@@ -224,7 +262,9 @@ impl TrainConfig {
                 adam,
             },
             finetune: FinetuneConfig {
-                scheme: Scheme::FixedBatches { epochs: 200 },
+                scheme: Scheme::FixedBatches {
+                    epochs: FinetuneConfig::DEFAULT_EPOCHS,
+                },
                 batch_size: 1000,
                 perplexity: 30.0,
                 dof: 1.0,
@@ -384,4 +424,47 @@ fn edges_per_step_error(edges_per_step: usize) -> crate::error::ModelError {
         edges_per_step,
         format!("from 2 to {}", Scheme::MAX_EDGES_PER_STEP),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_epoch_of_sampled_edges_covers_every_point_once() {
+        // 2 * 500 endpoints a step: 8000 points take 8 steps, 8001 take 9.
+        assert_eq!(Scheme::steps_per_epoch(8000, 500), 8);
+        assert_eq!(Scheme::steps_per_epoch(8001, 500), 9);
+        // Never 0 steps, even for fewer points than one step embeds, or 0 edges.
+        assert_eq!(Scheme::steps_per_epoch(10, 500), 1);
+        assert_eq!(Scheme::steps_per_epoch(0, 500), 1);
+        assert_eq!(Scheme::steps_per_epoch(7, 0), 4);
+    }
+
+    #[test]
+    fn the_paper_runs_the_default_epochs() {
+        let paper = TrainConfig::preset(Preset::Paper, 1);
+        assert_eq!(
+            paper.finetune.scheme,
+            Scheme::FixedBatches {
+                epochs: FinetuneConfig::DEFAULT_EPOCHS
+            }
+        );
+        assert_eq!(FinetuneConfig::DEFAULT_EPOCHS, 200);
+    }
+
+    #[test]
+    fn an_exaggeration_factor_alone_gets_the_default_fraction() {
+        let mut config = TrainConfig::preset(Preset::Default, 1).finetune;
+        assert_eq!(config.exaggeration_fraction, 0.0);
+        config.set_exaggeration(4.0);
+        assert_eq!(
+            (config.exaggeration, config.exaggeration_fraction),
+            (4.0, FinetuneConfig::DEFAULT_EXAGGERATION_FRACTION)
+        );
+        // A fraction already chosen stays.
+        config.exaggeration_fraction = 0.5;
+        config.set_exaggeration(12.0);
+        assert_eq!((config.exaggeration, config.exaggeration_fraction), (12.0, 0.5));
+    }
 }

@@ -6,6 +6,7 @@ mod activation;
 mod augment;
 pub mod clusters;
 mod config;
+mod data_defaults;
 mod envelope;
 mod error;
 mod finetune;
@@ -25,6 +26,7 @@ pub mod training_state;
 
 pub use activation::Activation;
 pub use config::{FinetuneConfig, Preset, PretrainConfig, Scheme, TrainConfig};
+pub use data_defaults::{Adaptation, DataSummary, Setting};
 pub use error::{ModelError, Result};
 pub use finetune::{EdgeSampler, FinetuneReport, FinetuneRngs, TrainingPoints, finetune};
 pub use model::{Checkpointing, ModelStage, ParametricTsne, Reference, ReferenceSpace, TrainReport, varying_inputs};

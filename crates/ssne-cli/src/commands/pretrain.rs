@@ -51,7 +51,7 @@ pub(crate) fn run(args: &PretrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
         args.force,
     )?;
     let mut loaded = args.data.load(ui)?;
-    let config = train::prepare_training(&mut loaded, &args.train, ui)?;
+    let (config, adapted) = train::prepare_adapted(&mut loaded, &args.train, ui)?;
     let mut progress = TrainProgress::new(ui);
     let started = Instant::now();
     let model = ParametricTsne::pretrained(&loaded.data, None, &config, &mut progress)
@@ -61,7 +61,7 @@ pub(crate) fn run(args: &PretrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
     train::report(
         &model.report,
         seconds,
-        train::Trained::Pretraining,
+        train::Trained::Pretraining(&adapted),
         &args.model,
         &log,
         &loaded,

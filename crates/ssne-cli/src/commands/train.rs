@@ -6,13 +6,15 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::Args;
 use serde_json::json;
-use ssne_model::{Checkpointing, ParametricTsne, TrainConfig, TrainReport, TrainingState, TrainingStateFile};
+use ssne_model::{
+    Adaptation, Checkpointing, DataSummary, ParametricTsne, TrainConfig, TrainReport, TrainingState, TrainingStateFile,
+};
 
 use super::{figure, save_model, scale_training_data};
 use crate::data_args::{DataArgs, Loaded};
 use crate::output;
 use crate::progress::{TrainProgress, Ui};
-use crate::train_args::TrainArgs;
+use crate::train_args::{TrainArgs, flag};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -57,7 +59,7 @@ pub(crate) fn run(args: &TrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
         args.force,
     )?;
     let mut loaded = args.data.load(ui)?;
-    let config = prepare_training(&mut loaded, &args.train, ui)?;
+    let (config, adapted) = prepare_adapted(&mut loaded, &args.train, ui)?;
     let resume = match &args.resume {
         Some(path) => {
             let state = TrainingState::load(path).context("reading the training state to resume")?;
@@ -81,7 +83,15 @@ pub(crate) fn run(args: &TrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
         .with_context(|| format!("training on {}", loaded.description))?;
     let seconds = started.elapsed().as_secs_f64();
     let log = save_model(&model, &args.model, args.log.as_deref(), &progress, ui)?;
-    report(&model.report, seconds, Trained::Both, &args.model, &log, &loaded, ui);
+    report(
+        &model.report,
+        seconds,
+        Trained::Both(&adapted),
+        &args.model,
+        &log,
+        &loaded,
+        ui,
+    );
     Ok(())
 }
 
@@ -89,17 +99,42 @@ pub(crate) fn run(args: &TrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
 /// configuration, and says what is about to be trained (shared by `train`,
 /// `pretrain` and `demo`).
 pub(crate) fn prepare_training(loaded: &mut Loaded, train: &TrainArgs, ui: &Ui) -> anyhow::Result<TrainConfig> {
+    prepare_adapted(loaded, train, ui).map(|(config, _)| config)
+}
+
+/// [`prepare_training`], also returning the defaults it adapted to the data (for `--json`).
+pub(crate) fn prepare_adapted(
+    loaded: &mut Loaded,
+    train: &TrainArgs,
+    ui: &Ui,
+) -> anyhow::Result<(TrainConfig, Vec<Adaptation>)> {
     if train.finetune.shifts_requested() && loaded.data.image_shape.is_none() {
         anyhow::bail!(
             "--shift-pixels shifts images, and {} has no image shape: give --image-shape HxW for a CSV or 2-D NPY file (IDX images, 3-D NPY arrays and the bundled sample have one)",
             loaded.description
         );
     }
-    scale_training_data(&mut loaded.data, train.scaling.into())?;
-    let config = train.to_config(loaded.data.n_points())?;
+    let training = train.to_training(&DataSummary::of(&loaded.data))?;
+    scale_training_data(&mut loaded.data, training.scaling)?;
+    let config = training.config;
     config.validate().context("checking the training flags")?;
     announce(loaded, &config, true, ui);
-    Ok(config)
+    for adaptation in &training.adapted {
+        ui.note(format!(
+            "adapted to the data: {} ({}); give the flag to choose otherwise",
+            flag(adaptation.setting),
+            adaptation.reason
+        ));
+    }
+    Ok((config, training.adapted))
+}
+
+/// The `--json` form of the defaults adapted to the data.
+fn adapted_json(adapted: &[Adaptation]) -> serde_json::Value {
+    adapted
+        .iter()
+        .map(|a| json!({ "flag": flag(a.setting), "reason": a.reason }))
+        .collect()
 }
 
 /// Says what is about to be trained.
@@ -123,29 +158,35 @@ pub(crate) fn announce(loaded: &Loaded, config: &TrainConfig, pretraining: bool,
     }
 }
 
-/// What a command trained, for the time line of its summary.
+/// What a command trained, for the time line of its summary, with the defaults it adapted to the
+/// data (`finetune` keeps the model's configuration and adapts none).
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Trained {
+pub(crate) enum Trained<'a> {
     /// `train`: pretraining and fine-tuning.
-    Both,
+    Both(&'a [Adaptation]),
     /// `pretrain`.
-    Pretraining,
+    Pretraining(&'a [Adaptation]),
     /// `finetune`.
     FineTuning,
 }
 
-/// Prints what training achieved: a short table, or one JSON object with `--json`. `seconds` is
+/// Prints what training achieved: a short table, or one JSON object with `--json` (which lists the
+/// defaults adapted to the data as `adapted_defaults`). `seconds` is
 /// this command's training time, measured by the command: a model file stores no time, so the
 /// model's own report cannot say how long this run took.
 pub(crate) fn report(
     report: &TrainReport,
     seconds: f64,
-    trained: Trained,
+    trained: Trained<'_>,
     model: &std::path::Path,
     log: &std::path::Path,
     loaded: &Loaded,
     ui: &Ui,
 ) {
+    let adapted = match trained {
+        Trained::Both(adapted) | Trained::Pretraining(adapted) => adapted,
+        Trained::FineTuning => &[],
+    };
     let final_loss = report.finetune.as_ref().map(|f| f.final_loss);
     if ui.json() {
         output::print_json(&json!({
@@ -156,6 +197,7 @@ pub(crate) fn report(
             "finetuned_train_accuracy": report.finetuned_train_accuracy,
             "final_loss": final_loss,
             "seconds": seconds,
+            "adapted_defaults": adapted_json(adapted),
         }));
         return;
     }
@@ -194,8 +236,8 @@ pub(crate) fn report(
         ));
     }
     let label = match trained {
-        Trained::Both => "training time",
-        Trained::Pretraining => "pretraining time",
+        Trained::Both(_) => "training time",
+        Trained::Pretraining(_) => "pretraining time",
         Trained::FineTuning => "fine-tuning time",
     };
     rows.push((label.to_owned(), format!("{seconds:.2} s (this run)")));

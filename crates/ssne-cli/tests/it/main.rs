@@ -2,6 +2,7 @@
 //! outputs, its messages and its exit codes.
 
 mod bad_files;
+mod defaults;
 mod demo;
 mod errors;
 mod export;

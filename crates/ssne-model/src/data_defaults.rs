@@ -1,0 +1,294 @@
+//! Defaults that depend on the data: the default preset's settings were measured on 28 x 28
+//! MNIST with thousands of rows, and some of them do not carry over to small images, few rows,
+//! another value range or two classes. [`TrainConfig::adapt_to`] changes those settings by rules
+//! measured on small data sets (`docs/QUALITY.md`, "Small and non-MNIST data"), and says which it
+//! changed and why, so that a front end can report it and leave alone what the user chose.
+
+use ssne_data::{Dataset, ScalingKind};
+
+use crate::config::{Scheme, TrainConfig};
+use crate::network::HeadInput;
+
+/// What the data-dependent defaults look at: the shape, size, class count and value range of
+/// the training rows (before any scaling).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataSummary {
+    /// Training rows.
+    pub n_points: usize,
+    /// Height and width when the rows are images.
+    pub image_shape: Option<[usize; 2]>,
+    /// Classes of a labelled set.
+    pub n_classes: Option<usize>,
+    /// The smallest and largest finite feature value; `None` when there is none.
+    pub value_range: Option<(f32, f32)>,
+}
+
+impl DataSummary {
+    /// The summary of `data` as it is (call it before the data is scaled).
+    pub fn of(data: &Dataset) -> Self {
+        let value_range = data
+            .features
+            .iter()
+            .filter(|v| v.is_finite())
+            .fold(None, |range: Option<(f32, f32)>, &v| match range {
+                None => Some((v, v)),
+                Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+            });
+        DataSummary {
+            n_points: data.n_points(),
+            image_shape: data.image_shape,
+            n_classes: data.n_classes(),
+            value_range,
+        }
+    }
+}
+
+/// One default that [`TrainConfig::adapt_to`] changed, with its new value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Setting {
+    /// `finetune.shift_pixels`.
+    ShiftPixels(u8),
+    /// `pretrain.epochs`.
+    PretrainEpochs(usize),
+    /// The steps of the coupled (or negative-sampling) scheme.
+    FinetuneSteps(usize),
+    /// `head_input`.
+    HeadInput(HeadInput),
+    /// The input scaling, which is not part of a [`TrainConfig`]: the caller fits it on the
+    /// training rows before training (see [`ssne_data::Dataset::fit_scaling`]).
+    Scaling(ScalingKind),
+}
+
+/// A default changed for the data, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Adaptation {
+    /// The setting and its adapted value.
+    pub setting: Setting,
+    /// Why, in a user's terms (e.g. "images of 8 x 8: a 1-pixel shift would move them by 12%").
+    pub reason: String,
+}
+
+impl TrainConfig {
+    /// Images shorter than this on a side are not shifted, and each further multiple of it adds a
+    /// pixel: 28 x 28 MNIST keeps its 1-pixel shift, 14 x 14 and 8 x 8 images get none.
+    pub const SHIFT_SIDE_PER_PIXEL: usize = 20;
+    /// Pretraining runs at least this many mini-batch steps (and at least the preset's epochs):
+    /// 10 epochs of 8000 rows in batches of 128 are 630 steps; 1500 rows need 50 epochs for as many.
+    pub const MIN_PRETRAIN_STEPS: usize = 600;
+    /// Fine-tuning of the coupled scheme runs this many epochs over the graph (see
+    /// [`Scheme::steps_per_epoch`]), but no more than the preset's steps: 6000 steps of 500 edges
+    /// are 750 epochs of 8000 rows.
+    pub const FINETUNE_EPOCHS: usize = 750;
+    /// The fewest fine-tuning steps the epoch rule gives, however few the rows.
+    pub const MIN_FINETUNE_STEPS: usize = 1000;
+
+    /// Adapts the default preset to `data` and returns what it changed. Call it on
+    /// [`Preset::Default`](crate::Preset::Default) (the paper's preset is the paper's method and is
+    /// never adapted), before applying the user's own choices, which win. The
+    /// [`Setting::Scaling`] adaptation is for the caller to apply.
+    ///
+    /// The rules (measured in `docs/QUALITY.md`):
+    /// - the image shift is one pixel per [`Self::SHIFT_SIDE_PER_PIXEL`] pixels of the shorter side;
+    /// - pretraining runs at least [`Self::MIN_PRETRAIN_STEPS`] steps;
+    /// - the coupled scheme runs [`Self::FINETUNE_EPOCHS`] epochs over the graph, between
+    ///   [`Self::MIN_FINETUNE_STEPS`] and the preset's steps;
+    /// - two classes feed the head from the hidden layer: two logits carry one direction (the
+    ///   softmax depends only on their difference), so a map of them is a line;
+    /// - values outside `[0, 1]` are scaled to unit range per feature.
+    ///
+    /// ```
+    /// use ssne_model::{DataSummary, HeadInput, Preset, Setting, TrainConfig};
+    /// let digits = DataSummary {
+    ///     n_points: 1500,
+    ///     image_shape: Some([8, 8]),
+    ///     n_classes: Some(2),
+    ///     value_range: Some((0.0, 16.0)),
+    /// };
+    /// let mut config = TrainConfig::preset(Preset::Default, 42);
+    /// let changed = config.adapt_to(&digits);
+    /// assert_eq!(config.finetune.shift_pixels, 0);
+    /// assert_eq!(config.head_input, HeadInput::Hidden);
+    /// assert!(changed.iter().any(|a| matches!(a.setting, Setting::Scaling(_))));
+    /// ```
+    pub fn adapt_to(&mut self, data: &DataSummary) -> Vec<Adaptation> {
+        let mut changed = Vec::new();
+        if let Some([height, width]) = data.image_shape {
+            let side = height.min(width);
+            let shift = u8::try_from(side / Self::SHIFT_SIDE_PER_PIXEL).unwrap_or(u8::MAX);
+            if shift != self.finetune.shift_pixels {
+                let percent = 100.0 * f64::from(self.finetune.shift_pixels) / side.max(1) as f64;
+                changed.push(Adaptation {
+                    setting: Setting::ShiftPixels(shift),
+                    reason: format!(
+                        "images of {height} x {width}: a {}-pixel shift would move them by {percent:.0}%; \
+                         the rule is 1 pixel per {} of the shorter side",
+                        self.finetune.shift_pixels,
+                        Self::SHIFT_SIDE_PER_PIXEL
+                    ),
+                });
+                self.finetune.shift_pixels = shift;
+            }
+        }
+        if data.n_classes.is_some() && self.pretrain.epochs > 0 {
+            let batches = data.n_points.div_ceil(self.pretrain.batch_size.max(1)).max(1);
+            let epochs = Self::MIN_PRETRAIN_STEPS.div_ceil(batches);
+            if epochs > self.pretrain.epochs {
+                changed.push(Adaptation {
+                    setting: Setting::PretrainEpochs(epochs),
+                    reason: format!(
+                        "{} rows are {batches} batches of {}: {epochs} epochs make the {} steps the classifier needs",
+                        data.n_points,
+                        self.pretrain.batch_size,
+                        Self::MIN_PRETRAIN_STEPS
+                    ),
+                });
+                self.pretrain.epochs = epochs;
+            }
+        }
+        if let Scheme::Coupled { steps, edges_per_step } = self.finetune.scheme {
+            let per_epoch = Scheme::steps_per_epoch(data.n_points, edges_per_step);
+            let adapted = Self::FINETUNE_EPOCHS
+                .saturating_mul(per_epoch)
+                .clamp(Self::MIN_FINETUNE_STEPS.min(steps), steps);
+            if adapted != steps {
+                changed.push(Adaptation {
+                    setting: Setting::FinetuneSteps(adapted),
+                    reason: format!(
+                        "{} epochs over the graph of {} rows ({per_epoch} steps of {edges_per_step} edges each), at least {}",
+                        Self::FINETUNE_EPOCHS,
+                        data.n_points,
+                        Self::MIN_FINETUNE_STEPS
+                    ),
+                });
+                self.finetune.scheme = Scheme::Coupled {
+                    steps: adapted,
+                    edges_per_step,
+                };
+            }
+        }
+        if data.n_classes.is_some_and(|k| k <= 2) && self.head_input == HeadInput::Logits {
+            changed.push(Adaptation {
+                setting: Setting::HeadInput(HeadInput::Hidden),
+                reason: "two classes: their two logits vary along one direction, so a map of them is a line; \
+                         the head reads the hidden layer"
+                    .to_owned(),
+            });
+            self.head_input = HeadInput::Hidden;
+        }
+        if let Some((lo, hi)) = data.value_range
+            && (lo < 0.0 || hi > 1.0)
+        {
+            changed.push(Adaptation {
+                setting: Setting::Scaling(ScalingKind::UnitRange),
+                reason: format!("the values range over [{lo}, {hi}], not [0, 1]: each feature is scaled to [0, 1]"),
+            });
+        }
+        changed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Preset;
+
+    fn summary(n_points: usize, side: usize, classes: usize, hi: f32) -> DataSummary {
+        DataSummary {
+            n_points,
+            image_shape: Some([side, side]),
+            n_classes: Some(classes),
+            value_range: Some((0.0, hi)),
+        }
+    }
+
+    #[test]
+    fn mnist_sized_data_keeps_the_preset() {
+        let mut config = TrainConfig::preset(Preset::Default, 1);
+        assert_eq!(config.adapt_to(&summary(8000, 28, 10, 1.0)), vec![]);
+        assert_eq!(config, TrainConfig::preset(Preset::Default, 1));
+        // More rows never lengthen the run beyond the preset's.
+        assert_eq!(config.adapt_to(&summary(60000, 28, 10, 1.0)), vec![]);
+    }
+
+    #[test]
+    fn small_images_and_few_rows_are_adapted() {
+        let mut config = TrainConfig::preset(Preset::Default, 1);
+        let settings: Vec<_> = config
+            .adapt_to(&summary(1500, 8, 10, 16.0))
+            .into_iter()
+            .map(|a| a.setting)
+            .collect();
+        assert_eq!(
+            settings,
+            vec![
+                Setting::ShiftPixels(0),
+                Setting::PretrainEpochs(50),
+                Setting::FinetuneSteps(1500),
+                Setting::Scaling(ScalingKind::UnitRange)
+            ]
+        );
+        assert_eq!(config.pretrain.epochs, 50);
+        assert_eq!(
+            config.finetune.scheme,
+            Scheme::Coupled {
+                steps: 1500,
+                edges_per_step: 500
+            }
+        );
+        // 200 rows: one step an epoch, but never fewer than the floor.
+        let mut config = TrainConfig::preset(Preset::Default, 1);
+        config.adapt_to(&summary(200, 56, 10, 1.0));
+        assert_eq!(config.finetune.shift_pixels, 2);
+        assert_eq!(
+            config.finetune.scheme,
+            Scheme::Coupled {
+                steps: TrainConfig::MIN_FINETUNE_STEPS,
+                edges_per_step: 500
+            }
+        );
+    }
+
+    #[test]
+    fn two_classes_read_the_hidden_layer() {
+        let mut config = TrainConfig::preset(Preset::Default, 1);
+        config.adapt_to(&summary(8000, 28, 2, 1.0));
+        assert_eq!(config.head_input, HeadInput::Hidden);
+        let mut config = TrainConfig::preset(Preset::Default, 1);
+        config.adapt_to(&summary(8000, 28, 3, 1.0));
+        assert_eq!(config.head_input, HeadInput::Logits);
+    }
+
+    #[test]
+    fn unlabelled_rows_without_a_shape_change_only_the_length() {
+        let mut config = TrainConfig::preset(Preset::Default, 1);
+        let data = DataSummary {
+            n_points: 3000,
+            image_shape: None,
+            n_classes: None,
+            value_range: Some((-0.5, 0.5)),
+        };
+        let settings: Vec<_> = config.adapt_to(&data).into_iter().map(|a| a.setting).collect();
+        assert_eq!(
+            settings,
+            vec![Setting::FinetuneSteps(2250), Setting::Scaling(ScalingKind::UnitRange)]
+        );
+        assert_eq!(config.pretrain.epochs, 10, "nothing to pretrain on");
+    }
+
+    #[test]
+    fn the_summary_reads_shape_classes_and_range() -> crate::Result<()> {
+        let features = ssne_tensor::ndarray::array![[0.0, 3.0, 0.25, 1.0], [-2.0, 0.5, 0.0, 0.0]];
+        let data = Dataset::new(features, Some(vec![0, 4]))?.with_image_shape([2, 2])?;
+        assert_eq!(
+            DataSummary::of(&data),
+            DataSummary {
+                n_points: 2,
+                image_shape: Some([2, 2]),
+                // Labels 0 and 4 are compacted to two classes.
+                n_classes: Some(2),
+                value_range: Some((-2.0, 3.0)),
+            }
+        );
+        Ok(())
+    }
+}
