@@ -33,6 +33,7 @@ pub const LAYERS: &[(&str, &[&str])] = &[
         "ssne-saliency",
         &["ssne-tensor", "ssne-autodiff", "ssne-model", "ssne-data"],
     ),
+    ("ssne-onnx", &["ssne-model", "ssne-data"]),
 ];
 
 /// Crates at the top, free to depend on any salient-sne crate.

@@ -8,6 +8,17 @@
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AffinityError {
+    /// A parameter of the approximate kNN search is out of range.
+    #[error("kNN parameter {name} = {value} is invalid; it must be {rule}")]
+    InvalidKnnParameter {
+        /// The parameter's name.
+        name: &'static str,
+        /// The value given.
+        value: String,
+        /// What would be valid.
+        rule: &'static str,
+    },
+
     /// The input has no points or no features.
     #[error(
         "the input is empty ({n_points} points x {n_features} features); \

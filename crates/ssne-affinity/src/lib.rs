@@ -7,6 +7,7 @@ mod dense;
 mod error;
 mod exp;
 mod knn;
+mod nndescent;
 mod options;
 mod pass;
 mod search;
@@ -17,5 +18,9 @@ pub use csr::SparseP;
 pub use dense::{Conditional, DenseP, conditional_dense, joint_dense, joint_from_sq_dists};
 pub use error::AffinityError;
 pub use knn::{Knn, knn, knn_between};
+pub use nndescent::{NnDescentOptions, knn_recall, nn_descent};
 pub use options::{Perplexity, SearchOptions};
 pub use sparse::{ConditionalKnn, conditional_knn, joint_knn, joint_knn_with_k, knn_neighbour_count};
+/// The `ndarray` these APIs take and return (one version across the workspace), so a user needs
+/// no dependency of their own on it or on `ssne-tensor`.
+pub use ssne_tensor::ndarray;

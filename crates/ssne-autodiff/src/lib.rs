@@ -18,4 +18,7 @@ pub use error::{AutodiffError, Result};
 pub use grads::Grads;
 pub use kernel::StudentT;
 pub use ssne_tensor::Real;
+/// The `ndarray` these APIs take and return (one version across the workspace), so a user needs
+/// no dependency of their own on it or on `ssne-tensor`.
+pub use ssne_tensor::ndarray;
 pub use tape::{Tape, Var};

@@ -3,7 +3,7 @@
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{demo, embed, eval, finetune, plot, pretrain, saliency, train};
+use crate::commands::{demo, embed, eval, export, finetune, plot, pretrain, saliency, train};
 use crate::progress::Ui;
 
 const AFTER_HELP: &str = "\
@@ -60,6 +60,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Scatter plot (PNG) of a model's map, optionally with other points embedded over it
     Plot(plot::PlotArgs),
+    /// Write the map (and optionally the classifier's probabilities) as an ONNX model
+    Export(export::ExportArgs),
 }
 
 impl Cli {
@@ -85,6 +87,7 @@ impl Cli {
             Command::Saliency(args) => saliency::run(&args, &ui),
             Command::Eval(args) => eval::run(&args, &ui),
             Command::Plot(args) => plot::run(&args, &ui),
+            Command::Export(args) => export::run(&args, &ui),
         }
     }
 }

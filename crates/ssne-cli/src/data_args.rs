@@ -147,6 +147,24 @@ impl fmt::Display for RowRange {
     }
 }
 
+/// `--image-shape HxW`: the rows of a CSV or 2-D NPY file are images of this size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ImageShapeArg(pub(crate) [usize; 2]);
+
+impl FromStr for ImageShapeArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("{s:?} is not an image shape; write HxW, e.g. 28x28 or 8x8");
+        let (height, width) = s.split_once(['x', 'X']).ok_or_else(bad)?;
+        let side = |text: &str| match text.trim().parse::<usize>() {
+            Ok(0) | Err(_) => Err(bad()),
+            Ok(n) => Ok(n),
+        };
+        Ok(ImageShapeArg([side(height)?, side(width)?]))
+    }
+}
+
 /// The data flags.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Data")]
@@ -170,6 +188,11 @@ pub(crate) struct DataArgs {
     /// Only these rows, 0-based with the end excluded: `0..8000`, `8000..`, `..500`
     #[arg(long, value_name = "A..B")]
     pub(crate) rows: Option<RowRange>,
+    /// The rows are images of H x W pixels (for CSV and 2-D NPY files; IDX files, 3-D NPY arrays
+    /// and the bundled sample carry their own shape). Turns on image-only options: --shift-pixels
+    /// and saliency pictures
+    #[arg(long, value_name = "HxW")]
+    image_shape: Option<ImageShapeArg>,
 }
 
 /// A loaded data set and how to name it in messages.
@@ -258,6 +281,9 @@ impl DataArgs {
         if let Some(labels_path) = &self.labels {
             attach_labels(&mut data, path, labels_path)?;
         }
+        if let Some(ImageShapeArg(shape)) = self.image_shape {
+            data = with_image_shape(data, shape, path)?;
+        }
         Ok(data)
     }
 
@@ -265,6 +291,8 @@ impl DataArgs {
     fn reject_with_bundled(&self) -> anyhow::Result<()> {
         let flag = if self.labels.is_some() {
             "--labels"
+        } else if self.image_shape.is_some() {
+            "--image-shape"
         } else if self.split.is_some() {
             "--split"
         } else if self.label_column.is_some() {
@@ -297,6 +325,28 @@ impl DataArgs {
     }
 }
 
+/// Gives the rows of `data` (read from `path`) the shape of `--image-shape`, which must cover each
+/// row exactly and agree with a shape the file already has.
+fn with_image_shape(data: Dataset, shape: [usize; 2], path: &Path) -> anyhow::Result<Dataset> {
+    let [height, width] = shape;
+    if let Some([h, w]) = data.image_shape
+        && [h, w] != shape
+    {
+        bail!(
+            "--image-shape {height}x{width} differs from the {h} x {w} images that {} holds; leave the flag out",
+            path.display()
+        );
+    }
+    let n_features = data.n_features();
+    data.with_image_shape(shape).map_err(|_| {
+        anyhow::anyhow!(
+            "--image-shape {height}x{width} has {} pixels, but each row of {} has {n_features} values",
+            height.saturating_mul(width),
+            path.display()
+        )
+    })
+}
+
 /// Replaces the labels of `data` with those of `--labels` (IDX labels, or NPY by extension).
 fn attach_labels(data: &mut Dataset, data_path: &Path, labels_path: &Path) -> anyhow::Result<()> {
     let is_npy = labels_path
@@ -316,9 +366,11 @@ fn attach_labels(data: &mut Dataset, data_path: &Path, labels_path: &Path) -> an
             data.n_points()
         );
     }
+    // Names that came with the features' own labels describe other numbers now; the new labels
+    // are made compact like every loader's (ssne_data::compact_labels).
+    let (labels, names) = ssne_data::compact_labels(labels, None);
     data.labels = Some(labels);
-    // Names that came with the features' own labels describe other numbers now.
-    data.label_names = None;
+    data.label_names = names;
     Ok(())
 }
 

@@ -1,10 +1,11 @@
 //! Writing results: embeddings (CSV or NPY by extension), JSON and PNG files, always atomically
-//! through `ssne_data::write_atomic`, so a failed run leaves no half-written file.
+//! through `ssne_data::write_atomic`, so a failed run leaves no half-written file (folders of
+//! results are `crate::staged_folder`'s).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use ssne_data::ndarray::{Array2, ArrayView2, Axis, concatenate};
+use ssne_data::ndarray::{Array2, ArrayView2};
 
 /// The file formats an embedding can be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,21 +37,30 @@ impl TableFormat {
 /// Paths are compared after resolving links and relative parts, so `./d/../x.csv` and a link
 /// to `x.csv` are both `x.csv`. A path that does not exist yet cannot be an input.
 pub(crate) fn check_model_output(out: &Path, log: &Path, inputs: &[PathBuf], force: bool) -> anyhow::Result<()> {
-    let resolved_inputs: Vec<PathBuf> = inputs.iter().filter_map(|p| std::fs::canonicalize(p).ok()).collect();
-    for (what, path) in [("the model", out), ("the training log", log)] {
-        let Ok(resolved) = std::fs::canonicalize(path) else {
-            continue;
-        };
-        if resolved_inputs.contains(&resolved) {
-            bail!(
-                "{}: this is one of the command's inputs; writing {what} there would destroy it. Choose another path",
-                path.display()
-            );
-        }
-    }
+    check_not_input("the model", out, inputs)?;
+    check_not_input("the training log", log, inputs)?;
     if !force && !is_model_file_or_absent(out)? {
         bail!(
             "{}: this file exists and is not a salient-sne model file; give --force to replace it",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// Refuses, before any work, to write `what` to `out` when `out` is one of the command's
+/// `inputs` (compared as in [`check_model_output`]).
+pub(crate) fn check_not_input(what: &str, out: &Path, inputs: &[PathBuf]) -> anyhow::Result<()> {
+    let Ok(resolved) = std::fs::canonicalize(out) else {
+        return Ok(());
+    };
+    if inputs
+        .iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .any(|input| input == resolved)
+    {
+        bail!(
+            "{}: this is one of the command's inputs; writing {what} there would destroy it. Choose another path",
             out.display()
         );
     }
@@ -89,37 +99,69 @@ pub(crate) fn ensure_parent(path: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// Writes 2-D coordinates: CSV `x,y[,label][,shift]` or NPY `n x 2` (labels and shifts are
-/// not part of the NPY).
+/// Writes 2-D coordinates: CSV `x,y[,label][,shift]`, or NPY `n x 2` with the labels (as the
+/// user wrote them) one per line in a text file beside it ([`labels_path_beside`]), written first
+/// so that a finished NPY always has its labels.
 pub(crate) fn write_embedding(
     path: &Path,
     embedding: ArrayView2<'_, f32>,
-    labels: Option<&[u32]>,
+    labels: Option<&[String]>,
     shifts: Option<&[f32]>,
 ) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        embedding.ncols() == 2,
+        "the model maps to {} dimensions, not 2",
+        embedding.ncols()
+    );
     ensure_parent(path)?;
     match TableFormat::from_path(path)? {
-        TableFormat::Npy => ssne_data::npy::write_f32(path, &embedding)?,
-        TableFormat::Csv => {
-            let mut header = vec!["x", "y"];
-            let mut columns = vec![embedding.to_owned()];
+        TableFormat::Npy => {
             if let Some(labels) = labels {
-                // Labels below 2^24 are exact in f32, and the writer prints integral values
-                // without a fraction, so the column reads back as integers.
-                header.push("label");
-                columns.push(Array2::from_shape_fn((labels.len(), 1), |(i, _)| labels[i] as f32));
+                let beside = labels_path_beside(path);
+                ssne_data::write_atomic(&beside, |out| {
+                    for label in labels {
+                        writeln!(out, "{label}")?;
+                    }
+                    Ok(())
+                })?;
             }
+            ssne_data::npy::write_f32(path, &embedding)?;
+        }
+        TableFormat::Csv => {
+            use ssne_data::csv::Column;
+            let mut columns = vec![
+                Column::Numbers {
+                    name: "x",
+                    values: embedding.column(0),
+                },
+                Column::Numbers {
+                    name: "y",
+                    values: embedding.column(1),
+                },
+            ];
+            if let Some(labels) = labels {
+                columns.push(Column::Text {
+                    name: "label",
+                    values: labels,
+                });
+            }
+            let shifts = shifts.map(ssne_data::ndarray::ArrayView1::from);
             if let Some(shifts) = shifts {
-                header.push("shift");
-                columns.push(Array2::from_shape_fn((shifts.len(), 1), |(i, _)| shifts[i]));
+                columns.push(Column::Numbers {
+                    name: "shift",
+                    values: shifts,
+                });
             }
-            let views: Vec<_> = columns.iter().map(|c| c.view()).collect();
-            let table =
-                concatenate(Axis(1), &views).context("the labels or shifts do not match the embedded points")?;
-            ssne_data::csv::write_f32(path, &header, table.view())?;
+            ssne_data::csv::write_table(path, &columns)
+                .context("the labels or shifts do not match the embedded points")?;
         }
     }
     Ok(())
+}
+
+/// Where the labels of an NPY embedding go: `map.npy` -> `map.labels.txt`.
+pub(crate) fn labels_path_beside(npy: &Path) -> PathBuf {
+    npy.with_extension("labels.txt")
 }
 
 /// Writes one named column of numbers: CSV with a header, or a 1-column NPY.

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use ::csv::StringRecord;
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView1, ArrayView2};
 
 use crate::dataset::{Dataset, check_finite};
 use crate::error::DataError;
@@ -167,7 +167,9 @@ pub(crate) fn read_with(path: &Path, options: &CsvOptions, allow_non_finite: boo
             .collect()
     });
     let mut data = Dataset::unchecked(features, labels, path)?.with_name(source::stem(path));
-    data.label_names = label_names;
+    if let Some(names) = label_names {
+        data.set_label_names(names);
+    }
     data.feature_names = feature_names;
     Ok(data)
 }
@@ -301,6 +303,94 @@ pub fn write_f32(path: &Path, header: &[&str], data: ArrayView2<'_, f32>) -> Res
                 // Writing to a String cannot fail.
                 let _ = std::fmt::Write::write_fmt(&mut cell, format_args!("{value}"));
                 writer.write_field(&cell)?;
+            }
+            writer.write_record(None::<&[u8]>)?;
+        }
+        writer.flush()?;
+        writer.into_inner().map_err(|err| err.into_error())?.flush()
+    })
+}
+
+/// One named column of a table written by [`write_table`].
+#[derive(Debug, Clone, Copy)]
+pub enum Column<'a> {
+    /// Numbers, written like [`write_f32`] writes them.
+    Numbers {
+        /// The header cell.
+        name: &'a str,
+        /// One value per row.
+        values: ArrayView1<'a, f32>,
+    },
+    /// Text, such as the user's own label values.
+    Text {
+        /// The header cell.
+        name: &'a str,
+        /// One value per row.
+        values: &'a [String],
+    },
+}
+
+impl Column<'_> {
+    fn name(&self) -> &str {
+        match self {
+            Column::Numbers { name, .. } | Column::Text { name, .. } => name,
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Column::Numbers { values, .. } => values.len(),
+            Column::Text { values, .. } => values.len(),
+        }
+    }
+}
+
+/// Writes `columns` side by side as CSV with a header row, atomically (see
+/// [`write_atomic`](crate::write_atomic)); numbers in their shortest round-trip form, as
+/// [`write_f32`] writes them.
+///
+/// ```
+/// # use ssne_data::csv::{Column, write_table};
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("map.csv");
+/// let x = ndarray::array![0.5_f32, -1.0];
+/// let labels = ["cat".to_owned(), "dog".to_owned()];
+/// write_table(&path, &[
+///     Column::Numbers { name: "x", values: x.view() },
+///     Column::Text { name: "label", values: &labels },
+/// ])?;
+/// assert_eq!(std::fs::read_to_string(&path)?, "x,label\n0.5,cat\n-1,dog\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`DataError::ColumnLengths`] when the columns are not all as long as the first, [`DataError::Io`] when the file cannot
+/// be written (nothing is left under `path` then).
+pub fn write_table(path: &Path, columns: &[Column<'_>]) -> Result<(), DataError> {
+    let n_rows = columns.first().map_or(0, Column::len);
+    if let Some(other) = columns.iter().find(|c| c.len() != n_rows) {
+        return Err(DataError::ColumnLengths {
+            path: path.to_path_buf(),
+            first: n_rows,
+            other: other.len(),
+        });
+    }
+    crate::write_atomic(path, |out| {
+        let mut writer = ::csv::Writer::from_writer(out);
+        writer.write_record(columns.iter().map(Column::name))?;
+        let mut cell = String::new();
+        for row in 0..n_rows {
+            for column in columns {
+                match column {
+                    Column::Numbers { values, .. } => {
+                        cell.clear();
+                        // Writing to a String cannot fail.
+                        let _ = std::fmt::Write::write_fmt(&mut cell, format_args!("{}", values[row]));
+                        writer.write_field(&cell)?;
+                    }
+                    Column::Text { values, .. } => writer.write_field(&values[row])?,
+                }
             }
             writer.write_record(None::<&[u8]>)?;
         }

@@ -9,6 +9,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::DataError;
+use crate::labels::compact_labels;
 use crate::scaling::{Scaling, ScalingKind};
 use crate::split::Split;
 
@@ -58,7 +59,10 @@ impl Dataset {
     /// Wraps `features` (and `labels`) as a data set named `"dataset"`, with no image shape, no
     /// label or feature names and no scaling.
     ///
-    /// The features are copied into standard layout if they are not already in it.
+    /// The features are copied into standard layout if they are not already in it. Labels whose
+    /// distinct values are not exactly `0..k` are renumbered to `0..k` in increasing order, and
+    /// their values kept as [`label_names`](Self::label_names) ([`compact_labels`]), so a label's
+    /// value never sizes anything.
     ///
     /// # Errors
     ///
@@ -87,12 +91,19 @@ impl Dataset {
         } else {
             features.as_standard_layout().into_owned()
         };
+        let (labels, label_names) = match labels {
+            Some(labels) => {
+                let (labels, names) = compact_labels(labels, None);
+                (Some(labels), names)
+            }
+            None => (None, None),
+        };
         Ok(Self {
             features,
             labels,
             image_shape: None,
             name: "dataset".to_owned(),
-            label_names: None,
+            label_names,
             feature_names: None,
             scaling: Scaling::None,
         })
@@ -121,11 +132,55 @@ impl Dataset {
         Ok(self)
     }
 
-    /// Sets the class names (index = label).
+    /// Sets the class names (index = label). Labels that were renumbered when the data set was
+    /// built (see [`compact_labels`]) are renumbered again, so that each keeps its name.
     #[must_use]
     pub fn with_label_names(mut self, names: Vec<String>) -> Self {
-        self.label_names = Some(names);
+        self.set_label_names(names);
         self
+    }
+
+    /// [`with_label_names`](Self::with_label_names) in place.
+    pub fn set_label_names(&mut self, names: Vec<String>) {
+        match (self.labels.take(), self.label_names.take()) {
+            (Some(labels), Some(shown)) => {
+                // The shown names are the original values: map each back, then name it.
+                let original: Vec<u32> = labels
+                    .iter()
+                    .map(|&label| {
+                        shown
+                            .get(label as usize)
+                            .and_then(|value| value.parse().ok())
+                            .unwrap_or(label)
+                    })
+                    .collect();
+                let (labels, names) = compact_labels(original, Some(names));
+                self.labels = Some(labels);
+                self.label_names = names;
+            }
+            (labels, _) => {
+                self.labels = labels;
+                self.label_names = Some(names);
+            }
+        }
+    }
+
+    /// Each point's label as the user wrote it: its name where the source named it (or its
+    /// value before [`compact_labels`] renumbered it), else its number. `None` without labels.
+    pub fn shown_labels(&self) -> Option<Vec<String>> {
+        let names = self.label_names.as_deref();
+        let labels = self.labels.as_ref()?;
+        Some(
+            labels
+                .iter()
+                .map(|&label| {
+                    names
+                        .and_then(|names| names.get(label as usize))
+                        .cloned()
+                        .unwrap_or_else(|| label.to_string())
+                })
+                .collect(),
+        )
     }
 
     /// Number of points (rows).

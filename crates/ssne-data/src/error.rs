@@ -258,6 +258,16 @@ pub enum DataError {
         /// Number of data columns.
         columns: usize,
     },
+    /// Columns of a table to be written that are not all the same length.
+    #[error("{}: the columns to write have {first} and {other} rows", path.display())]
+    ColumnLengths {
+        /// The CSV file being written.
+        path: PathBuf,
+        /// Rows of the first column.
+        first: usize,
+        /// Rows of a column of another length.
+        other: usize,
+    },
     /// `image_shape` whose area differs from the number of features.
     #[error("image shape {shape:?} has {} pixels, the data has {n_features} features", shape[0].saturating_mul(shape[1]))]
     ImageShape {

@@ -21,7 +21,9 @@
 //! let data = ssne_data::idx::load_pair(&images, Some(&labels))?;
 //! assert_eq!(data.features.row(0).to_vec(), [0.0, 1.0]);
 //! assert_eq!(data.features.row(1).to_vec(), [0.2, 0.4]);
-//! assert_eq!((data.image_shape, data.labels), (Some([1, 2]), Some(vec![7, 3])));
+//! // Labels 7 and 3 are numbered 1 and 0 for the model, and keep their values as names.
+//! assert_eq!((data.image_shape, data.labels), (Some([1, 2]), Some(vec![1, 0])));
+//! assert_eq!(data.label_names, Some(vec!["3".to_owned(), "7".to_owned()]));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

@@ -178,7 +178,7 @@ pub fn load_dir(dir: &Path, split: SplitName) -> Result<Dataset, DataError> {
         .unwrap_or_else(|| "mnist".to_owned());
     let mut data = idx::load_pair(&images, Some(&labels))?.with_name(format!("{folder_name}-{}", split.prefix()));
     if folder_name.to_lowercase().contains("fashion") {
-        data.label_names = Some(fashion_label_names());
+        data.set_label_names(fashion_label_names());
     }
     Ok(data)
 }

@@ -40,6 +40,20 @@ pub enum ModelError {
         /// Number of outputs of the classifier.
         n_classes: usize,
     },
+    /// The data's labels include classes the model was not trained on, so figures that compare
+    /// labels (k-NN accuracy, classifier accuracy, per-class maps) would be meaningless.
+    #[error(
+        "the data has labels the model does not know: {}; the model's classes are {}. \
+         Give data labelled like the training data",
+        .unknown.join(", "),
+        .known.join(", ")
+    )]
+    UnknownLabels {
+        /// The data's labels (as the user wrote them) that are none of the model's classes; at most ten.
+        unknown: Vec<String>,
+        /// The model's classes (as the user wrote them); at most twenty.
+        known: Vec<String>,
+    },
     /// The fine-tuning perplexity is too large for the number of training rows.
     #[error(
         "perplexity {perplexity} needs at least {needed} training rows, and there are {found}; \

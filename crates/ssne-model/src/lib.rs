@@ -31,3 +31,9 @@ pub use observer::{EpochSummary, Silent, Stage, TrainObserver};
 pub use optim::{Adam, AdamConfig, AdamState, LrSchedule};
 pub use pretrain::{Labelled, PretrainReport, accuracy, pretrain};
 pub use resume::{CheckpointFile, CheckpointSink, DataFingerprint, Phase, TrainingState};
+
+/// The Rust snippets of the repository's README, compiled and run as doctests so that they cannot
+/// rot (this crate depends on every crate they use).
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

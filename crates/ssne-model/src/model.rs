@@ -490,6 +490,56 @@ impl ParametricTsne {
         Ok(())
     }
 
+    /// Renumbers the labels of `data` as the model numbers its classes, matching them by the
+    /// values the user gave ([`Dataset::label_names`], or the numbers themselves), so a test file
+    /// that lacks a class, or orders its names differently, is compared class for class. A model
+    /// without a classifier (trained on unlabelled data) leaves the labels as they are.
+    ///
+    /// # Errors
+    /// [`ModelError::UnknownLabels`] when a label that occurs in `data` is none of the model's
+    /// classes.
+    pub fn align_labels(&self, data: &mut Dataset) -> Result<()> {
+        let (Some(classifier), Some(counts)) = (&self.classifier, data.class_counts()) else {
+            return Ok(());
+        };
+        let shown = |names: Option<&Vec<String>>, class: usize| {
+            names
+                .and_then(|names| names.get(class))
+                .cloned()
+                .unwrap_or_else(|| class.to_string())
+        };
+        let known: Vec<String> = (0..classifier.spec.n_outputs())
+            .map(|class| shown(self.label_names.as_ref(), class))
+            .collect();
+        let mut to_model = Vec::with_capacity(counts.len());
+        let mut unknown = Vec::new();
+        for (label, &count) in counts.iter().enumerate() {
+            let name = shown(data.label_names.as_ref(), label);
+            match known.iter().position(|k| *k == name) {
+                Some(class) => to_model.push(class as u32),
+                None => {
+                    if count > 0 && unknown.len() < 10 {
+                        unknown.push(name);
+                    }
+                    to_model.push(0);
+                }
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(ModelError::UnknownLabels {
+                unknown,
+                known: known.into_iter().take(20).collect(),
+            });
+        }
+        if let Some(labels) = data.labels.as_mut() {
+            for label in labels.iter_mut() {
+                *label = to_model[*label as usize];
+            }
+        }
+        data.label_names = self.label_names.clone();
+        Ok(())
+    }
+
     /// Maps the rows of `x` (already prepared) to 2-D: one forward pass
     /// ([`Network::embed_into`]: tape-free, in parallel chunks, checking the
     /// inputs are finite in the same pass).

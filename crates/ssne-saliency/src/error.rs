@@ -56,6 +56,14 @@ pub enum SaliencyError {
         /// Features per point.
         n_features: usize,
     },
+    /// Maps of a different shape than the points they explain.
+    #[error("the maps have shape {found:?}; they need one row per point and one column per feature, {expected:?}")]
+    MapShape {
+        /// Shape given.
+        found: [usize; 2],
+        /// `[points, features]`.
+        expected: [usize; 2],
+    },
     /// A group name that is not among the groups.
     #[error("unknown group {name:?}; the groups are {known:?}")]
     UnknownGroup {

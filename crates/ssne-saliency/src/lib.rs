@@ -7,6 +7,7 @@ mod directional;
 mod energy;
 mod ensemble;
 mod error;
+pub mod faithfulness;
 mod groups;
 mod integrated;
 mod jacobian;

@@ -6,6 +6,7 @@ mod dense;
 mod determinism;
 mod edge_cases;
 mod knn;
+mod nndescent;
 mod sparse;
 
 use ssne_tensor::ndarray::{Array2, ArrayView2};

@@ -113,7 +113,12 @@ pub(crate) fn run(args: &DemoArgs, ui: &Ui) -> anyhow::Result<()> {
     model.prepare(&mut test.data).context("preparing the held-out rows")?;
     let embedding = embed_batched(&model, test.data.features.view(), ui)?;
     let embedding_path = out.join("test-embedding.csv");
-    output::write_embedding(&embedding_path, embedding.view(), test.data.labels.as_deref(), None)?;
+    output::write_embedding(
+        &embedding_path,
+        embedding.view(),
+        test.data.shown_labels().as_deref(),
+        None,
+    )?;
     files.push(embedding_path);
 
     let metrics = evaluate(&model, &test.data, embedding.view(), n_test, ui)?;
@@ -132,7 +137,7 @@ pub(crate) fn run(args: &DemoArgs, ui: &Ui) -> anyhow::Result<()> {
     output::write_embedding(
         &refined_path,
         placed.positions.view(),
-        test.data.labels.as_deref(),
+        test.data.shown_labels().as_deref(),
         placed.shifts.as_deref(),
     )?;
     files.push(refined_path);

@@ -12,8 +12,9 @@ use crate::output::{self, TableFormat};
 use crate::progress::Ui;
 
 const EXAMPLES: &str = "\
-The output format follows the extension: .csv gets a header `x,y` (plus `label` when the data
-has labels), .npy an n x 2 float32 array.
+The output format follows the extension: .csv gets a header `x,y` (plus `label`, as the data
+writes its labels, when it has them), .npy an n x 2 float32 array (with the labels, one per line,
+in a .labels.txt file beside it: test.npy -> test.labels.txt).
 
 Examples:
   salient-sne embed --model m.ssne --rows 8000..10000 --out test.csv
@@ -60,7 +61,7 @@ pub(crate) fn run(args: &EmbedArgs, ui: &Ui) -> anyhow::Result<()> {
     output::write_embedding(
         &args.out,
         embedding.view(),
-        loaded.data.labels.as_deref(),
+        loaded.data.shown_labels().as_deref(),
         placed.shifts.as_deref(),
     )?;
     if let (Some(path), Some(shifts)) = (&args.shifts, &placed.shifts) {
@@ -71,6 +72,10 @@ pub(crate) fn run(args: &EmbedArgs, ui: &Ui) -> anyhow::Result<()> {
         summary.insert("out".into(), json!(args.out.display().to_string()));
         summary.insert("n_points".into(), json!(embedding.nrows()));
         summary.insert("labels".into(), json!(loaded.data.labels.is_some()));
+        if loaded.data.labels.is_some() && TableFormat::from_path(&args.out)? == TableFormat::Npy {
+            let beside = output::labels_path_beside(&args.out);
+            summary.insert("labels_file".into(), json!(beside.display().to_string()));
+        }
         insert_summary(&mut summary, placed.summary.as_ref());
         output::print_json(&serde_json::Value::Object(summary));
     } else {

@@ -16,7 +16,7 @@ use ssne_data::ndarray::{ArrayView2, s};
 use ssne_model::{ModelError, ParametricTsne, metrics};
 
 use super::refine_args::{RefineArgs, describe, insert_summary};
-use super::{embed_batched, figure, load_finetuned_model, prepare};
+use super::{embed_batched, figure, load_finetuned_model, prepare_labelled};
 use crate::data_args::DataArgs;
 use crate::output;
 use crate::progress::Ui;
@@ -33,7 +33,8 @@ the first --kl-points rows; its perplexity is the model's, lowered to n - 1 for 
 Examples:
   salient-sne eval --model m.ssne --rows 8000..10000
   salient-sne eval --model m.ssne --data data/mnist --split test --json
-  salient-sne eval --model m.ssne --rows 8000..10000 --refine --json";
+  salient-sne eval --model m.ssne --rows 8000..10000 --refine --json
+  salient-sne eval --model m.ssne --rows 8000..10000 --out metrics.json  # the --json object, to a file";
 
 /// `eval` flags.
 #[derive(Debug, Args)]
@@ -45,6 +46,9 @@ pub(crate) struct EvalArgs {
     /// Rows (from the first) on which the KL is measured
     #[arg(long, value_name = "N", default_value_t = 5000)]
     kl_points: usize,
+    /// Also write the metrics to FILE: the JSON object that --json prints (replaced atomically)
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
     #[command(flatten)]
     refine: RefineArgs,
     #[command(flatten)]
@@ -100,24 +104,36 @@ impl Metrics {
 }
 
 pub(crate) fn run(args: &EvalArgs, ui: &Ui) -> anyhow::Result<()> {
+    if let Some(out) = &args.out {
+        let mut inputs = args.data.input_paths();
+        inputs.push(args.model.clone());
+        output::check_not_input("the metrics", out, &inputs)?;
+    }
     let model = load_finetuned_model(&args.model, ui)?;
     let mut loaded = args.data.load(ui)?;
-    prepare(&model, &mut loaded, &args.model)?;
+    prepare_labelled(&model, &mut loaded, &args.model)?;
     let network_output = embed_batched(&model, loaded.data.features.view(), ui)?;
     let placed = args
         .refine
         .place(&model, loaded.data.features.view(), network_output, ui)?;
     let metrics = evaluate(&model, &loaded.data, placed.positions.view(), args.kl_points, ui)?;
+    let mut map = metrics.to_json();
+    insert_summary(&mut map, placed.summary.as_ref());
+    let summary = Value::Object(map);
+    if let Some(out) = &args.out {
+        output::write_json(out, &summary).with_context(|| format!("writing the metrics to {}", out.display()))?;
+    }
     if ui.json() {
-        let mut map = metrics.to_json();
-        insert_summary(&mut map, placed.summary.as_ref());
-        output::print_json(&Value::Object(map));
+        output::print_json(&summary);
     } else {
         println!("model of {} on {}", args.model.display(), loaded.description);
         if let Some(summary) = &placed.summary {
             println!("  {}", describe(summary));
         }
         print_table(&metrics.table());
+        if let Some(out) = &args.out {
+            println!("metrics written to {}", out.display());
+        }
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! overridden by the flags given, decides how.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::Args;
@@ -63,10 +64,20 @@ pub(crate) fn run(args: &FinetuneCmdArgs, ui: &Ui) -> anyhow::Result<()> {
     model.config.validate().context("checking the fine-tuning flags")?;
     train::announce(&loaded, &model.config, false, ui);
     let mut progress = TrainProgress::new(ui);
+    let started = Instant::now();
     model
         .finetune(&loaded.data, &mut progress)
         .with_context(|| format!("fine-tuning on {}", loaded.description))?;
+    let seconds = started.elapsed().as_secs_f64();
     let log = save_model(&model, &args.out, args.log.as_deref(), &progress, ui)?;
-    train::report(&model.report, &args.out, &log, &loaded, ui);
+    train::report(
+        &model.report,
+        seconds,
+        train::Trained::FineTuning,
+        &args.out,
+        &log,
+        &loaded,
+        ui,
+    );
     Ok(())
 }

@@ -4,6 +4,7 @@
 pub(crate) mod demo;
 pub(crate) mod embed;
 pub(crate) mod eval;
+pub(crate) mod export;
 pub(crate) mod finetune;
 pub(crate) mod plot;
 pub(crate) mod pretrain;
@@ -51,6 +52,19 @@ pub(crate) fn prepare(model: &ParametricTsne, loaded: &mut Loaded, model_path: &
     model
         .prepare(&mut loaded.data)
         .with_context(|| format!("{} does not fit the model {}", loaded.description, model_path.display()))
+}
+
+/// [`prepare`], then renumbers the data's labels as the model's classes (matched by the user's
+/// label values), for the commands that compare labels with the model's: `eval`, `plot`, `saliency`.
+pub(crate) fn prepare_labelled(model: &ParametricTsne, loaded: &mut Loaded, model_path: &Path) -> anyhow::Result<()> {
+    prepare(model, loaded, model_path)?;
+    model.align_labels(&mut loaded.data).with_context(|| {
+        format!(
+            "the labels of {} are not those of the model {}",
+            loaded.description,
+            model_path.display()
+        )
+    })
 }
 
 /// Maps every row to 2-D, batch by batch under a progress bar.

@@ -10,7 +10,7 @@ use ssne_data::ndarray::Array2;
 use ssne_model::ParametricTsne;
 use ssne_model::clusters;
 
-use super::{embed_batched, load_finetuned_model, prepare};
+use super::{embed_batched, load_finetuned_model, prepare_labelled};
 use crate::data_args::{DataArgs, Loaded};
 use crate::output;
 use crate::plot::{PointSet, Scatter};
@@ -53,7 +53,7 @@ pub(crate) fn run(args: &PlotArgs, ui: &Ui) -> anyhow::Result<()> {
     let model = load_finetuned_model(&args.model, ui)?;
     let overlay = if args.data.is_given() {
         let mut loaded = args.data.load(ui)?;
-        prepare(&model, &mut loaded, &args.model)?;
+        prepare_labelled(&model, &mut loaded, &args.model)?;
         let embedding = embed_batched(&model, loaded.data.features.view(), ui)?;
         Some((loaded, embedding))
     } else {

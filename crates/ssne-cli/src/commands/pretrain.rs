@@ -2,6 +2,7 @@
 //! configuration, so `finetune` continues with it.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::Args;
@@ -52,9 +53,19 @@ pub(crate) fn run(args: &PretrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
     let mut loaded = args.data.load(ui)?;
     let config = train::prepare_training(&mut loaded, &args.train, ui)?;
     let mut progress = TrainProgress::new(ui);
+    let started = Instant::now();
     let model = ParametricTsne::pretrained(&loaded.data, None, &config, &mut progress)
         .with_context(|| format!("pretraining on {}", loaded.description))?;
+    let seconds = started.elapsed().as_secs_f64();
     let log = save_model(&model, &args.model, args.log.as_deref(), &progress, ui)?;
-    train::report(&model.report, &args.model, &log, &loaded, ui);
+    train::report(
+        &model.report,
+        seconds,
+        train::Trained::Pretraining,
+        &args.model,
+        &log,
+        &loaded,
+        ui,
+    );
     Ok(())
 }

@@ -15,7 +15,7 @@ use ssne_saliency::{
     Attribution, Baseline, Ensemble, Gradient, Groups, IntegratedGradients, Networks, SmoothGrad, Target,
 };
 
-use super::{label_name, load_finetuned_model, prepare};
+use super::{label_name, load_finetuned_model, prepare_labelled};
 use crate::data_args::DataArgs;
 use crate::output;
 use crate::progress::Ui;
@@ -29,6 +29,7 @@ Class saliency explains the pretrained classifier; Jacobian and directional sali
 Examples:
   salient-sne saliency --model m.ssne --rows 0..8000 --from 4 --to 9 --out maps/
   salient-sne saliency --model m.ssne --rows 0..8000 --pairs auto --method smoothgrad --out maps/
+  salient-sne saliency --model m.ssne --rows 0..8000 --from 4 --to 9 --method gradient --evaluate --out maps/
   salient-sne saliency --model m.ssne --rows 0..8000 --kind class --class 3 --class 8 --out maps/
   salient-sne saliency --model m1.ssne --ensemble m2.ssne m3.ssne --rows 0..8000 --pairs auto --out maps/";
 
@@ -142,6 +143,10 @@ pub(crate) struct SaliencyArgs {
     /// Class and Jacobian: only these classes (repeatable) [default: every class of the data]
     #[arg(long = "class", value_name = "C")]
     classes: Vec<String>,
+    /// Directional, one model: also measure each map's faithfulness (infidelity, max-sensitivity,
+    /// deletion and insertion areas, following the map against the gradient and random directions)
+    #[arg(long)]
+    evaluate: bool,
     #[command(flatten)]
     method: MethodArgs,
     #[command(flatten)]
@@ -225,6 +230,12 @@ pub(crate) fn run(args: &SaliencyArgs, ui: &Ui) -> anyhow::Result<()> {
         KindArg::Jacobian if !args.ensemble.is_empty() => {
             bail!("--ensemble averages class and directional maps; the Jacobian is per model")
         }
+        KindArg::Class | KindArg::Jacobian if args.evaluate => {
+            bail!("--evaluate measures directional maps; use it with --from A --to B or --pairs auto")
+        }
+        _ if args.evaluate && !args.ensemble.is_empty() => {
+            bail!("--evaluate measures one model's maps; drop --ensemble")
+        }
         _ => {}
     }
     let method = args.method.build()?;
@@ -244,7 +255,7 @@ pub(crate) fn run(args: &SaliencyArgs, ui: &Ui) -> anyhow::Result<()> {
         models.push(member);
     }
     let mut loaded = args.data.load(ui)?;
-    prepare(&models[0], &mut loaded, &args.model)?;
+    prepare_labelled(&models[0], &mut loaded, &args.model)?;
     let image_shape = models[0].image_shape.or(loaded.data.image_shape);
     let data = ClassData::new(
         &models[0],
@@ -252,19 +263,34 @@ pub(crate) fn run(args: &SaliencyArgs, ui: &Ui) -> anyhow::Result<()> {
         loaded.data.labels.as_deref(),
         image_shape,
     )?;
+    let mut evaluations = Vec::new();
     let written = match args.kind {
         KindArg::Directional => {
             let pairs = match (&args.from, &args.to) {
                 (Some(from), Some(to)) => vec![(data.group(from), data.group(to))],
                 _ => auto_pairs(&models[0], &data, args.neighbours)?,
             };
-            directional_maps(&models, &data, &pairs, &*method, out, ui)?
+            let written = directional_maps(&models, &data, &pairs, &*method, out, ui)?;
+            if args.evaluate {
+                let networks = Networks::from(&models[0]);
+                for (w, (from, to)) in written.iter().zip(&pairs) {
+                    let context = || format!("evaluating the map from {from} to {to}");
+                    let map = ssne_saliency::directional(networks, data.x, &data.groups, from, to, &Gradient)
+                        .with_context(context)?;
+                    let x = map.from.input.view().insert_axis(Axis(0));
+                    let target = Target::Direction(map.direction.view().insert_axis(Axis(0)).to_owned());
+                    let scores =
+                        evaluate(networks, x, &target, w.map.view(), &*method, image_shape).with_context(context)?;
+                    evaluations.push(json!({ "from": from, "to": to, "metrics": scores }));
+                }
+            }
+            written
         }
         KindArg::Class => class_maps(&models, &data, &args.classes, &*method, out, ui)?,
         KindArg::Jacobian => jacobian_maps(&models[0], &data, &args.classes, out, ui)?,
     };
     if image_shape.is_none() {
-        ui.note("the data has no image shape: only the raw NPY maps were written");
+        ui.note("the data has no image shape (give --image-shape HxW for a CSV or 2-D NPY file): only the raw NPY maps were written");
     }
     let files: Vec<PathBuf> = written
         .iter()
@@ -277,6 +303,7 @@ pub(crate) fn run(args: &SaliencyArgs, ui: &Ui) -> anyhow::Result<()> {
             "method": args.method.name(),
             "maps": written.iter().map(|w| w.title.clone()).collect::<Vec<_>>(),
             "files": output::file_list(&files),
+            "evaluation": evaluations,
         }));
     } else {
         println!(
@@ -288,6 +315,18 @@ pub(crate) fn run(args: &SaliencyArgs, ui: &Ui) -> anyhow::Result<()> {
         );
         for file in &files {
             println!("  {}", file.display());
+        }
+        for e in &evaluations {
+            println!(
+                "faithfulness of {} -> {}:",
+                e["from"].as_str().unwrap_or_default(),
+                e["to"].as_str().unwrap_or_default()
+            );
+            if let Some(metrics) = e["metrics"].as_object() {
+                for (name, value) in metrics {
+                    println!("  {name}: {value}");
+                }
+            }
         }
     }
     Ok(())
@@ -383,6 +422,56 @@ pub(crate) fn directional_maps(
     }
     bar.finish_and_clear();
     Ok(written)
+}
+
+/// Faithfulness of one map `phi` (`[1, features]`) of `method` at the point `x` for `target`:
+/// Captum's infidelity (Gaussian noise of 0.1; 4 x 4 patches set to 0 on images) and
+/// max-sensitivity (radius 0.02), deletion and insertion areas toward a black image (20 steps),
+/// and a step of 0.01 along the map against the plain gradient and random directions.
+fn evaluate(
+    networks: Networks<'_>,
+    x: ArrayView2<'_, f32>,
+    target: &Target,
+    phi: ArrayView2<'_, f32>,
+    method: &dyn Attribution,
+    image_shape: Option<[usize; 2]>,
+) -> anyhow::Result<serde_json::Value> {
+    use ssne_saliency::faithfulness::{
+        Order, Perturbation, deletion_curve, follow_map, infidelity, max_sensitivity, network_explainer, network_score,
+    };
+    const SAMPLES: usize = 32;
+    const SEED: u64 = 0;
+    let score = network_score(networks, x, target)?;
+    let gaussian = infidelity(&score, x, phi, Perturbation::Gaussian { sigma: 0.1 }, SAMPLES, SEED)?[0];
+    let square = match image_shape {
+        Some(shape) if shape[0].min(shape[1]) >= 4 => {
+            let patch = Perturbation::Square {
+                shape,
+                side: 4,
+                baseline: 0.0,
+            };
+            Some(infidelity(&score, x, phi, patch, SAMPLES, SEED)?[0])
+        }
+        _ => None,
+    };
+    let explain = network_explainer(method, networks, x, target)?;
+    let sensitivity = max_sensitivity(&explain, x, 0.02, 8, SEED)?[0];
+    let black = Array1::<f32>::zeros(x.ncols());
+    let deletion = deletion_curve(&score, x.row(0), phi.row(0), black.view(), Order::Deletion, 20)?;
+    let insertion = deletion_curve(&score, x.row(0), phi.row(0), black.view(), Order::Insertion, 20)?;
+    let gradient = Gradient.attribute(networks, x, target)?;
+    let followed = follow_map(&score, x, phi, gradient.view(), 0.01, SAMPLES, SEED)?;
+    Ok(json!({
+        "score": score(x)?[0],
+        "infidelity_gaussian": gaussian,
+        "infidelity_square": square,
+        "max_sensitivity": sensitivity,
+        "deletion_area": deletion.area,
+        "insertion_area": insertion.area,
+        "follow_map": followed.along_map[0],
+        "follow_gradient": followed.along_gradient[0],
+        "follow_random_mean_abs": followed.random_mean_abs[0],
+    }))
 }
 
 /// The classes to draw: those asked for, or every class of the data.

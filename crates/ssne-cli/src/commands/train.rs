@@ -1,6 +1,7 @@
 //! `salient-sne train`: pretrain (when the data has labels) and fine-tune, then write the model and its log.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::Args;
@@ -75,21 +76,22 @@ pub(crate) fn run(args: &TrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
         sink: file.as_mut().map(|f| f as _),
     };
     let mut progress = TrainProgress::new(ui);
+    let started = Instant::now();
     let model = ParametricTsne::fit_with(&loaded.data, None, &config, &mut progress, checkpoints)
         .with_context(|| format!("training on {}", loaded.description))?;
+    let seconds = started.elapsed().as_secs_f64();
     let log = save_model(&model, &args.model, args.log.as_deref(), &progress, ui)?;
-    report(&model.report, &args.model, &log, &loaded, ui);
+    report(&model.report, seconds, Trained::Both, &args.model, &log, &loaded, ui);
     Ok(())
 }
 
-/// Says what is about to be trained.
 /// Scales the training rows as the flags ask, builds and checks the training
 /// configuration, and says what is about to be trained (shared by `train`,
 /// `pretrain` and `demo`).
 pub(crate) fn prepare_training(loaded: &mut Loaded, train: &TrainArgs, ui: &Ui) -> anyhow::Result<TrainConfig> {
     if train.finetune.shifts_requested() && loaded.data.image_shape.is_none() {
         anyhow::bail!(
-            "--shift-pixels shifts images, and {} has no image shape (IDX images and the bundled sample have one)",
+            "--shift-pixels shifts images, and {} has no image shape: give --image-shape HxW for a CSV or 2-D NPY file (IDX images, 3-D NPY arrays and the bundled sample have one)",
             loaded.description
         );
     }
@@ -100,16 +102,19 @@ pub(crate) fn prepare_training(loaded: &mut Loaded, train: &TrainArgs, ui: &Ui) 
     Ok(config)
 }
 
+/// Says what is about to be trained.
 pub(crate) fn announce(loaded: &Loaded, config: &TrainConfig, pretraining: bool, ui: &Ui) {
     let data = &loaded.data;
     let classes = data
         .n_classes()
         .map_or_else(|| "no labels".to_owned(), |k| format!("{k} classes"));
+    let points = match data.image_shape {
+        Some([height, width]) => format!("{} images of {height} x {width}", data.n_points()),
+        None => format!("{} points x {} features", data.n_points(), data.n_features()),
+    };
     ui.note(format!(
-        "training on {}: {} points x {} features, {classes}; fine-tuning scheme {}, perplexity {}",
+        "training on {}: {points}, {classes}; fine-tuning scheme {}, perplexity {}",
         loaded.description,
-        data.n_points(),
-        data.n_features(),
         config.finetune.scheme.name(),
         config.finetune.perplexity
     ));
@@ -118,8 +123,29 @@ pub(crate) fn announce(loaded: &Loaded, config: &TrainConfig, pretraining: bool,
     }
 }
 
-/// Prints what training achieved: a short table, or one JSON object with `--json`.
-pub(crate) fn report(report: &TrainReport, model: &std::path::Path, log: &std::path::Path, loaded: &Loaded, ui: &Ui) {
+/// What a command trained, for the time line of its summary.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Trained {
+    /// `train`: pretraining and fine-tuning.
+    Both,
+    /// `pretrain`.
+    Pretraining,
+    /// `finetune`.
+    FineTuning,
+}
+
+/// Prints what training achieved: a short table, or one JSON object with `--json`. `seconds` is
+/// this command's training time, measured by the command: a model file stores no time, so the
+/// model's own report cannot say how long this run took.
+pub(crate) fn report(
+    report: &TrainReport,
+    seconds: f64,
+    trained: Trained,
+    model: &std::path::Path,
+    log: &std::path::Path,
+    loaded: &Loaded,
+    ui: &Ui,
+) {
     let final_loss = report.finetune.as_ref().map(|f| f.final_loss);
     if ui.json() {
         output::print_json(&json!({
@@ -129,7 +155,7 @@ pub(crate) fn report(report: &TrainReport, model: &std::path::Path, log: &std::p
             "classifier_train_accuracy": report.classifier_train_accuracy,
             "finetuned_train_accuracy": report.finetuned_train_accuracy,
             "final_loss": final_loss,
-            "seconds": report.seconds,
+            "seconds": seconds,
         }));
         return;
     }
@@ -167,10 +193,11 @@ pub(crate) fn report(report: &TrainReport, model: &std::path::Path, log: &std::p
             ),
         ));
     }
-    // The report's time is this process's training only: model files store no time.
-    rows.push((
-        "training time".to_owned(),
-        format!("{:.1} s (this run)", report.seconds),
-    ));
+    let label = match trained {
+        Trained::Both => "training time",
+        Trained::Pretraining => "pretraining time",
+        Trained::FineTuning => "fine-tuning time",
+    };
+    rows.push((label.to_owned(), format!("{seconds:.2} s (this run)")));
     super::eval::print_table(&rows);
 }

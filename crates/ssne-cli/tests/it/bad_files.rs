@@ -2,15 +2,11 @@
 //! refused quickly with a message naming the file and the problem; a CSV whose label column is
 //! called `target` is read with its labels.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use crate::{QUICK_TRAINING, json, listing, ok, run, stderr};
-
-fn path_arg(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
-}
+use crate::{QUICK_TRAINING, json, labelled_csv, listing, ok, path_arg, run, stderr};
 
 /// Asserts a clean failure (exit code 1, one error line, last) whose error line mentions every
 /// one of `needles`; returns that line. The same contract as in `errors.rs`.
@@ -248,28 +244,10 @@ fn a_header_announcing_an_enormous_size_is_refused() {
     assert_eq!(listing(dir.path()), ["huge.idx.gz"]);
 }
 
-/// `f1,f2,f3,<label_name>` with two well separated classes.
-fn labelled_csv(dir: &Path, label_name: &str) -> PathBuf {
-    let path = dir.join("points.csv");
-    let mut text = format!("f1,f2,f3,{label_name}\n");
-    for i in 0..120 {
-        let class = i % 2;
-        let offset = 10.0 * class as f32;
-        text.push_str(&format!(
-            "{},{},{},{class}\n",
-            offset + (i % 7) as f32 * 0.3,
-            offset - (i % 5) as f32 * 0.2,
-            (i % 3) as f32 * 0.1
-        ));
-    }
-    std::fs::write(&path, text).expect("fixture");
-    path
-}
-
 #[test]
 fn a_csv_with_a_target_column_is_read_with_labels() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let csv = labelled_csv(dir.path(), "target");
+    let csv = labelled_csv(dir.path(), "target", "points.csv", ["0", "1"]);
     let model = dir.path().join("m.ssne");
     let mut args = vec![
         "--json".to_owned(),

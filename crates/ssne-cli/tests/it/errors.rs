@@ -4,11 +4,7 @@
 use std::path::Path;
 use std::process::Output;
 
-use crate::{listing, run, shared_model, stderr};
-
-fn path_arg(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
-}
+use crate::{listing, path_arg, run, shared_model, stderr};
 
 /// Asserts a clean failure whose message mentions every one of `needles`.
 fn fails_with(output: &Output, needles: &[&str]) -> String {

@@ -4,8 +4,11 @@
 mod bad_files;
 mod demo;
 mod errors;
+mod export;
 mod folders;
 mod idx;
+mod labels;
+mod paper_cuts;
 mod reference;
 mod workflow;
 
@@ -86,4 +89,29 @@ pub(crate) fn listing(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// A path as a command-line argument.
+pub(crate) fn path_arg(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+/// `dir/file` as CSV `f1,f2,f3,<label_column>`: 120 rows in two well separated classes, labelled
+/// `names[0]` and `names[1]`.
+pub(crate) fn labelled_csv(dir: &Path, label_column: &str, file: &str, names: [&str; 2]) -> PathBuf {
+    let path = dir.join(file);
+    let mut text = format!("f1,f2,f3,{label_column}\n");
+    for i in 0..120 {
+        let class = i % 2;
+        let offset = 10.0 * class as f32;
+        text.push_str(&format!(
+            "{},{},{},{}\n",
+            offset + (i % 7) as f32 * 0.3,
+            offset - (i % 5) as f32 * 0.2,
+            (i % 3) as f32 * 0.1,
+            names[class]
+        ));
+    }
+    std::fs::write(&path, text).expect("fixture");
+    path
 }

@@ -545,3 +545,73 @@ fn the_training_summary_labels_every_number() {
     assert!(line("training time").ends_with(" s (this run)"), "{summary}");
     assert!(!summary.contains("seconds"), "{summary}");
 }
+
+#[test]
+fn saliency_evaluate_reports_every_faithfulness_metric() {
+    let model = path_arg(shared_model());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let args = |method: &'static str, out: &str| {
+        [
+            "saliency",
+            "--model",
+            &model,
+            "--rows",
+            "600..900",
+            "--from",
+            "3",
+            "--to",
+            "5",
+            "--method",
+            method,
+            "--evaluate",
+            "--out",
+            out,
+            "--json",
+        ]
+        .map(str::to_owned)
+    };
+    let out = path_arg(&dir.path().join("gradient"));
+    let summary = json(&run(args("gradient", &out)));
+    let evaluation = summary["evaluation"].as_array().expect("evaluation");
+    assert_eq!(evaluation.len(), 1, "{summary}");
+    assert_eq!(evaluation[0]["from"], "3");
+    let m = &evaluation[0]["metrics"];
+    let get = |key: &str| m[key].as_f64().unwrap_or_else(|| panic!("{key} missing in {m}"));
+    for key in ["infidelity_gaussian", "infidelity_square", "max_sensitivity"] {
+        assert!(get(key).is_finite() && get(key) >= 0.0, "{key}: {m}");
+    }
+    // The map is the gradient here: a step along it is the step along the gradient,
+    // and to first order it beats a random direction of the same length.
+    assert_eq!(get("follow_map"), get("follow_gradient"), "{m}");
+    assert!(get("follow_map") > get("follow_random_mean_abs"), "{m}");
+    assert!(
+        get("insertion_area").is_finite() && get("deletion_area").is_finite(),
+        "{m}"
+    );
+    // Another method is measured against the same gradient; the same run gives the same figures.
+    let smooth = json(&run(args("smoothgrad", &path_arg(&dir.path().join("smooth")))));
+    let sm = &smooth["evaluation"][0]["metrics"];
+    assert_eq!(sm["follow_gradient"], m["follow_gradient"], "{sm}");
+    assert_ne!(sm["follow_map"], m["follow_map"], "{sm}");
+    let again = json(&run(args("smoothgrad", &path_arg(&dir.path().join("again")))));
+    assert_eq!(again["evaluation"], smooth["evaluation"]);
+    // Only directional maps of one model are measured.
+    let refused = run([
+        "saliency",
+        "--model",
+        &model,
+        "--rows",
+        "600..700",
+        "--kind",
+        "class",
+        "--evaluate",
+        "--out",
+        &path_arg(&dir.path().join("class")),
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("--evaluate measures directional maps"),
+        "{}",
+        stderr(&refused)
+    );
+}

@@ -56,14 +56,19 @@ fn label_columns_by_default_name_and_index() {
     write(&path, b"f1,Label,f2\n1,3,2\n4,0,5\n");
     let data = read(&path, &CsvOptions::default()).unwrap();
     assert_eq!(data.features, array![[1.0_f32, 2.0], [4.0, 5.0]]);
-    assert_eq!((data.labels, data.label_names), (Some(vec![3, 0]), None));
+    // Labels 0 and 3 are renumbered 0 and 1, and keep their values as names.
+    assert_eq!(
+        (data.labels, data.label_names),
+        (Some(vec![1, 0]), Some(vec!["0".to_owned(), "3".to_owned()]))
+    );
 
     let by_name = CsvOptions {
         label_column: Some(LabelColumn::Name("f2".into())),
         ..CsvOptions::default()
     };
     let data = read(&path, &by_name).unwrap();
-    assert_eq!(data.labels, Some(vec![2, 5]));
+    assert_eq!(data.labels, Some(vec![0, 1]));
+    assert_eq!(data.label_names, Some(vec!["2".to_owned(), "5".to_owned()]));
     assert_eq!(data.features, array![[1.0_f32, 3.0], [4.0, 0.0]]);
 
     write(&path, b"0.5;7\n1.5;8\n");
@@ -75,8 +80,9 @@ fn label_columns_by_default_name_and_index() {
     let data = read(&path, &by_index).unwrap();
     assert_eq!(
         (data.features, data.labels),
-        (array![[0.5_f32], [1.5]], Some(vec![7, 8]))
+        (array![[0.5_f32], [1.5]], Some(vec![0, 1]))
     );
+    assert_eq!(data.label_names, Some(vec!["7".to_owned(), "8".to_owned()]));
 
     let missing = CsvOptions {
         label_column: Some(LabelColumn::Name("class".into())),

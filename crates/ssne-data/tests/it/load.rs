@@ -50,6 +50,7 @@ fn idx_images_find_their_labels_gz_or_raw() {
         &idx_bytes(LABELS_MAGIC, &[2], &[5, 6]),
     );
     let paired = load(&images, Format::Idx).unwrap();
-    assert_eq!(paired.labels, Some(vec![5, 6]));
+    assert_eq!(paired.labels, Some(vec![0, 1]));
+    assert_eq!(paired.label_names, Some(vec!["5".to_owned(), "6".to_owned()]));
     assert_eq!(paired.name, "sub-images-idx3-ubyte");
 }

@@ -99,5 +99,6 @@ fn dotted_names_are_accepted() {
         &idx_bytes(LABELS_MAGIC, &[2], &[4, 2]),
     );
     let test = mnist::load_dir(root.path(), SplitName::Test).unwrap();
-    assert_eq!(test.labels, Some(vec![4, 2]));
+    assert_eq!(test.labels, Some(vec![1, 0]));
+    assert_eq!(test.label_names, Some(vec!["2".to_owned(), "4".to_owned()]));
 }

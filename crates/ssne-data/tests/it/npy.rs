@@ -90,7 +90,11 @@ fn images_keep_their_shape() {
     assert_eq!(data.image_shape, Some([2, 3]));
     assert_eq!(data.features.dim(), (4, 6));
     assert_eq!(data.features[[1, 0]], 6.0);
-    assert_eq!(data.labels, Some(vec![3, 0, 9, 9]));
+    assert_eq!(data.labels, Some(vec![1, 0, 2, 2]));
+    assert_eq!(
+        data.label_names,
+        Some(vec!["0".to_owned(), "3".to_owned(), "9".to_owned()])
+    );
     assert_eq!(data.name, "digits");
 }
 
@@ -151,4 +155,18 @@ fn wrong_axes_truncation_and_non_finite() {
     ));
     std::fs::write(&path, b"not an npy file at all").unwrap();
     assert!(matches!(npy::read_features(&path), Err(DataError::NpyHeader { .. })));
+}
+
+#[test]
+fn a_huge_label_value_does_not_size_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("points.npy");
+    ndarray_npy::write_npy(&path, &ndarray::Array2::<f32>::zeros((3, 2))).unwrap();
+    let labels_path = dir.path().join("points-labels.npy");
+    ndarray_npy::write_npy(&labels_path, &Array1::from(vec![4_000_000_000_i64, 0, 4_000_000_000])).unwrap();
+    let data = npy::load(&path, Some(&labels_path)).unwrap();
+    assert_eq!(data.labels, Some(vec![1, 0, 1]));
+    assert_eq!(data.n_classes(), Some(2));
+    assert_eq!(data.class_counts(), Some(vec![1, 2]));
+    assert_eq!(data.label_names, Some(vec!["0".to_owned(), "4000000000".to_owned()]));
 }

@@ -7,6 +7,7 @@ mod determinism;
 mod ensemble;
 mod errors;
 mod exact;
+mod faithfulness;
 mod finite_diff;
 mod integrated;
 mod mask;
