@@ -6,11 +6,12 @@
 
 mod params;
 mod progress;
+mod saliency;
 
 use std::path::Path;
 
 use ndarray::Array2;
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -168,6 +169,72 @@ impl Model {
             })
         })?;
         out.map_err(value_error)
+    }
+
+    /// Class saliency `[n, features]`: the gradient of each row's class score, for `classes`
+    /// (one class index per row) or the classifier's predictions.
+    #[pyo3(signature = (x, classes=None, n_jobs=0))]
+    fn class_saliency<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray2<'py, f32>,
+        classes: Option<PyReadonlyArray1<'py, u32>>,
+        n_jobs: usize,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let x = self.prepared(x)?;
+        let classes = classes.map(|c| c.as_array().to_vec());
+        let out = py.detach(|| in_pool(n_jobs, || saliency::class_maps(&self.inner, &x, classes)))?;
+        Ok(out.map_err(PyValueError::new_err)?.into_pyarray(py))
+    }
+
+    /// The Jacobian of the map at each row, `[n, 2, features]`.
+    #[pyo3(signature = (x, n_jobs=0))]
+    fn jacobian_saliency<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray2<'py, f32>,
+        n_jobs: usize,
+    ) -> PyResult<Bound<'py, PyArray3<f32>>> {
+        let x = self.prepared(x)?;
+        let out = py.detach(|| in_pool(n_jobs, || saliency::jacobian_maps(&self.inner, &x)))?;
+        Ok(out.map_err(PyValueError::new_err)?.into_pyarray(py))
+    }
+
+    /// Directional saliency `[n, features]` at each row of `source`, toward `target`'s centre in
+    /// the map; `method` is "gradient", "integrated" (`steps`) or "smoothgrad" (`samples`,
+    /// `noise`, `seed`).
+    #[pyo3(signature = (source, target, method, steps, samples, noise, seed, n_jobs=0))]
+    #[allow(clippy::too_many_arguments)]
+    fn directional_saliency<'py>(
+        &self,
+        py: Python<'py>,
+        source: PyReadonlyArray2<'py, f32>,
+        target: PyReadonlyArray2<'py, f32>,
+        method: &str,
+        steps: usize,
+        samples: usize,
+        noise: f32,
+        seed: u64,
+        n_jobs: usize,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let method = match method {
+            "gradient" => saliency::Method::Gradient,
+            "integrated" => saliency::Method::Integrated { steps },
+            "smoothgrad" => saliency::Method::SmoothGrad { samples, noise, seed },
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "method must be 'integrated', 'gradient' or 'smoothgrad', not {other:?}"
+                )));
+            }
+        };
+        let source = self.prepared(source)?;
+        let target = self.prepared(target)?;
+        let out = py.detach(|| {
+            in_pool(n_jobs, || {
+                saliency::directional_maps(&self.inner, &source, &target, &method)
+            })
+        })?;
+        Ok(out.map_err(PyValueError::new_err)?.into_pyarray(py))
     }
 
     /// The map of the training rows.

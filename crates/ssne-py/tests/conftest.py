@@ -1,9 +1,15 @@
 """Shared fixtures: a few hundred rows of the bundled sample and a fast training configuration."""
 
-import numpy as np
-import pytest
+import os
 
-import salient_sne
+# scikit-learn's array-API check (numpy namespace) skips itself unless this is set before scipy is
+# imported; set it so that check runs instead of skipping.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import salient_sne  # noqa: E402
 
 # Small enough that a fit takes a second or two; the map is still far from random.
 FAST = dict(finetune_steps=150, edges_per_step=100)

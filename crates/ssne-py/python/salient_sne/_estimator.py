@@ -183,6 +183,12 @@ class SalientSNE(TransformerMixin, BaseEstimator):
         self.trainable = trainable
         self.shift_pixels = shift_pixels
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The core computes in float32 (sums in float64): maps are float32 whatever X was.
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
     # -- argument conversion ----------------------------------------------------------------
 
     def _seed(self):
@@ -318,6 +324,59 @@ class SalientSNE(TransformerMixin, BaseEstimator):
         X = self._rows(X, reset=False)
         codes = self._codes(y, len(X))
         return self.model_.knn_accuracy(X, codes, int(k), self._refine_steps(refine), self._threads())
+
+    # -- saliency -----------------------------------------------------------------------------
+
+    def _shaped(self, maps, lead):
+        """``maps`` (rows of features) as images when the model has an image shape."""
+        shape = self.model_.image_shape()
+        return maps if shape is None else maps.reshape(*maps.shape[:lead], *shape)
+
+    def saliency(self, X, kind="class", classes=None):
+        """Saliency maps of the rows of ``X``, shaped like them (as images with an image shape).
+
+        ``kind="class"``: the gradient of each row's class score (the pretrained classifier's
+        logit) for ``classes`` (labels, one per row or one for all) or the predicted class; shape
+        ``X.shape``. ``kind="jacobian"``: the Jacobian of the map, shape ``(n, 2, *features)``.
+        """
+        check_is_fitted(self, "model_")
+        X = self._rows(X, reset=False)
+        if kind == "jacobian":
+            if classes is not None:
+                raise ValueError("classes belong to kind='class'")
+            return self._shaped(self.model_.jacobian_saliency(X, self._threads()), 2)
+        if kind != "class":
+            raise ValueError(f"kind must be 'class' or 'jacobian', not {kind!r}")
+        if not hasattr(self, "classes_"):
+            raise ValueError("this SalientSNE was fitted without labels, so it has no class saliency")
+        codes = None
+        if classes is not None:
+            classes = np.asarray(classes)
+            if classes.ndim == 0:
+                classes = np.full(len(X), classes)
+            codes = self._codes(classes, len(X))
+        return self._shaped(self.model_.class_saliency(X, codes, self._threads()), 1)
+
+    def directional_saliency(self, source, target, method="integrated", steps=32, samples=32, noise=0.15, seed=42):
+        """What moves each point of ``source`` toward the group ``target`` in the map.
+
+        The maps explain ``v . Y(x)`` at each row ``x`` of ``source``, with ``v`` the unit
+        direction from the map's centre of ``source`` to that of ``target``; positive features
+        move the point toward ``target``. ``method`` is "integrated" (integrated gradients from
+        zeros in ``steps`` steps), "gradient", or "smoothgrad" (``samples`` noisy copies, noise
+        ``noise`` of the input range, seeded by ``seed``); the defaults are the CLI's. The result
+        is shaped like ``source``.
+        """
+        check_is_fitted(self, "model_")
+        source = self._rows(source, reset=False)
+        target = self._rows(target, reset=False)
+        for name, value in (("steps", steps), ("samples", samples), ("seed", seed)):
+            if not isinstance(value, numbers.Integral) or value < 0:
+                raise ValueError(f"{name} must be an integer >= 0, not {value!r}")
+        maps = self.model_.directional_saliency(
+            source, target, str(method), int(steps), int(samples), float(noise), int(seed), self._threads()
+        )
+        return self._shaped(maps, 1)
 
     # -- persistence --------------------------------------------------------------------------
 
