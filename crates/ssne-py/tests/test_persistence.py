@@ -117,3 +117,27 @@ def test_python_writes_the_cli_model_byte_for_byte_and_reads_it(tmp_path, sample
         check=True,
     )
     np.testing.assert_array_equal(np.load(out), est.transform(Xt))
+
+
+def test_held_out_quality_through_numpy_matches_eval(tmp_path, sample, fitted):
+    """10-NN (scikit-learn's KNeighborsClassifier) and trustworthiness (sklearn.manifold) of the
+    held-out map, from numpy arrays only, agree with what `salient-sne eval` reports."""
+    import json
+
+    from sklearn.manifold import trustworthiness
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y, Xt, yt = sample
+    path = tmp_path / "m.ssne"
+    fitted.save(path)
+    out = subprocess.run(
+        [str(cli()), "--quiet", "eval", "--model", str(path), "--rows", "300..500", "--json"],
+        check=True, capture_output=True, text=True,
+    )
+    report = json.loads(out.stdout)
+    Z = fitted.transform(Xt)
+    knn = KNeighborsClassifier(n_neighbors=10).fit(fitted.embedding_, y).score(Z, yt)
+    trust = trustworthiness(Xt, Z, n_neighbors=12)
+    assert abs(knn - report["knn10_accuracy"]) <= 0.005, (knn, report)
+    assert abs(trust - report["trustworthiness"]) <= 0.005, (trust, report)
+    assert fitted.score(Xt, yt) == pytest.approx(report["knn10_accuracy"], abs=1e-12)
