@@ -217,16 +217,7 @@ impl Model {
         seed: u64,
         n_jobs: usize,
     ) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        let method = match method {
-            "gradient" => saliency::Method::Gradient,
-            "integrated" => saliency::Method::Integrated { steps },
-            "smoothgrad" => saliency::Method::SmoothGrad { samples, noise, seed },
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "method must be 'integrated', 'gradient' or 'smoothgrad', not {other:?}"
-                )));
-            }
-        };
+        let method = saliency::Method::parse(method, steps, samples, noise, seed)?;
         let source = self.prepared(source)?;
         let target = self.prepared(target)?;
         let out = py.detach(|| {
@@ -282,6 +273,48 @@ impl Model {
     }
 }
 
+/// An ensemble's mean map and the share of members agreeing with its sign.
+type MeanAndAgreement<'py> = (Bound<'py, PyArray2<f32>>, Bound<'py, PyArray2<f32>>);
+
+/// Directional saliency of an ensemble of models at each row of `source`, toward `target`: the
+/// mean map `[n, features]` and the share of members that agree with its sign. The members must
+/// take the same features with the same scaling.
+#[pyfunction]
+#[pyo3(signature = (models, source, target, method, steps, samples, noise, seed, n_jobs=0))]
+#[allow(clippy::too_many_arguments)]
+fn ensemble_directional_saliency<'py>(
+    py: Python<'py>,
+    models: Vec<PyRef<'py, Model>>,
+    source: PyReadonlyArray2<'py, f32>,
+    target: PyReadonlyArray2<'py, f32>,
+    method: &str,
+    steps: usize,
+    samples: usize,
+    noise: f32,
+    seed: u64,
+    n_jobs: usize,
+) -> PyResult<MeanAndAgreement<'py>> {
+    let method = saliency::Method::parse(method, steps, samples, noise, seed)?;
+    let first = models
+        .first()
+        .ok_or_else(|| PyValueError::new_err("an ensemble needs at least one fitted model"))?;
+    if models.iter().any(|m| m.inner.scaling != first.inner.scaling) {
+        return Err(PyValueError::new_err(
+            "the ensemble's models scale their inputs differently, so no one input means the same to all",
+        ));
+    }
+    let source = first.prepared(source)?;
+    let target = first.prepared(target)?;
+    let members: Vec<&ParametricTsne> = models.iter().map(|m| &m.inner).collect();
+    let out = py.detach(|| {
+        in_pool(n_jobs, || {
+            saliency::ensemble_directional_maps(&members, &source, &target, &method)
+        })
+    })?;
+    let maps = out.map_err(PyValueError::new_err)?;
+    Ok((maps.mean.into_pyarray(py), maps.agreement.into_pyarray(py)))
+}
+
 /// The training configuration that the estimator's parameters `params` describe, as JSON (the
 /// serialisation of `ssne_model::TrainConfig`); raises what `fit` would raise for them.
 #[pyfunction]
@@ -325,6 +358,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Model>()?;
     m.add_function(wrap_pyfunction!(load_mnist_sample, m)?)?;
     m.add_function(wrap_pyfunction!(config_json, m)?)?;
+    m.add_function(wrap_pyfunction!(ensemble_directional_saliency, m)?)?;
     m.add_function(wrap_pyfunction!(preset_json, m)?)?;
     m.add("PARAMETER_NAMES", params::NAMES.to_vec())?;
     m.add("VERSION", env!("CARGO_PKG_VERSION"))?;

@@ -81,3 +81,22 @@ def test_image_models_return_images(sample):
     assert est.saliency(X[:3]).shape == (3, 28, 28)
     assert est.saliency(X[:3], kind="jacobian").shape == (3, 2, 28, 28)
     assert est.directional_saliency(X[y == 1][:4], X[y == 7], method="gradient").shape == (4, 28, 28)
+
+
+def test_an_ensemble_averages_its_members_maps(model, small):
+    import salient_sne
+
+    X, y = small
+    other = SalientSNE(random_state=1, **SMALL).fit(X, y)
+    source, target = X[y == 0][:4], X[y == 1]
+    a = model.directional_saliency(source, target, method="gradient")
+    b = other.directional_saliency(source, target, method="gradient")
+    mean, agreement = salient_sne.ensemble_directional_saliency([model, other], source, target, method="gradient")
+    assert mean.shape == agreement.shape == source.shape
+    np.testing.assert_allclose(mean, (a + b) / 2, rtol=1e-6, atol=1e-7)
+    expected = ((np.sign(a) == np.sign(mean)).astype(np.float32) + (np.sign(b) == np.sign(mean))) / 2
+    np.testing.assert_array_equal(agreement, expected)
+    with pytest.raises(ValueError, match="at least one"):
+        salient_sne.ensemble_directional_saliency([], source, target)
+    with pytest.raises(TypeError, match="SalientSNE estimators"):
+        salient_sne.ensemble_directional_saliency([model, "m.ssne"], source, target)

@@ -415,3 +415,39 @@ class SalientSNE(TransformerMixin, BaseEstimator):
             state = dict(state)
             state["model_"] = _core.Model.from_bytes(state["model_"], "<pickled SalientSNE>")
         super().__setstate__(state)
+
+
+def ensemble_directional_saliency(estimators, source, target, method="integrated", steps=32, samples=32, noise=0.15, seed=42):
+    """Directional saliency of an ensemble of fitted estimators (e.g. several seeds).
+
+    Each member works out the direction from ``source`` to ``target`` in its own map (the maps
+    of two seeds are rotated or reflected copies of each other), so the maps are comparable.
+    Returns ``(mean, agreement)``, both shaped like ``source``: the mean map over the members,
+    and per feature the share of members whose map has the sign of the mean. The settings are
+    those of ``SalientSNE.directional_saliency``.
+    """
+    estimators = list(estimators)
+    if not estimators:
+        raise ValueError("an ensemble needs at least one fitted SalientSNE")
+    for est in estimators:
+        if not isinstance(est, SalientSNE):
+            raise TypeError(f"ensemble members must be SalientSNE estimators, not {type(est).__name__}")
+        check_is_fitted(est, "model_")
+    first = estimators[0]
+    source = first._rows(source, reset=False)
+    target = first._rows(target, reset=False)
+    for name, value in (("steps", steps), ("samples", samples), ("seed", seed)):
+        if not isinstance(value, numbers.Integral) or value < 0:
+            raise ValueError(f"{name} must be an integer >= 0, not {value!r}")
+    mean, agreement = _core.ensemble_directional_saliency(
+        [est.model_ for est in estimators],
+        source,
+        target,
+        str(method),
+        int(steps),
+        int(samples),
+        float(noise),
+        int(seed),
+        first._threads(),
+    )
+    return first._shaped(mean, 1), first._shaped(agreement, 1)
