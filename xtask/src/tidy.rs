@@ -34,7 +34,12 @@ pub const LAYERS: &[(&str, &[&str])] = &[
         &["ssne-tensor", "ssne-autodiff", "ssne-model", "ssne-data"],
     ),
     ("ssne-onnx", &["ssne-model", "ssne-data"]),
+    ("ssne-py", &["ssne-tensor", "ssne-data", "ssne-model", "ssne-saliency"]),
 ];
+
+/// The crates that bind the library to a user (the command line, Python): nothing may depend on
+/// them, so that no library feature is reachable only through one binding.
+pub const BINDING_CRATES: &[&str] = &["ssne-cli", "ssne-py"];
 
 /// Crates at the top, free to depend on any salient-sne crate.
 pub const UNLAYERED: &[&str] = &["ssne-cli", "ssne-benches", "xtask"];
@@ -133,6 +138,12 @@ pub fn check_dependencies(metadata: &Value) -> anyhow::Result<Vec<String>> {
             }
             if dependency["kind"].as_str() == Some("dev") {
                 continue;
+            }
+            if BINDING_CRATES.contains(&dep) {
+                violations.push(format!(
+                    "{name} depends on {dep}, a binding crate; nothing may depend on {}",
+                    BINDING_CRATES.join(" or ")
+                ));
             }
             if dep == "png" && !PNG_CRATES.contains(&name) {
                 violations.push(format!(
@@ -283,6 +294,26 @@ mod tests {
 
     fn plotters(features: &[&str], default_features: bool) -> Value {
         json!({ "name": "plotters", "kind": null, "features": features, "uses_default_features": default_features })
+    }
+
+    #[test]
+    fn nothing_depends_on_a_binding_crate() {
+        let metadata = json!({ "packages": [
+            { "name": "ssne-py", "dependencies": [dep("ssne-model", None), dep("ssne-saliency", None)] },
+            { "name": "ssne-benches", "dependencies": [dep("ssne-py", None)] },
+            { "name": "ssne-cli", "dependencies": [dep("ssne-py", Some("build"))] },
+            { "name": "ssne-onnx", "dependencies": [dep("ssne-cli", None)] },
+        ]});
+        let violations = check_dependencies(&metadata).unwrap();
+        assert_eq!(
+            violations,
+            [
+                "ssne-benches depends on ssne-py, a binding crate; nothing may depend on ssne-cli or ssne-py",
+                "ssne-cli depends on ssne-py, a binding crate; nothing may depend on ssne-cli or ssne-py",
+                "ssne-onnx depends on ssne-cli, a binding crate; nothing may depend on ssne-cli or ssne-py",
+                "ssne-onnx depends on ssne-cli; it may depend only on ssne-model, ssne-data",
+            ]
+        );
     }
 
     #[test]
