@@ -92,14 +92,14 @@ pub(crate) fn run(args: &DemoArgs, ui: &Ui) -> anyhow::Result<()> {
     let folder = StagedFolder::create(&args.out, args.force)?;
     let out = folder.path();
     let sample = ui.step("loading the bundled MNIST sample", ssne_data::bundled::mnist_sample)?;
-    let mut training = Loaded {
-        data: sample.rows(0..n_train)?,
-        description: format!("the bundled MNIST sample, rows 0..{n_train}"),
-    };
-    let mut test = Loaded {
-        data: sample.rows(n_train..n_train + n_test)?,
-        description: format!("held-out rows {n_train}..{}", n_train + n_test),
-    };
+    let mut training = Loaded::new(
+        sample.rows(0..n_train)?,
+        format!("the bundled MNIST sample, rows 0..{n_train}"),
+    );
+    let mut test = Loaded::new(
+        sample.rows(n_train..n_train + n_test)?,
+        format!("held-out rows {n_train}..{}", n_train + n_test),
+    );
     let config = train::prepare_training(&mut training, &train_args, ui)?;
 
     let mut progress = TrainProgress::new(ui);
@@ -121,7 +121,7 @@ pub(crate) fn run(args: &DemoArgs, ui: &Ui) -> anyhow::Result<()> {
     )?;
     files.push(embedding_path);
 
-    let metrics = evaluate(&model, &test.data, embedding.view(), n_test, ui)?;
+    let metrics = evaluate(&model, &test, embedding.view(), n_test, ui)?;
     let mut summary = metrics.to_json();
     summary.insert("train_rows".into(), json!(n_train));
 
@@ -129,7 +129,7 @@ pub(crate) fn run(args: &DemoArgs, ui: &Ui) -> anyhow::Result<()> {
     // non-parametric t-SNE; reported beside the network's figures, never instead.
     let refine = RefineArgs::with_default_steps();
     let placed = refine.place(&model, test.data.features.view(), embedding.clone(), ui)?;
-    let refined_metrics = evaluate(&model, &test.data, placed.positions.view(), n_test, ui)?;
+    let refined_metrics = evaluate(&model, &test, placed.positions.view(), n_test, ui)?;
     let mut refined_json = refined_metrics.to_json();
     insert_summary(&mut refined_json, placed.summary.as_ref());
     summary.insert("refined".into(), Value::Object(refined_json));

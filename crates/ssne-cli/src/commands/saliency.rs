@@ -255,6 +255,12 @@ pub(crate) fn run(args: &SaliencyArgs, ui: &Ui) -> anyhow::Result<()> {
         models.push(member);
     }
     let mut loaded = args.data.load(ui)?;
+    if loaded.data.labels.is_none() {
+        bail!(
+            "saliency maps are taken at class centres, and {}",
+            loaded.no_labels_message()
+        );
+    }
     prepare_labelled(&models[0], &mut loaded, &args.model)?;
     let image_shape = models[0].image_shape.or(loaded.data.image_shape);
     let data = ClassData::new(

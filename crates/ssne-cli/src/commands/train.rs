@@ -120,6 +120,9 @@ pub(crate) fn announce(loaded: &Loaded, config: &TrainConfig, pretraining: bool,
     ));
     if pretraining && data.labels.is_none() && config.pretrain.epochs > 0 {
         ui.note("the data has no labels: pretraining is skipped and the map learns from the t-SNE loss alone");
+        if let Some(hint) = &loaded.missing_labels {
+            ui.note(hint);
+        }
     }
 }
 
