@@ -103,7 +103,7 @@ pub(crate) fn run(args: &DemoArgs, ui: &Ui) -> anyhow::Result<()> {
     let config = train::prepare_training(&mut training, &train_args, ui)?;
 
     let mut progress = TrainProgress::new(ui);
-    let model = ParametricTsne::fit(&training.data, None, &config, &mut progress)
+    let model = crate::interrupt::stoppable(|| ParametricTsne::fit(&training.data, None, &config, &mut progress))
         .with_context(|| format!("training on {}", training.description))?;
     let mut files = Vec::new();
     let model_path = out.join("model.ssne");
