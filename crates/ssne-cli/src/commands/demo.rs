@@ -13,7 +13,7 @@ use ssne_model::ParametricTsne;
 use super::eval::{evaluate, print_table};
 use super::plot::render_map;
 use super::refine_args::{RefineArgs, describe, insert_summary};
-use super::saliency::{ClassData, MethodArgs, auto_pairs, directional_maps, overview};
+use super::saliency::{ClassData, MethodArgs, auto_pairs, directional_maps, write_overview};
 use super::{embed_batched, save_model, train};
 use crate::data_args::Loaded;
 use crate::output;
@@ -209,11 +209,7 @@ fn explain(
     )?;
     let mut files = Vec::new();
     if let Some(shape) = image_shape {
-        let overview_path = out.join("directional-overview.png");
-        overview(&written, shape)?
-            .write_png(&overview_path)
-            .context("writing the overview figure")?;
-        files.push(overview_path);
+        files.push(write_overview(&written, shape, out)?);
     }
     for map in written {
         files.extend(map.png);
