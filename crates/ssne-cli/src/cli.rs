@@ -78,6 +78,7 @@ impl Cli {
         // The only pool of the process: the libraries run on rayon's global pool.
         pool.build_global().context("starting the worker threads")?;
         let ui = Ui::new(&self.global);
+        crate::interrupt::install(self.global.quiet);
         match self.command {
             Command::Demo(args) => demo::run(&args, &ui),
             Command::Train(args) => train::run(&args, &ui),

@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
-use ssne_data::csv::{CsvOptions, LabelColumn};
+use ssne_data::csv::{CsvOptions, LABEL_COLUMN_NAMES, LabelColumn};
 use ssne_data::mnist::SplitName;
 use ssne_data::{Dataset, Format};
 
@@ -182,7 +182,8 @@ pub(crate) struct DataArgs {
     /// Which split of an MNIST-style folder [default: train]
     #[arg(long, value_enum)]
     split: Option<SplitArg>,
-    /// The CSV column holding the labels, by name or 0-based index [default: a column named `label`]
+    /// The CSV column holding the labels, by name or 0-based index [default: the column named
+    /// label, labels, target, class or y, in any case (y only without an x column)]
     #[arg(long, value_name = "NAME|INDEX")]
     label_column: Option<LabelColumnArg>,
     /// Only these rows, 0-based with the end excluded: `0..8000`, `8000..`, `..500`
@@ -200,6 +201,74 @@ pub(crate) struct Loaded {
     pub(crate) data: Dataset,
     /// E.g. `the bundled MNIST sample, rows 8000..10000`.
     pub(crate) description: String,
+    /// When the data has no labels: what was read and the flag that gives labels, e.g. `read 64
+    /// feature columns: pixel_0 .. pixel_63; ...; pass --label-column NAME`.
+    pub(crate) missing_labels: Option<String>,
+}
+
+impl Loaded {
+    /// Data with labels, or whose source needs no hint.
+    pub(crate) fn new(data: Dataset, description: String) -> Self {
+        Loaded {
+            data,
+            description,
+            missing_labels: None,
+        }
+    }
+
+    /// `the data has no labels` with what was read and how to give labels, for a note or an
+    /// error.
+    pub(crate) fn no_labels_message(&self) -> String {
+        match &self.missing_labels {
+            Some(hint) => format!("{} has no labels: {hint}", self.description),
+            None => format!("{} has no labels", self.description),
+        }
+    }
+}
+
+/// What a data file was read as, to say why it has no labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReadAs {
+    Folder,
+    Idx,
+    Npy,
+    Csv,
+}
+
+/// What was read from `path` (as `read_as`) that has no labels, and the flag that gives them.
+fn missing_labels_hint(data: &Dataset, read_as: ReadAs, path: &Path) -> String {
+    let file = path.display();
+    match read_as {
+        ReadAs::Csv => match &data.feature_names {
+            Some(names) => csv_columns_hint(names),
+            None => format!(
+                "read {} columns and no header row, so no column is named as the label; pass --label-column INDEX (0-based)",
+                data.n_features()
+            ),
+        },
+        ReadAs::Npy => format!("{file} is an NPY array of features only; pass --labels FILE (a 1-D integer .npy)"),
+        ReadAs::Idx | ReadAs::Folder => format!("no IDX labels file was found beside {file}; pass --labels FILE"),
+    }
+}
+
+/// Which header columns a CSV without a label column was read as features, and how to name one.
+fn csv_columns_hint(names: &[String]) -> String {
+    let columns = match names {
+        [first, .., last] if names.len() > 4 => format!("{first} .. {last}"),
+        _ => names.join(", "),
+    };
+    let plural = if names.len() == 1 { "" } else { "s" };
+    let known = LABEL_COLUMN_NAMES.join(", ");
+    let is = |name: &str| names.iter().any(|n| n.eq_ignore_ascii_case(name));
+    let coordinates = if is("x") && is("y") {
+        "; y is taken for a coordinate beside x"
+    } else {
+        ""
+    };
+    format!(
+        "read {} feature column{plural}: {columns}; no label column ({known}, in any case){coordinates}; pass --label-column NAME",
+        names.len()
+    )
 }
 
 impl DataArgs {
@@ -228,9 +297,15 @@ impl DataArgs {
     /// Loads the data set, its labels and the selected rows, under a spinner.
     pub(crate) fn load(&self, ui: &Ui) -> anyhow::Result<Loaded> {
         let source = self.source();
-        let data = ui
+        let (data, read_as) = ui
             .step(format!("loading {source}"), || self.read(&source))
             .context("loading the data")?;
+        let missing_labels = match (&source, read_as) {
+            (DataSource::Path(path), Some(read_as)) if data.labels.is_none() => {
+                Some(missing_labels_hint(&data, read_as, path))
+            }
+            _ => None,
+        };
         let (data, description) = match self.rows {
             Some(rows) => {
                 let range = rows
@@ -244,17 +319,24 @@ impl DataArgs {
             None => (data, source.to_string()),
         };
         anyhow::ensure!(data.n_points() > 0, "{description} has no points");
-        Ok(Loaded { data, description })
+        Ok(Loaded {
+            data,
+            description,
+            missing_labels,
+        })
     }
 
-    fn read(&self, source: &DataSource) -> anyhow::Result<Dataset> {
+    /// The data set, and what its file was read as (`None` for the bundled sample).
+    fn read(&self, source: &DataSource) -> anyhow::Result<(Dataset, Option<ReadAs>)> {
         let path = match source {
             DataSource::Bundled => {
                 self.reject_with_bundled()?;
-                return ssne_data::bundled::mnist_sample().context("decoding the bundled MNIST sample");
+                let data = ssne_data::bundled::mnist_sample().context("decoding the bundled MNIST sample")?;
+                return Ok((data, None));
             }
             DataSource::Path(path) => path,
         };
+        let read_as;
         let mut data = if path.is_dir() {
             anyhow::ensure!(
                 matches!(self.format, FormatArg::Auto | FormatArg::Idx) && self.labels.is_none(),
@@ -268,6 +350,7 @@ impl DataArgs {
                 SplitArg::Train => SplitName::Train,
                 SplitArg::Test => SplitName::Test,
             };
+            read_as = ReadAs::Folder;
             ssne_data::mnist::load_dir(path, split)?
         } else {
             if self.split.is_some() {
@@ -276,7 +359,16 @@ impl DataArgs {
                     path.display()
                 );
             }
-            ssne_data::load(path, self.format(path))?
+            let format = match self.format(path) {
+                Format::Auto => ssne_data::detect_format(path)?,
+                format => format,
+            };
+            read_as = match format {
+                Format::Idx => ReadAs::Idx,
+                Format::Npy => ReadAs::Npy,
+                _ => ReadAs::Csv,
+            };
+            ssne_data::load(path, format)?
         };
         if let Some(labels_path) = &self.labels {
             attach_labels(&mut data, path, labels_path)?;
@@ -284,7 +376,7 @@ impl DataArgs {
         if let Some(ImageShapeArg(shape)) = self.image_shape {
             data = with_image_shape(data, shape, path)?;
         }
-        Ok(data)
+        Ok((data, Some(read_as)))
     }
 
     /// The flags that only make sense for files.
@@ -408,6 +500,25 @@ mod tests {
         );
         assert_eq!("3".parse::<LabelColumnArg>(), Ok(LabelColumnArg(LabelColumn::Index(3))));
         assert!("".parse::<LabelColumnArg>().is_err());
+    }
+
+    #[test]
+    fn a_csv_without_labels_lists_its_columns() {
+        let names = |list: &[&str]| list.iter().map(|&n| n.to_owned()).collect::<Vec<_>>();
+        let known = "(label, labels, target, class, y, in any case)";
+        assert_eq!(
+            csv_columns_hint(&names(&["a"])),
+            format!("read 1 feature column: a; no label column {known}; pass --label-column NAME")
+        );
+        assert_eq!(
+            csv_columns_hint(&names(&["X", "y", "size"])),
+            format!(
+                "read 3 feature columns: X, y, size; no label column {known}; y is taken for a coordinate beside x; pass --label-column NAME"
+            )
+        );
+        assert!(
+            csv_columns_hint(&names(&["p0", "p1", "p2", "p3", "p4"])).starts_with("read 5 feature columns: p0 .. p4;")
+        );
     }
 
     #[test]

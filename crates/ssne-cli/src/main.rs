@@ -13,6 +13,7 @@ mod cli;
 mod commands;
 mod data_args;
 mod hints;
+mod interrupt;
 mod output;
 mod plot;
 mod progress;
@@ -28,6 +29,17 @@ fn main() -> ExitCode {
     match cli.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
+            if let Some(stopped) = err.downcast_ref::<interrupt::Interrupted>() {
+                eprintln!("{stopped}");
+                return ExitCode::from(interrupt::EXIT_CODE);
+            }
+            let interrupted = err
+                .chain()
+                .any(|cause| matches!(cause.downcast_ref(), Some(ssne_model::ModelError::Interrupted { .. })));
+            if interrupted {
+                eprintln!("{}; nothing was written", hints::one_line(&err));
+                return ExitCode::from(interrupt::EXIT_CODE);
+            }
             // One line: the context chain joined by ": ", then what to do about it.
             let message = hints::one_line(&err);
             match hints::fix_for(&err) {

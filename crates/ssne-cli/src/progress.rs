@@ -198,6 +198,19 @@ impl TrainObserver for TrainProgress<'_> {
         }
         self.ui.note(message);
     }
+
+    fn should_stop(&mut self) -> bool {
+        crate::interrupt::requested()
+    }
+}
+
+impl Drop for TrainProgress<'_> {
+    /// A stage cut short (an error, Ctrl-C) leaves no half-drawn bar above the message.
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 #[cfg(test)]

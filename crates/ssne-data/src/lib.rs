@@ -21,7 +21,7 @@ pub use atomic::write_atomic;
 pub use dataset::Dataset;
 pub use error::DataError;
 pub use labels::compact_labels;
-pub use load::{Format, LoadOptions, load, load_with};
+pub use load::{Format, LoadOptions, detect_format, load, load_with};
 pub use ndarray;
 pub use scaling::{Scaling, ScalingKind};
 pub use split::Split;

@@ -83,7 +83,7 @@ pub fn load(path: &Path, format: Format) -> Result<Dataset, DataError> {
 pub fn load_with(path: &Path, format: Format, options: &LoadOptions) -> Result<Dataset, DataError> {
     let format = match format {
         Format::Auto if path.is_dir() => return mnist::load_dir(path, SplitName::Train),
-        Format::Auto => detect(path)?,
+        Format::Auto => detect_format(path)?,
         other => other,
     };
     match format {
@@ -97,8 +97,24 @@ pub fn load_with(path: &Path, format: Format, options: &LoadOptions) -> Result<D
     }
 }
 
-/// The format of the file at `path`, from its first bytes, then its extension.
-fn detect(path: &Path) -> Result<Format, DataError> {
+/// The format [`Format::Auto`] reads the file at `path` as: NPY or IDX from its first bytes,
+/// otherwise CSV by its extension (`.csv`, `.txt`; `.tsv` tab-separated). Never answers
+/// [`Format::Auto`]. Lets a caller say what a file was read as, e.g. when it has no labels.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("points.tsv");
+/// std::fs::write(&path, "1\t2\n")?;
+/// let format = ssne_data::detect_format(&path)?;
+/// assert!(matches!(format, ssne_data::Format::Csv(options) if options.delimiter == b'\t'));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`DataError::Io`] when the file cannot be read, [`DataError::UnknownFormat`] when neither its
+/// first bytes nor its extension tell the format.
+pub fn detect_format(path: &Path) -> Result<Format, DataError> {
     let mut head = Vec::with_capacity(8);
     std::fs::File::open(path)
         .and_then(|file| file.take(8).read_to_end(&mut head))

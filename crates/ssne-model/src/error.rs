@@ -24,6 +24,16 @@ pub enum ModelError {
         /// Features in the data given.
         found: usize,
     },
+    /// The observer asked training to stop ([`TrainObserver::should_stop`](crate::TrainObserver::should_stop)).
+    #[error("training was interrupted while {} after step {done} of {total}", .stage.describe())]
+    Interrupted {
+        /// The stage that was running.
+        stage: crate::Stage,
+        /// Units of the stage's work complete (steps; batches while computing affinities).
+        done: usize,
+        /// Units of work the stage has in all.
+        total: usize,
+    },
     /// The operation needs labels and the data has none.
     #[error("{what} needs labelled data, and the data has no labels")]
     NoLabels {

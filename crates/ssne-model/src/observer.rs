@@ -1,4 +1,7 @@
-//! Progress reporting: the library never prints; callers observe events.
+//! Progress reporting: the library never prints; callers observe events, and may ask training to
+//! stop (e.g. on Ctrl-C, which the caller catches: the library knows nothing of signals).
+
+use crate::{ModelError, Result};
 
 /// A training stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -18,6 +21,16 @@ impl Stage {
             Stage::Affinities => "affinities",
             Stage::Pretrain => "pretrain",
             Stage::Finetune => "finetune",
+        }
+    }
+
+    /// What the stage does, for sentences: `"pretraining"`, `"fine-tuning"`, `"computing the
+    /// affinities"`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Stage::Affinities => "computing the affinities",
+            Stage::Pretrain => "pretraining",
+            Stage::Finetune => "fine-tuning",
         }
     }
 }
@@ -53,6 +66,22 @@ pub trait TrainObserver {
     fn unconverged_rows(&mut self, _n_rows: usize, _n_total: usize) {}
     /// A stage ended.
     fn stage_finished(&mut self, _stage: Stage) {}
+    /// Asked after every unit of work: `true` stops training there with
+    /// [`ModelError::Interrupted`]. Nothing is kept beyond the checkpoints already taken, so a
+    /// checkpointed run continues from its last one. `false` by default.
+    fn should_stop(&mut self) -> bool {
+        false
+    }
+}
+
+/// Reports that `done` of the stage's `total` units are complete, then stops with
+/// [`ModelError::Interrupted`] if the observer asks to.
+pub(crate) fn step_done(observer: &mut dyn TrainObserver, stage: Stage, done: usize, total: usize) -> Result<()> {
+    observer.progress(stage, done);
+    if observer.should_stop() {
+        return Err(ModelError::Interrupted { stage, done, total });
+    }
+    Ok(())
 }
 
 /// An observer that ignores everything.

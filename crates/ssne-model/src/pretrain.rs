@@ -8,7 +8,7 @@ use ssne_tensor::ndarray::{Array2, ArrayView2};
 
 use crate::config::PretrainConfig;
 use crate::network::{Network, Trainable};
-use crate::observer::{EpochSummary, Stage, TrainObserver};
+use crate::observer::{EpochSummary, Stage, TrainObserver, step_done};
 use crate::optim::Adam;
 use crate::row_batches::{gather_rows, permutation};
 use crate::training_state::{LoopControl, LoopState};
@@ -127,7 +127,7 @@ pub(crate) fn pretrain_with(
             correct += batch_correct;
             loss_sum += loss_value * batch.len() as f64;
             step += 1;
-            observer.progress(Stage::Pretrain, step);
+            step_done(observer, Stage::Pretrain, step, total)?;
         }
         report.train_accuracy = correct as f64 / n as f64;
         report.final_loss = loss_sum / n as f64;

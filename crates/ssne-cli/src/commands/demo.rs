@@ -13,7 +13,7 @@ use ssne_model::ParametricTsne;
 use super::eval::{evaluate, print_table};
 use super::plot::render_map;
 use super::refine_args::{RefineArgs, describe, insert_summary};
-use super::saliency::{ClassData, MethodArgs, auto_pairs, directional_maps, overview};
+use super::saliency::{ClassData, MethodArgs, auto_pairs, directional_maps, write_overview};
 use super::{embed_batched, save_model, train};
 use crate::data_args::Loaded;
 use crate::output;
@@ -92,18 +92,18 @@ pub(crate) fn run(args: &DemoArgs, ui: &Ui) -> anyhow::Result<()> {
     let folder = StagedFolder::create(&args.out, args.force)?;
     let out = folder.path();
     let sample = ui.step("loading the bundled MNIST sample", ssne_data::bundled::mnist_sample)?;
-    let mut training = Loaded {
-        data: sample.rows(0..n_train)?,
-        description: format!("the bundled MNIST sample, rows 0..{n_train}"),
-    };
-    let mut test = Loaded {
-        data: sample.rows(n_train..n_train + n_test)?,
-        description: format!("held-out rows {n_train}..{}", n_train + n_test),
-    };
+    let mut training = Loaded::new(
+        sample.rows(0..n_train)?,
+        format!("the bundled MNIST sample, rows 0..{n_train}"),
+    );
+    let mut test = Loaded::new(
+        sample.rows(n_train..n_train + n_test)?,
+        format!("held-out rows {n_train}..{}", n_train + n_test),
+    );
     let config = train::prepare_training(&mut training, &train_args, ui)?;
 
     let mut progress = TrainProgress::new(ui);
-    let model = ParametricTsne::fit(&training.data, None, &config, &mut progress)
+    let model = crate::interrupt::stoppable(|| ParametricTsne::fit(&training.data, None, &config, &mut progress))
         .with_context(|| format!("training on {}", training.description))?;
     let mut files = Vec::new();
     let model_path = out.join("model.ssne");
@@ -121,7 +121,7 @@ pub(crate) fn run(args: &DemoArgs, ui: &Ui) -> anyhow::Result<()> {
     )?;
     files.push(embedding_path);
 
-    let metrics = evaluate(&model, &test.data, embedding.view(), n_test, ui)?;
+    let metrics = evaluate(&model, &test, embedding.view(), n_test, ui)?;
     let mut summary = metrics.to_json();
     summary.insert("train_rows".into(), json!(n_train));
 
@@ -129,7 +129,7 @@ pub(crate) fn run(args: &DemoArgs, ui: &Ui) -> anyhow::Result<()> {
     // non-parametric t-SNE; reported beside the network's figures, never instead.
     let refine = RefineArgs::with_default_steps();
     let placed = refine.place(&model, test.data.features.view(), embedding.clone(), ui)?;
-    let refined_metrics = evaluate(&model, &test.data, placed.positions.view(), n_test, ui)?;
+    let refined_metrics = evaluate(&model, &test, placed.positions.view(), n_test, ui)?;
     let mut refined_json = refined_metrics.to_json();
     insert_summary(&mut refined_json, placed.summary.as_ref());
     summary.insert("refined".into(), Value::Object(refined_json));
@@ -209,11 +209,7 @@ fn explain(
     )?;
     let mut files = Vec::new();
     if let Some(shape) = image_shape {
-        let overview_path = out.join("directional-overview.png");
-        overview(&written, shape)?
-            .write_png(&overview_path)
-            .context("writing the overview figure")?;
-        files.push(overview_path);
+        files.push(write_overview(&written, shape, out)?);
     }
     for map in written {
         files.extend(map.png);

@@ -17,7 +17,7 @@ use ssne_model::{ModelError, ParametricTsne, metrics};
 
 use super::refine_args::{RefineArgs, describe, insert_summary};
 use super::{embed_batched, figure, load_finetuned_model, prepare_labelled};
-use crate::data_args::DataArgs;
+use crate::data_args::{DataArgs, Loaded};
 use crate::output;
 use crate::progress::Ui;
 
@@ -116,7 +116,7 @@ pub(crate) fn run(args: &EvalArgs, ui: &Ui) -> anyhow::Result<()> {
     let placed = args
         .refine
         .place(&model, loaded.data.features.view(), network_output, ui)?;
-    let metrics = evaluate(&model, &loaded.data, placed.positions.view(), args.kl_points, ui)?;
+    let metrics = evaluate(&model, &loaded, placed.positions.view(), args.kl_points, ui)?;
     let mut map = metrics.to_json();
     insert_summary(&mut map, placed.summary.as_ref());
     let summary = Value::Object(map);
@@ -149,11 +149,12 @@ pub(crate) fn print_table(rows: &[(String, String)]) {
 /// Measures `embedding` (the model's map of `data`, already prepared).
 pub(crate) fn evaluate(
     model: &ParametricTsne,
-    data: &Dataset,
+    loaded: &Loaded,
     embedding: ArrayView2<'_, f32>,
     kl_points: usize,
     ui: &Ui,
 ) -> anyhow::Result<Metrics> {
+    let data = &loaded.data;
     let n_points = data.n_points();
     let labels = data.labels.as_deref();
     let reference = &model.reference;
@@ -169,6 +170,9 @@ pub(crate) fn evaluate(
         }
     } else if labels.is_none() {
         ui.note("the data has no labels: no k-NN or classifier accuracy");
+        if let Some(hint) = &loaded.missing_labels {
+            ui.note(hint);
+        }
     }
     let trustworthiness = if 2 * TRUSTWORTHINESS_K < n_points {
         Some(ui.step("trustworthiness", || {

@@ -65,8 +65,7 @@ pub(crate) fn run(args: &FinetuneCmdArgs, ui: &Ui) -> anyhow::Result<()> {
     train::announce(&loaded, &model.config, false, ui);
     let mut progress = TrainProgress::new(ui);
     let started = Instant::now();
-    model
-        .finetune(&loaded.data, &mut progress)
+    crate::interrupt::stoppable(|| model.finetune(&loaded.data, &mut progress))
         .with_context(|| format!("fine-tuning on {}", loaded.description))?;
     let seconds = started.elapsed().as_secs_f64();
     let log = save_model(&model, &args.out, args.log.as_deref(), &progress, ui)?;

@@ -54,7 +54,7 @@ pub(crate) fn run(args: &PretrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
     let (config, adapted) = train::prepare_adapted(&mut loaded, &args.train, ui)?;
     let mut progress = TrainProgress::new(ui);
     let started = Instant::now();
-    let model = ParametricTsne::pretrained(&loaded.data, None, &config, &mut progress)
+    let model = crate::interrupt::stoppable(|| ParametricTsne::pretrained(&loaded.data, None, &config, &mut progress))
         .with_context(|| format!("pretraining on {}", loaded.description))?;
     let seconds = started.elapsed().as_secs_f64();
     let log = save_model(&model, &args.model, args.log.as_deref(), &progress, ui)?;

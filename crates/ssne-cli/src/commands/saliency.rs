@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use serde_json::json;
 use ssne_data::ndarray::{Array1, Array2, ArrayView2, Axis};
 use ssne_model::{ParametricTsne, clusters};
-use ssne_saliency::picture::{Layout, Panel, RgbImage, directional_figure, ensemble_directional_figure, grid};
+use ssne_saliency::picture::{Layout, Legend, Panel, RgbImage, directional_figure, ensemble_directional_figure, grid};
 use ssne_saliency::{
     Attribution, Baseline, Ensemble, Gradient, Groups, IntegratedGradients, Networks, SmoothGrad, Target,
 };
@@ -255,6 +255,12 @@ pub(crate) fn run(args: &SaliencyArgs, ui: &Ui) -> anyhow::Result<()> {
         models.push(member);
     }
     let mut loaded = args.data.load(ui)?;
+    if loaded.data.labels.is_none() {
+        bail!(
+            "saliency maps are taken at class centres, and {}",
+            loaded.no_labels_message()
+        );
+    }
     prepare_labelled(&models[0], &mut loaded, &args.model)?;
     let image_shape = models[0].image_shape.or(loaded.data.image_shape);
     let data = ClassData::new(
@@ -292,10 +298,16 @@ pub(crate) fn run(args: &SaliencyArgs, ui: &Ui) -> anyhow::Result<()> {
     if image_shape.is_none() {
         ui.note("the data has no image shape (give --image-shape HxW for a CSV or 2-D NPY file): only the raw NPY maps were written");
     }
-    let files: Vec<PathBuf> = written
-        .iter()
-        .flat_map(|w| w.png.iter().cloned().chain(std::iter::once(w.npy.clone())))
-        .collect();
+    let mut files: Vec<PathBuf> = Vec::new();
+    // `--pairs auto` draws every pair it found in one overview, as `demo` does.
+    if let (KindArg::Directional, Some(_), Some(shape)) = (args.kind, &args.pairs, image_shape) {
+        files.push(write_overview(&written, shape, out)?);
+    }
+    files.extend(
+        written
+            .iter()
+            .flat_map(|w| w.png.iter().cloned().chain(std::iter::once(w.npy.clone()))),
+    );
     let files = folder.finish(&files)?;
     if ui.json() {
         output::print_json(&json!({
@@ -528,6 +540,7 @@ fn class_maps(
                 Panel::grey(format!("centre of {group}"), centre.input.view()),
                 Panel::heatmap(&title, map.view()),
             ],
+            Legend::class(group),
         )
         .with_context(context)?;
         let stem = format!("class-{}", file_part(group));
@@ -557,7 +570,7 @@ fn jacobian_maps(
         for (axis, row) in ["x", "y"].iter().zip(jacobian.rows()) {
             panels.push(Panel::heatmap(format!("d{axis}/dpixel"), row));
         }
-        let figure = picture(data, &panels).with_context(context)?;
+        let figure = picture(data, &panels, Legend::jacobian()).with_context(context)?;
         let stem = format!("jacobian-{}", file_part(group));
         written.push(write_map(
             out,
@@ -572,14 +585,14 @@ fn jacobian_maps(
     Ok(written)
 }
 
-/// A one-row grid of `panels`, when the data are images.
-fn picture(data: &ClassData<'_>, panels: &[Panel]) -> anyhow::Result<Option<RgbImage>> {
+/// A one-row grid of `panels` with `legend` under it, when the data are images.
+fn picture(data: &ClassData<'_>, panels: &[Panel], legend: Legend) -> anyhow::Result<Option<RgbImage>> {
     let Some(shape) = data.image_shape else { return Ok(None) };
     Ok(Some(grid(
         panels,
         &Layout {
             columns: panels.len(),
-            ..Layout::new(shape)
+            ..Layout::new(shape).with_legend(legend)
         },
     )?))
 }
@@ -619,19 +632,26 @@ fn file_part(name: &str) -> String {
         .collect()
 }
 
-/// Every written map as a titled heatmap in one grid (the demo's overview figure).
-pub(crate) fn overview(written: &[Written], shape: [usize; 2]) -> anyhow::Result<RgbImage> {
+/// The file name of the overview figure of directional maps.
+pub(crate) const OVERVIEW_FILE: &str = "directional-overview.png";
+
+/// Every written directional map as a titled heatmap in one grid, written to
+/// `dir/directional-overview.png` (by `demo`, and by `saliency --pairs auto`).
+pub(crate) fn write_overview(written: &[Written], shape: [usize; 2], dir: &Path) -> anyhow::Result<PathBuf> {
     let panels: Vec<Panel> = written
         .iter()
         .map(|w| Panel::heatmap(w.title.clone(), w.map.row(0)))
         .collect();
-    Ok(grid(
+    let figure = grid(
         &panels,
         &Layout {
             columns: 6,
-            ..Layout::new(shape)
+            ..Layout::new(shape).with_legend(Legend::directional_pairs())
         },
-    )?)
+    )?;
+    let path = dir.join(OVERVIEW_FILE);
+    figure.write_png(&path).context("writing the overview figure")?;
+    Ok(path)
 }
 
 #[cfg(test)]

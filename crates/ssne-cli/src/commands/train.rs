@@ -7,11 +7,12 @@ use anyhow::Context as _;
 use clap::Args;
 use serde_json::json;
 use ssne_model::{
-    Adaptation, Checkpointing, DataSummary, ParametricTsne, TrainConfig, TrainReport, TrainingState, TrainingStateFile,
+    Adaptation, Checkpointing, DataSummary, ModelError, ParametricTsne, TrainConfig, TrainReport, TrainingState,
 };
 
 use super::{figure, save_model, scale_training_data};
 use crate::data_args::{DataArgs, Loaded};
+use crate::interrupt::{self, Interrupted};
 use crate::output;
 use crate::progress::{TrainProgress, Ui};
 use crate::train_args::{TrainArgs, flag};
@@ -72,15 +73,29 @@ pub(crate) fn run(args: &TrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let mut file = args.checkpoint.as_ref().map(TrainingStateFile::new);
+    // The description of the last state kept, to say what a resume continues from.
+    let mut kept: Option<String> = None;
+    let mut sink = args.checkpoint.as_ref().map(|path| {
+        let kept = &mut kept;
+        // As ssne_model::TrainingStateFile keeps it (atomically replaced), remembering what it kept.
+        move |state: &TrainingState| -> ssne_model::Result<()> {
+            state.save(path)?;
+            *kept = Some(state.describe());
+            Ok(())
+        }
+    });
     let checkpoints = Checkpointing {
         resume,
-        sink: file.as_mut().map(|f| f as _),
+        sink: sink.as_mut().map(|f| f as _),
     };
     let mut progress = TrainProgress::new(ui);
     let started = Instant::now();
-    let model = ParametricTsne::fit_with(&loaded.data, None, &config, &mut progress, checkpoints)
-        .with_context(|| format!("training on {}", loaded.description))?;
+    let fitted =
+        interrupt::stoppable(|| ParametricTsne::fit_with(&loaded.data, None, &config, &mut progress, checkpoints));
+    let model = match fitted {
+        Err(err @ ModelError::Interrupted { .. }) => return Err(interrupted(&err, args, kept).into()),
+        fitted => fitted.with_context(|| format!("training on {}", loaded.description))?,
+    };
     let seconds = started.elapsed().as_secs_f64();
     let log = save_model(&model, &args.model, args.log.as_deref(), &progress, ui)?;
     report(
@@ -93,6 +108,31 @@ pub(crate) fn run(args: &TrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
         ui,
     );
     Ok(())
+}
+
+/// What to say when Ctrl-C stopped `train`: where, that nothing was written, and the command that
+/// resumes the run from its checkpoint (`kept` describes the state written by this run, if any).
+fn interrupted(err: &ModelError, args: &TrainCmdArgs, kept: Option<String>) -> Interrupted {
+    let mut message = format!("interrupted: {err}; no model was written");
+    let resumable = match (&args.checkpoint, kept, &args.resume) {
+        (Some(checkpoint), Some(kept), _) => Some((checkpoint, kept)),
+        // Nothing newer was kept: the state this run resumed from still continues it.
+        (_, None, Some(resumed)) => Some((resumed, "as before this run".to_owned())),
+        _ => None,
+    };
+    match (resumable, &args.checkpoint) {
+        (Some((state, kept)), _) => message.push_str(&format!(
+            "\nthe checkpoint {} holds the run {kept}; to resume it:\n  {}",
+            state.display(),
+            interrupt::resume_command(state)
+        )),
+        (None, Some(checkpoint)) => message.push_str(&format!(
+            "\nno checkpoint was kept in {} yet (one is kept after every epoch); run the command again to start over",
+            checkpoint.display()
+        )),
+        (None, None) => message.push_str("\ntrain with --checkpoint FILE to be able to resume an interrupted run"),
+    }
+    Interrupted(message)
 }
 
 /// Scales the training rows as the flags ask, builds and checks the training
@@ -155,6 +195,9 @@ pub(crate) fn announce(loaded: &Loaded, config: &TrainConfig, pretraining: bool,
     ));
     if pretraining && data.labels.is_none() && config.pretrain.epochs > 0 {
         ui.note("the data has no labels: pretraining is skipped and the map learns from the t-SNE loss alone");
+        if let Some(hint) = &loaded.missing_labels {
+            ui.note(hint);
+        }
     }
 }
 

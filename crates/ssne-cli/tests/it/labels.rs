@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::{QUICK_TRAINING, json, labelled_csv, path_arg, run, stderr};
+use crate::{QUICK_TRAINING, json, labelled_csv, ok, path_arg, run, stderr};
 
 fn train(csv: &Path, model: &Path) -> serde_json::Value {
     let mut args = vec![
@@ -164,4 +164,104 @@ fn image_shape_turns_csv_rows_into_images() {
         "{}",
         stderr(&unparsable)
     );
+}
+
+/// `dir/file`: 120 rows of 64 pixels in two blobs, with `header` (if any) and no label column.
+fn unlabelled_pixels(dir: &Path, file: &str, header: bool) -> std::path::PathBuf {
+    let path = dir.join(file);
+    let mut text = String::new();
+    if header {
+        let names: Vec<String> = (0..64).map(|i| format!("pixel_{i}")).collect();
+        text.push_str(&names.join(","));
+        text.push('\n');
+    }
+    for row in 0..120 {
+        let cells: Vec<String> = (0..64)
+            .map(|i| format!("{}", 8 * (row % 2) + (row * 7 + i) % 5))
+            .collect();
+        text.push_str(&cells.join(","));
+        text.push('\n');
+    }
+    std::fs::write(&path, text).expect("fixture");
+    path
+}
+
+fn quick_train(csv: &Path, model: &Path) -> std::process::Output {
+    let mut args = vec![
+        "train".to_owned(),
+        "--data".to_owned(),
+        path_arg(csv),
+        "--model".to_owned(),
+        path_arg(model),
+    ];
+    args.extend(QUICK_TRAINING.iter().map(|&flag| flag.to_owned()));
+    run(&args)
+}
+
+#[test]
+fn a_csv_without_labels_says_which_columns_were_read_and_names_label_column() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv = unlabelled_pixels(dir.path(), "pixels.csv", true);
+    let model = dir.path().join("m.ssne");
+    let trained = quick_train(&csv, &model);
+    ok(&trained);
+    let hint = "read 64 feature columns: pixel_0 .. pixel_63; no label column (label, labels, target, class, y, \
+                in any case); pass --label-column NAME";
+    let notes = stderr(&trained);
+    assert!(
+        notes.contains("the data has no labels: pretraining is skipped"),
+        "{notes}"
+    );
+    assert!(notes.contains(hint), "{notes}");
+
+    let evaluated = run(["eval", "--model", &path_arg(&model), "--data", &path_arg(&csv)]);
+    ok(&evaluated);
+    let notes = stderr(&evaluated);
+    assert!(notes.contains("no k-NN or classifier accuracy"), "{notes}");
+    assert!(notes.contains(hint), "{notes}");
+
+    let refused = run([
+        "saliency",
+        "--model",
+        &path_arg(&model),
+        "--data",
+        &path_arg(&csv),
+        "--image-shape",
+        "8x8",
+        "--kind",
+        "class",
+        "--out",
+        &path_arg(&dir.path().join("maps")),
+    ]);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    let message = stderr(&refused);
+    assert!(
+        message.contains(&format!("{} has no labels: {hint}", csv.display())),
+        "{message}"
+    );
+
+    // Without a header no column has a name: the index is what to give.
+    let bare = unlabelled_pixels(dir.path(), "bare.csv", false);
+    let trained = quick_train(&bare, &dir.path().join("bare.ssne"));
+    ok(&trained);
+    let notes = stderr(&trained);
+    assert!(
+        notes.contains(
+            "read 64 columns and no header row, so no column is named as the label; pass --label-column INDEX (0-based)"
+        ),
+        "{notes}"
+    );
+}
+
+#[test]
+fn label_columns_are_recognised_by_their_usual_names_in_any_case() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for name in ["Class", "LABELS", "Target", "y"] {
+        let csv = labelled_csv(dir.path(), name, &format!("{name}.csv"), ["a", "b"]);
+        let trained = quick_train(&csv, &dir.path().join(format!("{name}.ssne")));
+        ok(&trained);
+        let notes = stderr(&trained);
+        assert!(notes.contains("120 points x 3 features, 2 classes"), "{name}: {notes}");
+        assert!(!notes.contains("no labels"), "{name}: {notes}");
+    }
 }

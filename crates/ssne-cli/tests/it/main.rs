@@ -8,6 +8,8 @@ mod errors;
 mod export;
 mod folders;
 mod idx;
+#[cfg(unix)]
+mod interrupt;
 mod labels;
 mod paper_cuts;
 mod reference;

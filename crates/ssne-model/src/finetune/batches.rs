@@ -9,7 +9,7 @@ use super::{FinetuneReport, FinetuneRngs, StepLoss, Stepper, TrainingPoints, che
 use crate::Result;
 use crate::config::FinetuneConfig;
 use crate::network::Network;
-use crate::observer::{EpochSummary, Stage, TrainObserver};
+use crate::observer::{EpochSummary, Stage, TrainObserver, step_done};
 use crate::row_batches::{even_batches, gather_rows, permutation};
 use crate::training_state::LoopControl;
 
@@ -40,7 +40,8 @@ pub(super) fn run_fixed(
     // The cut is redrawn from the seed on resume: same stream, same batches, same P.
     let order = permutation(n, &mut rngs.batches);
     let index_batches = even_batches(&order, config.batch_size);
-    observer.stage_started(Stage::Affinities, index_batches.len());
+    let n_batches = index_batches.len();
+    observer.stage_started(Stage::Affinities, n_batches);
     let mut batches = Vec::with_capacity(index_batches.len());
     let mut unconverged = 0;
     for (b, indices) in index_batches.into_iter().enumerate() {
@@ -48,7 +49,7 @@ pub(super) fn run_fixed(
         let dense = ssne_affinity::joint_dense(xb.view(), perplexity, &SearchOptions::default())?;
         unconverged += dense.unconverged.len();
         batches.push(Batch { indices, p: dense.p });
-        observer.progress(Stage::Affinities, b + 1);
+        step_done(observer, Stage::Affinities, b + 1, n_batches)?;
     }
     if unconverged > 0 {
         observer.unconverged_rows(unconverged, n);
@@ -73,7 +74,7 @@ pub(super) fn run_fixed(
             let stats = stepper.step(xb, labels.as_deref(), StepLoss::Kl(&batch.p))?;
             loss_sum += stats.loss;
             kl_sum += stats.tsne;
-            observer.progress(Stage::Finetune, stepper.step);
+            step_done(observer, Stage::Finetune, stepper.step, total)?;
         }
         final_loss = loss_sum / batches.len() as f64;
         observer.epoch_finished(&EpochSummary {
@@ -136,7 +137,7 @@ pub(super) fn run_redrawn(
             loss_sum += stats.loss;
             kl_sum += stats.tsne;
             used += 1;
-            observer.progress(Stage::Finetune, stepper.step);
+            step_done(observer, Stage::Finetune, stepper.step, total)?;
         }
         final_loss = loss_sum / used.max(1) as f64;
         observer.epoch_finished(&EpochSummary {

@@ -6,7 +6,7 @@ use super::batches::resume_loop;
 use super::{EdgeSampler, FinetuneReport, FinetuneRngs, StepLoss, Stepper, TrainingPoints, check_trainable};
 use crate::config::FinetuneConfig;
 use crate::network::Network;
-use crate::observer::{EpochSummary, Stage, TrainObserver};
+use crate::observer::{EpochSummary, Stage, TrainObserver, step_done};
 use crate::row_batches::gather_rows;
 use crate::training_state::LoopControl;
 use crate::{ModelError, Result};
@@ -74,7 +74,7 @@ pub(super) fn run(
         let stats = stepper.step(xb, labels.as_deref(), loss)?;
         period_loss += stats.loss;
         period_steps += 1;
-        observer.progress(Stage::Finetune, step + 1);
+        step_done(observer, Stage::Finetune, step + 1, steps)?;
         if period_steps == REPORT_EVERY || step + 1 == steps {
             final_loss = period_loss / period_steps as f64;
             observer.epoch_finished(&EpochSummary {

@@ -14,7 +14,7 @@ use ssne_tensor::ndarray::{Array2, ArrayView2};
 
 use crate::config::{FinetuneConfig, Scheme};
 use crate::network::{Network, Trainable};
-use crate::observer::{Stage, TrainObserver};
+use crate::observer::{Stage, TrainObserver, step_done};
 use crate::optim::Adam;
 use crate::training_state::{LoopControl, LoopState};
 use crate::{ModelError, Result};
@@ -160,7 +160,7 @@ fn global_affinities(
     if !p.unconverged.is_empty() {
         observer.unconverged_rows(p.unconverged.len(), x.nrows());
     }
-    observer.progress(Stage::Affinities, 1);
+    step_done(observer, Stage::Affinities, 1, 1)?;
     observer.stage_finished(Stage::Affinities);
     Ok(p)
 }

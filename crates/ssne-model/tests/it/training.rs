@@ -310,3 +310,88 @@ fn a_perplexity_too_large_for_the_rows_is_refused_before_pretraining() {
     batches.finetune.perplexity = 23.0;
     assert!(batches.finetune.check_training_rows(100).is_ok());
 }
+
+/// Asks training to stop once `after` units of `stage` are done, and counts the units reported
+/// after that (there must be none).
+struct StopAt {
+    stage: ssne_model::Stage,
+    after: usize,
+    asked: bool,
+    reported_after_stop: usize,
+}
+
+impl StopAt {
+    fn new(stage: ssne_model::Stage, after: usize) -> Self {
+        StopAt {
+            stage,
+            after,
+            asked: false,
+            reported_after_stop: 0,
+        }
+    }
+}
+
+impl ssne_model::TrainObserver for StopAt {
+    fn progress(&mut self, stage: ssne_model::Stage, done: usize) {
+        if self.asked {
+            self.reported_after_stop += 1;
+        }
+        self.asked |= stage == self.stage && done >= self.after;
+    }
+
+    fn should_stop(&mut self) -> bool {
+        self.asked
+    }
+}
+
+#[test]
+fn an_observer_that_asks_to_stop_interrupts_training_at_that_step() {
+    use ssne_model::Stage;
+    let train = sample(0..300);
+    let mut config = quick_config(5);
+    // 300 rows in batches of 100, 2 epochs: 6 pretraining steps.
+    config.pretrain.batch_size = 100;
+    for (stage, after, total) in [(Stage::Pretrain, 4, 6), (Stage::Finetune, 37, 150)] {
+        let mut observer = StopAt::new(stage, after);
+        match ParametricTsne::fit(&train, None, &config, &mut observer) {
+            Err(ModelError::Interrupted {
+                stage: stopped,
+                done,
+                total: all,
+            }) => assert_eq!((stopped, done, all), (stage, after, total)),
+            other => panic!("expected Interrupted in {stage:?}, got {other:?}"),
+        }
+        assert_eq!(
+            observer.reported_after_stop, 0,
+            "{stage:?}: work went on after the stop"
+        );
+    }
+    // The paper's batches compute one P per batch, and stop between two of them.
+    let mut batches = quick_config(5);
+    batches.pretrain.epochs = 0;
+    batches.finetune.scheme = Scheme::FixedBatches { epochs: 1 };
+    batches.finetune.batch_size = 100;
+    let mut observer = StopAt::new(Stage::Affinities, 2);
+    let stopped = ParametricTsne::fit(&train, None, &batches, &mut observer);
+    assert!(
+        matches!(
+            stopped,
+            Err(ModelError::Interrupted {
+                stage: Stage::Affinities,
+                done: 2,
+                total: 3
+            })
+        ),
+        "{stopped:?}"
+    );
+    let message = ModelError::Interrupted {
+        stage: Stage::Finetune,
+        done: 37,
+        total: 150,
+    }
+    .to_string();
+    assert_eq!(
+        message,
+        "training was interrupted while fine-tuning after step 37 of 150"
+    );
+}

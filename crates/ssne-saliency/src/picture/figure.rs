@@ -4,7 +4,7 @@ use ssne_tensor::ndarray::ArrayView1;
 
 use super::canvas::RgbImage;
 use super::colour::{Diverging, grey, symmetric_limit};
-use super::font::{ADVANCE, LINE_HEIGHT, draw_text, text_width};
+use super::font::{ADVANCE, GLYPH_HEIGHT, LINE_HEIGHT, draw_text, text_width};
 use crate::directional::{DirectionalMap, EnsembleDirectionalMap};
 use crate::error::invalid;
 use crate::{Result, SaliencyError};
@@ -85,15 +85,75 @@ pub struct Layout {
     pub background: [u8; 3],
     /// Title colour.
     pub text: [u8; 3],
+    /// Draw a colour bar with its numeric range under every heatmap and share panel.
+    pub colour_bars: bool,
+    /// What red and blue mean, written under the grid (none when `None`).
+    pub legend: Option<Legend>,
+}
+
+/// What the two ends of the diverging colour map mean for one kind of map, written under a
+/// figure beside a swatch of each colour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Legend {
+    /// What a positive (red) value means.
+    pub positive: String,
+    /// What a negative (blue) value means.
+    pub negative: String,
+}
+
+impl Legend {
+    /// A directional map from the group `from` towards `to`.
+    pub fn directional(from: &str, to: &str) -> Self {
+        Legend {
+            positive: format!("red: the pixel pushes the point from {from} towards {to}"),
+            negative: format!("blue: it pushes the point back, away from {to}"),
+        }
+    }
+
+    /// Directional maps between several pairs of groups (an overview).
+    pub fn directional_pairs() -> Self {
+        Legend {
+            positive: "red: the pixel pushes the point from A towards B (titles read A -> B)".into(),
+            negative: "blue: it pushes the point back, away from B".into(),
+        }
+    }
+
+    /// A class saliency map of `class`.
+    pub fn class(class: &str) -> Self {
+        Legend {
+            positive: format!("red: the pixel raises the score of class {class}"),
+            negative: "blue: it lowers that score".into(),
+        }
+    }
+
+    /// Rows of the map's Jacobian (`dx/dpixel`, `dy/dpixel`).
+    pub fn jacobian() -> Self {
+        Legend {
+            positive: "red: a brighter pixel moves the point up that map axis".into(),
+            negative: "blue: it moves the point down that axis".into(),
+        }
+    }
+}
+
+/// The side, in figure pixels, below which [`Layout::new`] upscales an image further than ×8,
+/// so that small images (8 × 8 digits) are drawn large enough to read.
+pub const MIN_PANEL_SIDE: usize = 112;
+
+/// The default upscaling: ×8, or the smallest integer factor that makes the shorter side of
+/// the image at least [`MIN_PANEL_SIDE`] pixels.
+fn default_scale(image_shape: [usize; 2]) -> usize {
+    let side = image_shape[0].min(image_shape[1]).max(1);
+    8.max(MIN_PANEL_SIDE.div_ceil(side))
 }
 
 impl Layout {
-    /// Defaults for images of `image_shape`: ×8 upscaling, 4 columns, 2× text,
-    /// blue-white-red heatmaps with per-panel limits, on white.
+    /// Defaults for images of `image_shape`: ×8 upscaling (more for images shorter than
+    /// [`MIN_PANEL_SIDE`] / 8 pixels), 4 columns, 2× text, blue-white-red heatmaps with
+    /// per-panel limits and colour bars, on white, no legend.
     pub fn new(image_shape: [usize; 2]) -> Self {
         Layout {
             image_shape,
-            scale: 8,
+            scale: default_scale(image_shape),
             columns: 4,
             gap: 6,
             text_scale: 2,
@@ -101,7 +161,16 @@ impl Layout {
             limits: ColourLimits::PerPanel,
             background: [255; 3],
             text: [0; 3],
+            colour_bars: true,
+            legend: None,
         }
+    }
+
+    /// This layout with `legend`.
+    #[must_use]
+    pub fn with_legend(mut self, legend: Legend) -> Self {
+        self.legend = Some(legend);
+        self
     }
 
     fn validate(&self) -> Result<()> {
@@ -194,7 +263,9 @@ pub fn greyscale(image: ArrayView1<'_, f32>, shape: [usize; 2], scale: usize) ->
     tile(&values, &layout, |v| grey(v, lo, hi))
 }
 
-/// Panels in a grid, `layout.columns` per row, each with its title above it.
+/// Panels in a grid, `layout.columns` per row, each with its whole title above it (a cell is
+/// as wide as its longest title), a colour bar with its range under each heatmap or share
+/// panel when `layout.colour_bars`, and the legend under the grid.
 ///
 /// # Errors
 /// [`SaliencyError::ImageShape`] when a panel does not hold one value per
@@ -223,46 +294,205 @@ pub fn grid(panels: &[Panel], layout: &Layout) -> Result<RgbImage> {
     let tile_w = width.saturating_mul(layout.scale);
     let tile_h = height.saturating_mul(layout.scale);
     let title_h = layout.title_height();
+    let cell_w = panels
+        .iter()
+        .map(|p| {
+            if layout.text_scale > 0 {
+                text_width(&p.title, layout.text_scale)
+            } else {
+                0
+            }
+        })
+        .fold(tile_w, usize::max);
+    let has_bars = layout.colour_bars && panels.iter().any(|p| p.kind != PanelKind::Grey);
+    let bar = BarGeometry::new(layout, tile_w);
+    let bar_h = if has_bars { bar.height() } else { 0 };
     let n_cols = layout.columns.min(panels.len());
     let n_rows = panels.len().div_ceil(n_cols);
+    let row_h = title_h
+        .saturating_add(tile_h)
+        .saturating_add(bar_h)
+        .saturating_add(layout.gap);
     let figure_w = layout
         .gap
-        .saturating_add(n_cols.saturating_mul(tile_w.saturating_add(layout.gap)));
+        .saturating_add(n_cols.saturating_mul(cell_w.saturating_add(layout.gap)));
+    let legend_lines = legend_lines(layout, figure_w);
+    let legend_h = legend_lines.len().saturating_mul(layout.title_height());
     let figure_h = layout
         .gap
-        .saturating_add(n_rows.saturating_mul(title_h.saturating_add(tile_h).saturating_add(layout.gap)));
+        .saturating_add(n_rows.saturating_mul(row_h))
+        .saturating_add(legend_h);
     let mut figure = RgbImage::new(figure_w, figure_h, layout.background)?;
     for (panel_idx, panel) in panels.iter().enumerate() {
-        let left = layout.gap + (panel_idx % n_cols) * (tile_w + layout.gap);
-        let top = layout.gap + (panel_idx / n_cols) * (title_h + tile_h + layout.gap);
+        let left = layout.gap + (panel_idx % n_cols) * (cell_w + layout.gap);
+        let top = layout.gap + (panel_idx / n_cols) * row_h;
+        let tile_left = left + (cell_w - tile_w) / 2;
         if layout.text_scale > 0 {
-            let max_chars = tile_w / (ADVANCE * layout.text_scale);
-            let title: String = panel.title.chars().take(max_chars).collect();
-            // Centre the title over its tile.
-            let indent = tile_w.saturating_sub(text_width(&title, layout.text_scale)) / 2;
+            // Centre the title over its cell.
+            let indent = cell_w.saturating_sub(text_width(&panel.title, layout.text_scale)) / 2;
             draw_text(
                 &mut figure,
                 left + indent,
                 top + layout.text_scale,
-                &title,
+                &panel.title,
                 layout.text_scale,
                 layout.text,
             );
         }
-        let image = match panel.kind {
+        let (image, range) = match panel.kind {
             PanelKind::Heatmap => {
                 let limit = shared_limit.unwrap_or_else(|| symmetric_limit(&panel.values));
-                tile(&panel.values, layout, |v| layout.colours.colour(v, limit))?
+                let image = tile(&panel.values, layout, |v| layout.colours.colour(v, limit))?;
+                (image, Some(BarRange::Diverging(limit)))
             }
             PanelKind::Grey => {
                 let (lo, hi) = finite_range(&panel.values);
-                tile(&panel.values, layout, |v| grey(v, lo, hi))?
+                (tile(&panel.values, layout, |v| grey(v, lo, hi))?, None)
             }
-            PanelKind::Share => tile(&panel.values, layout, |v| grey(v, 0.0, 1.0))?,
+            PanelKind::Share => (
+                tile(&panel.values, layout, |v| grey(v, 0.0, 1.0))?,
+                Some(BarRange::Share),
+            ),
         };
-        figure.blit(&image, left, top + title_h);
+        figure.blit(&image, tile_left, top + title_h);
+        if let (true, Some(range)) = (has_bars, range) {
+            bar.draw(&mut figure, layout, range, tile_left, top + title_h + tile_h);
+        }
+    }
+    let mut y = layout.gap + n_rows * row_h;
+    for (swatch, line) in legend_lines {
+        let side = GLYPH_HEIGHT * layout.text_scale;
+        let mut x = layout.gap;
+        if let Some(colour) = swatch {
+            figure.fill_rect(x, y, side, side, colour);
+            x += side + ADVANCE * layout.text_scale;
+        }
+        draw_text(&mut figure, x, y, &line, layout.text_scale, layout.text);
+        y += layout.title_height();
     }
     Ok(figure)
+}
+
+/// What a colour bar spans.
+#[derive(Debug, Clone, Copy)]
+enum BarRange {
+    /// The diverging map from `-limit` to `+limit`.
+    Diverging(f32),
+    /// Grey from 0 (black) to 1 (white).
+    Share,
+}
+
+/// Where a colour bar and its labels go under a tile.
+struct BarGeometry {
+    /// Thickness of the bar.
+    thickness: usize,
+    /// Font scale of the labels.
+    label_scale: usize,
+}
+
+impl BarGeometry {
+    fn new(layout: &Layout, tile_w: usize) -> Self {
+        // The labels at the titles' size when "-0.123  0  +0.123" fits under the tile, else
+        // at the smallest size.
+        let widest = text_width("-0.123 0 +0.123", layout.text_scale.max(1));
+        let label_scale = if widest <= tile_w { layout.text_scale.max(1) } else { 1 };
+        BarGeometry {
+            thickness: layout.scale.clamp(6, 12),
+            label_scale,
+        }
+    }
+
+    fn height(&self) -> usize {
+        2 + self.thickness + 2 + LINE_HEIGHT * self.label_scale
+    }
+
+    fn draw(&self, figure: &mut RgbImage, layout: &Layout, range: BarRange, left: usize, top: usize) {
+        let tile_w = layout.image_shape[1] * layout.scale;
+        let top = top + 2;
+        for x in 0..tile_w {
+            // The colour at the centre of this column of the bar, from the low end to the high.
+            let t = ((x as f64 + 0.5) / tile_w as f64) as f32;
+            let colour = match range {
+                BarRange::Diverging(limit) => layout.colours.colour((2.0 * t - 1.0) * limit, limit),
+                BarRange::Share => grey(t, 0.0, 1.0),
+            };
+            figure.fill_rect(left + x, top, 1, self.thickness, colour);
+        }
+        let (low, high) = match range {
+            BarRange::Diverging(limit) if limit.is_finite() && limit > 0.0 => {
+                (format!("-{}", short_number(limit)), format!("+{}", short_number(limit)))
+            }
+            BarRange::Diverging(_) => ("0".to_owned(), "0".to_owned()),
+            BarRange::Share => ("0".to_owned(), "1".to_owned()),
+        };
+        let y = top + self.thickness + 2;
+        let scale = self.label_scale;
+        draw_text(figure, left, y, &low, scale, layout.text);
+        let high_w = text_width(&high, scale);
+        draw_text(
+            figure,
+            left + tile_w.saturating_sub(high_w),
+            y,
+            &high,
+            scale,
+            layout.text,
+        );
+        if matches!(range, BarRange::Diverging(_)) {
+            let zero_w = text_width("0", scale);
+            let zero_left = (tile_w.saturating_sub(zero_w)) / 2;
+            // "0" in the middle when it touches neither end label.
+            if zero_left > text_width(&low, scale) + scale && zero_left + zero_w + scale < tile_w - high_w {
+                draw_text(figure, left + zero_left, y, "0", scale, layout.text);
+            }
+        }
+    }
+}
+
+/// A bar label: up to three decimals for ordinary magnitudes, else two significant digits in
+/// scientific notation (`1.2e-4`).
+pub(crate) fn short_number(value: f32) -> String {
+    let magnitude = value.abs();
+    if magnitude == 0.0 {
+        "0".to_owned()
+    } else if (0.01..1000.0).contains(&magnitude) {
+        let text = format!("{value:.3}");
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        format!("{value:.1e}")
+    }
+}
+
+/// The legend's lines, each with the colour of the swatch before it: the positive and negative
+/// meanings, word-wrapped to the figure's width (continuation lines have no swatch).
+fn legend_lines(layout: &Layout, figure_w: usize) -> Vec<(Option<[u8; 3]>, String)> {
+    let Some(legend) = &layout.legend else {
+        return Vec::new();
+    };
+    if layout.text_scale == 0 {
+        return Vec::new();
+    }
+    let char_w = ADVANCE * layout.text_scale;
+    let swatch_w = GLYPH_HEIGHT * layout.text_scale + char_w;
+    let max_chars = (figure_w.saturating_sub(2 * layout.gap + swatch_w) / char_w).max(8);
+    let mut lines = Vec::new();
+    for (colour, text) in [
+        (layout.colours.positive, &legend.positive),
+        (layout.colours.negative, &legend.negative),
+    ] {
+        let mut line = String::new();
+        let mut swatch = Some(colour);
+        for word in text.split_whitespace() {
+            if !line.is_empty() && line.len() + 1 + word.len() > max_chars {
+                lines.push((swatch.take(), std::mem::take(&mut line)));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        lines.push((swatch.take(), line));
+    }
+    lines
 }
 
 /// A point (greyscale) beside its saliency map.
@@ -286,7 +516,8 @@ pub fn saliency_figure(
 }
 
 /// A directional map between its two group centres: source centre, map,
-/// destination centre, titled `from`, `from -> to`, `to`.
+/// destination centre, titled `from`, `from -> to`, `to`, with the directional
+/// [`Legend`] unless the layout has one.
 ///
 /// # Errors
 /// As [`grid`].
@@ -300,6 +531,12 @@ pub fn directional_figure(map: &DirectionalMap, layout: &Layout) -> Result<RgbIm
         &panels,
         &Layout {
             columns: 3,
+            legend: Some(
+                layout
+                    .legend
+                    .clone()
+                    .unwrap_or_else(|| Legend::directional(&map.from.name, &map.to.name)),
+            ),
             ..layout.clone()
         },
     )
@@ -325,6 +562,12 @@ pub fn ensemble_directional_figure(map: &EnsembleDirectionalMap, layout: &Layout
         &panels,
         &Layout {
             columns: 4,
+            legend: Some(
+                layout
+                    .legend
+                    .clone()
+                    .unwrap_or_else(|| Legend::directional(&map.from, &map.to)),
+            ),
             ..layout.clone()
         },
     )
@@ -388,11 +631,12 @@ mod tests {
             scale: 2,
             gap: 1,
             text_scale: 1,
+            colour_bars: false,
             ..Layout::new([1, 2])
         };
         let panels = [
-            Panel::heatmap("a", array![1.0_f32, -1.0].view()),
-            Panel::grey("b", array![0.0_f32, 1.0].view()),
+            Panel::heatmap("", array![1.0_f32, -1.0].view()),
+            Panel::grey("", array![0.0_f32, 1.0].view()),
         ];
         let figure = grid(&panels, &layout).unwrap();
         let title_h = LINE_HEIGHT; // text_scale 1
@@ -406,12 +650,101 @@ mod tests {
     }
 
     #[test]
+    fn small_images_are_upscaled_to_a_legible_size() {
+        assert_eq!(Layout::new([8, 8]).scale, 14);
+        assert_eq!(Layout::new([28, 28]).scale, 8);
+        assert_eq!(Layout::new([14, 14]).scale, 8);
+        assert_eq!(Layout::new([8, 12]).scale * 8, MIN_PANEL_SIDE);
+    }
+
+    #[test]
+    fn titles_are_whole_and_widen_their_cell() {
+        let layout = Layout {
+            colour_bars: false,
+            ..Layout::new([8, 8])
+        };
+        let title = "centre of T-shirt/top";
+        let panels = [Panel::grey(title, ssne_tensor::ndarray::Array1::zeros(64).view())];
+        let figure = grid(&panels, &layout).unwrap();
+        assert_eq!(figure.width(), 2 * layout.gap + text_width(title, 2));
+        // The tile is centred under the title.
+        let tile_left = layout.gap + (text_width(title, 2) - 112) / 2;
+        let top = layout.gap + LINE_HEIGHT * 2;
+        assert_eq!(figure.pixel(tile_left, top), Some([0; 3]));
+        assert_eq!(figure.pixel(tile_left - 1, top), Some([255; 3]));
+    }
+
+    #[test]
+    fn heatmaps_get_a_colour_bar_with_their_range_and_figures_a_legend() {
+        let layout = Layout::new([8, 8]).with_legend(Legend::class("7"));
+        let values: Vec<f32> = (0..64).map(|i| (i as f32 - 31.5) / 1000.0).collect();
+        let panels = [
+            Panel::grey("input", ssne_tensor::ndarray::Array1::zeros(64).view()),
+            Panel::heatmap("class 7", ssne_tensor::ndarray::ArrayView1::from(&values)),
+        ];
+        let figure = grid(&panels, &layout).unwrap();
+        let (gap, tile) = (layout.gap, 112);
+        let bar_top = gap + LINE_HEIGHT * 2 + tile + 2;
+        let heat_left = gap + tile + gap;
+        // The bar runs from the negative colour to the positive, white in the middle.
+        let limit = 0.0315_f32;
+        let at = |x: usize| {
+            let t = ((x as f64 + 0.5) / tile as f64) as f32;
+            Some(layout.colours.colour((2.0 * t - 1.0) * limit, limit))
+        };
+        assert_eq!(figure.pixel(heat_left, bar_top), at(0));
+        assert_eq!(figure.pixel(heat_left + tile - 1, bar_top), at(tile - 1));
+        assert_eq!(at(0), Some([35, 103, 173]), "nearly the negative end");
+        let mid = figure.pixel(heat_left + tile / 2, bar_top).unwrap();
+        assert!(mid.iter().all(|&c| c > 245), "{mid:?}");
+        // No bar under the grey input.
+        assert_eq!(figure.pixel(gap, bar_top), Some([255; 3]));
+        // Its range is written under it: the limit is 0.0315, so "-0.032" starts at the left edge.
+        let label_top = bar_top + 12 + 2;
+        let dark = |x0: usize, x1: usize| {
+            (x0..x1).any(|x| (label_top..label_top + 14).any(|y| figure.pixel(x, y) == Some([0; 3])))
+        };
+        assert!(dark(heat_left, heat_left + 12), "the low label");
+        assert!(dark(heat_left + tile - 12, heat_left + tile), "the high label");
+        assert_eq!(short_number(0.0315), "0.032");
+        assert_eq!(short_number(-0.0001234), "-1.2e-4");
+        assert_eq!(short_number(2.0), "2");
+        // The legend under the grid: a red swatch, then (after the wrapped red line) a blue one.
+        // Labels at the smallest size: "-0.123 0 +0.123" at the titles' size is wider than 112.
+        let grid_bottom = label_top + LINE_HEIGHT;
+        let first = |colour: [u8; 3]| (grid_bottom..figure.height()).find(|&y| figure.pixel(gap, y) == Some(colour));
+        let (red, blue) = (first(layout.colours.positive), first(layout.colours.negative));
+        assert!(red.is_some() && blue.is_some() && red < blue, "{red:?} {blue:?}");
+        let lines = legend_lines(&layout, figure.width());
+        let text: Vec<&str> = lines.iter().map(|(_, line)| line.as_str()).collect();
+        assert_eq!(
+            text.join(" "),
+            "red: the pixel raises the score of class 7 blue: it lowers that score"
+        );
+        assert_eq!(
+            figure.height(),
+            grid_bottom + layout.gap + lines.len() * LINE_HEIGHT * 2
+        );
+    }
+
+    #[test]
+    fn long_legends_wrap_to_the_figure() {
+        let layout = Layout::new([8, 8]).with_legend(Legend::directional("T-shirt/top", "Ankle boot"));
+        let lines = legend_lines(&layout, 3 * 118 + 6);
+        assert!(lines.len() > 2, "{lines:?}");
+        let width = |line: &str| 6 + 7 * 2 + 12 + text_width(line, 2);
+        assert!(lines.iter().all(|(_, line)| width(line) <= 3 * 118 + 6), "{lines:?}");
+        assert_eq!(lines.iter().filter(|(swatch, _)| swatch.is_some()).count(), 2);
+    }
+
+    #[test]
     fn shared_limits_compare_across_panels() {
         let layout = Layout {
             scale: 1,
             gap: 0,
             text_scale: 0,
             limits: ColourLimits::Shared,
+            colour_bars: false,
             ..Layout::new([1, 1])
         };
         let panels = [

@@ -15,6 +15,6 @@ pub mod font;
 pub use canvas::{MAX_SIDE, RgbImage};
 pub use colour::{Diverging, symmetric_limit};
 pub use figure::{
-    ColourLimits, Layout, Panel, PanelKind, directional_figure, ensemble_directional_figure, greyscale, grid, heatmap,
-    saliency_figure,
+    ColourLimits, Layout, Legend, MIN_PANEL_SIDE, Panel, PanelKind, directional_figure, ensemble_directional_figure,
+    greyscale, grid, heatmap, saliency_figure,
 };
