@@ -12,6 +12,12 @@
 //!   plotters' default features, nor from the crate's own `[features]`.
 //! - Module docs: every `.rs` file under `crates/*/src` starts with a `//!` line; a crate root may
 //!   instead start with `#![doc = include_str!(..)]` (its README is the crate doc).
+//! - One definition of each thing ([`SOURCE_RULES`]), on the code (comments left out) of every
+//!   `.rs` file under `crates/*/{src,examples,benches}` and `benches/{src,benches,examples}`
+//!   (tests may build fixtures by hand): the sparse matrix type is `ssne_tensor::Csr` (no `struct
+//!   Csr` and no CSR row-pointer field elsewhere), the IDX reader is `ssne_data::idx` (no IDX
+//!   magic number elsewhere), and the Student-t kernel is `ssne_autodiff::kernel` (no `1 / (1 +
+//!   x)` weight, and no `ln_1p` or `powf` of a `dof`, elsewhere).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -67,6 +73,129 @@ pub const REFUSED_PLOTTERS_FEATURES: &[(&str, &str)] = &[
     ),
 ];
 
+/// A rule that keeps a piece of code in one place: lines matching it may appear only in files
+/// whose path (from the workspace root, with `/`) starts with one of `homes`.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceRule {
+    /// What the line is, for the violation ("a CSR type").
+    pub what: &'static str,
+    /// Where the one definition lives.
+    pub homes: &'static [&'static str],
+    /// Whether a line of code (comments removed, whitespace removed) is one.
+    pub matches: fn(&str) -> bool,
+    /// What to use instead, for the violation.
+    pub instead: &'static str,
+}
+
+/// The one-definition rules checked by [`check_sources`].
+pub const SOURCE_RULES: &[SourceRule] = &[
+    SourceRule {
+        what: "a CSR sparse matrix type",
+        homes: &["crates/ssne-tensor/src/sparse.rs"],
+        matches: is_csr_definition,
+        instead: "ssne_tensor::Csr (from_dense, from_sorted_rows, transpose_into)",
+    },
+    SourceRule {
+        what: "an IDX magic number (a second IDX reader)",
+        homes: &["crates/ssne-data/src/"],
+        matches: has_idx_magic,
+        instead: "ssne_data::idx (read_images, read_labels, inspect) or ssne_data::bundled",
+    },
+    SourceRule {
+        what: "a Student-t kernel formula",
+        homes: &["crates/ssne-autodiff/src/kernel.rs"],
+        matches: is_student_t_formula,
+        instead: "ssne_autodiff::kernel (StudentT, Cauchy, General, cauchy)",
+    },
+];
+
+/// `struct Csr…`, or a struct field / binding typed as CSR row pointers (`indptr:`, `row_ptr:`).
+fn is_csr_definition(code: &str) -> bool {
+    code.contains("structCsr") || code.contains("indptr:") || code.contains("row_ptr:")
+}
+
+/// A hexadecimal literal worth `0x803` or `0x801` (any zeros and underscores), or the magic's
+/// bytes spelled out (`[0, 0, 8, 3`, `[0, 0, 8, 1`).
+fn has_idx_magic(code: &str) -> bool {
+    if code.contains("[0,0,8,3") || code.contains("[0,0,8,1") {
+        return true;
+    }
+    code.match_indices("0x").any(|(at, _)| {
+        let digits: String = code[at + 2..]
+            .chars()
+            .take_while(|c| c.is_ascii_hexdigit() || *c == '_')
+            .filter(|c| *c != '_')
+            .collect();
+        matches!(digits.trim_start_matches('0'), "803" | "801")
+    })
+}
+
+/// `1.0 / (1.0 + …` (the Cauchy weight, in any float type), or a line that takes `ln_1p` or
+/// `powf` and names `dof` (the general weight or its logarithm).
+fn is_student_t_formula(code: &str) -> bool {
+    let code = code.replace("_f32", "").replace("_f64", "");
+    code.contains("1.0/(1.0+") || (code.contains("dof") && (code.contains("ln_1p") || code.contains("powf")))
+}
+
+/// The code of a line: without its `//` comment (a `//` inside a string literal is rare enough
+/// in this tree that cutting there only ever hides code, never invents a match) and without
+/// whitespace.
+fn code_of(line: &str) -> String {
+    let code = line.find("//").map_or(line, |at| &line[..at]);
+    code.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// The [`SOURCE_RULES`] violations in one file's text; `path` is from the workspace root.
+pub fn check_source_text(path: &str, text: &str) -> Vec<String> {
+    let mut violations = Vec::new();
+    for rule in SOURCE_RULES {
+        if rule.homes.iter().any(|home| path.starts_with(home)) {
+            continue;
+        }
+        for (number, line) in text.lines().enumerate() {
+            if (rule.matches)(&code_of(line)) {
+                violations.push(format!(
+                    "{path}:{}: {} outside {}; use {}",
+                    number + 1,
+                    rule.what,
+                    rule.homes.join(", "),
+                    rule.instead
+                ));
+            }
+        }
+    }
+    violations
+}
+
+/// [`check_source_text`] on every `.rs` file under `<root>/crates/*/{src,examples,benches}` and
+/// `<root>/benches/{src,benches,examples}`.
+///
+/// # Errors
+///
+/// When a folder or file cannot be read.
+pub fn check_sources(root: &Path) -> anyhow::Result<Vec<String>> {
+    let mut folders = Vec::new();
+    for krate in read_dir_sorted(&root.join("crates"))? {
+        folders.extend(["src", "examples", "benches"].map(|sub| krate.join(sub)));
+    }
+    folders.extend(["src", "benches", "examples"].map(|sub| root.join("benches").join(sub)));
+    let mut files = Vec::new();
+    for folder in folders.into_iter().filter(|folder| folder.is_dir()) {
+        collect_rs_files(&folder, &mut files)?;
+    }
+    let mut violations = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+        let shown = file.strip_prefix(root).unwrap_or(&file);
+        let shown: Vec<String> = shown
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        violations.extend(check_source_text(&shown.join("/"), &text));
+    }
+    Ok(violations)
+}
+
 /// Runs every check on the workspace at `root` and returns the violations, one line each.
 ///
 /// # Errors
@@ -76,6 +205,7 @@ pub const REFUSED_PLOTTERS_FEATURES: &[(&str, &str)] = &[
 pub fn run(root: &Path) -> anyhow::Result<Vec<String>> {
     let mut violations = check_dependencies(&metadata(root)?)?;
     violations.extend(check_module_docs(root)?);
+    violations.extend(check_sources(root)?);
     Ok(violations)
 }
 
@@ -337,6 +467,60 @@ mod tests {
                 "ssne-benches depends on png; only ssne-saliency may (the one PNG encoder is \
                  ssne_saliency::picture::RgbImage::to_png)",
             ]
+        );
+    }
+
+    #[test]
+    fn a_second_csr_type_is_refused_outside_ssne_tensor() {
+        let text = "/// Not a `struct Csr` in a comment.\npub struct Csr<R> {\n    indptr: Vec<usize>,\n}\nstruct P { row_ptr : Vec<usize> }\nlet ptr = p.csr().row_ptr();\n";
+        let violations = check_source_text("crates/ssne-affinity/src/csr.rs", text);
+        assert_eq!(violations.len(), 3, "{violations:#?}");
+        assert!(violations[0].starts_with("crates/ssne-affinity/src/csr.rs:2: a CSR sparse matrix type outside crates/ssne-tensor/src/sparse.rs; use ssne_tensor::Csr"));
+        assert!(violations[1].starts_with("crates/ssne-affinity/src/csr.rs:3: "));
+        assert!(violations[2].starts_with("crates/ssne-affinity/src/csr.rs:5: "));
+        assert!(check_source_text("crates/ssne-tensor/src/sparse.rs", text).is_empty());
+    }
+
+    #[test]
+    fn an_idx_magic_is_refused_outside_ssne_data() {
+        for (line, found) in [
+            ("assert_eq!(header(0), 0x0000_0803, \"not IDX\");", true),
+            ("const MAGIC: u32 = 0x801;", true),
+            ("if magic == 0x00000801 {", true),
+            ("let header = [0, 0, 8, 3, 0, 0, 0, 2];", true),
+            ("let mask = 0x8030;", false),
+            ("let x = 0x0801_u16 + 1; // not a u32, still a magic", true),
+            ("// the magic 0x00000803, in a comment", false),
+        ] {
+            let violations = check_source_text("benches/src/lib.rs", line);
+            assert_eq!(violations.len(), usize::from(found), "{line}: {violations:#?}");
+        }
+        let violations = check_source_text("benches/src/lib.rs", "let m = 0x0000_0803;");
+        assert!(violations[0].starts_with("benches/src/lib.rs:1: an IDX magic number (a second IDX reader) outside crates/ssne-data/src/; use ssne_data::idx"));
+        assert!(check_source_text("crates/ssne-data/src/idx.rs", "const M: u32 = 0x0000_0803;").is_empty());
+    }
+
+    #[test]
+    fn a_second_student_t_formula_is_refused_outside_the_kernel_module() {
+        for (line, found) in [
+            ("let w = 1.0 / (1.0 + dx * dx + dy * dy);", true),
+            ("let w = 1.0_f32 / (1.0_f32 + d);", true),
+            ("let u = 1.0/(1.0 + d2 / dof);", true),
+            ("attraction += exponent * (sq_dist / kernel.dof).ln_1p();", true),
+            ("let w = u.powf((dof + 1.0) / 2.0);", true),
+            ("let c = (1.0 + t * t).sqrt().recip();", false),
+            ("let w = cauchy(dx * dx + dy * dy);", false),
+            ("let y = x.ln_1p(); // no dof here", false),
+            ("/// w = 1.0 / (1.0 + d²), in a comment", false),
+        ] {
+            let violations = check_source_text("crates/ssne-model/src/refine.rs", line);
+            assert_eq!(violations.len(), usize::from(found), "{line}: {violations:#?}");
+        }
+        let kernel = "fn textbook(dof: f64, d: f64) -> f64 { (1.0 + d / dof).powf(-(dof + 1.0) / 2.0) }";
+        assert!(check_source_text("crates/ssne-autodiff/src/kernel.rs", kernel).is_empty());
+        assert_eq!(
+            check_source_text("crates/ssne-autodiff/src/ops/tsne_kl.rs", kernel).len(),
+            1
         );
     }
 

@@ -2,13 +2,13 @@
 //! data set's symmetric joint `P` in CSR form.
 
 use rayon::prelude::*;
-use ssne_tensor::Real;
 use ssne_tensor::ndarray::{Array2, ArrayView2, Axis};
+use ssne_tensor::{Csr, Real};
 
-use crate::csr::SparseP;
 use crate::knn::knn_validated;
 use crate::options::sigmas;
 use crate::search::{RowFit, Summary, fit_row};
+use crate::sparse_p::SparseP;
 use crate::{AffinityError, Knn, Perplexity, SearchOptions, validate};
 
 /// Conditional affinities of each point over its `k` stored neighbours.
@@ -110,7 +110,7 @@ pub fn conditional_knn<R: Real>(
 ///
 /// let x = Array2::from_shape_fn((100, 3), |(i, j)| ((i * 7 + j * 3) % 11) as f32);
 /// let p = joint_knn(x.view(), Perplexity::new(10.0)?, &SearchOptions::default())?;
-/// let total: f64 = p.values().iter().map(|&v| f64::from(v)).sum();
+/// let total: f64 = p.csr().values().iter().map(|&v| f64::from(v)).sum();
 /// assert!((total - 1.0).abs() < 1e-5);
 /// # Ok::<(), ssne_affinity::AffinityError>(())
 /// ```
@@ -219,12 +219,8 @@ fn joint_knn_validated<R: Real>(
 ) -> Result<SparseP<R>, AffinityError> {
     let nn = knn_validated(x, k)?;
     let (probs, fits) = conditional_rows(nn.sq_dists.view(), perplexity, opts);
-    let (indptr, indices, values) = symmetrize(nn.indices.view(), probs.view());
     Ok(SparseP::from_parts(
-        x.nrows(),
-        indptr,
-        indices,
-        values,
+        symmetrize(nn.indices.view(), probs.view()),
         Summary::of(&fits),
     ))
 }
@@ -260,72 +256,50 @@ fn conditional_rows<R: Real>(
     (probs, fits)
 }
 
-/// CSR of the non-zeros of `(C + C^T) / (2n)` for the conditional matrix `C` given by neighbour
+/// The non-zeros of `(C + C^T) / (2n)` for the conditional matrix `C` given by neighbour
 /// lists. Entry `(i, j)` is `(c_ij + c_ji) / (2n)` and entry `(j, i)` is
 /// `(c_ji + c_ij) / (2n)`, the same bits because `+` is commutative; a
 /// direction absent from the k-NN graph contributes an exact `0.0`.
-fn symmetrize<R: Real>(indices: ArrayView2<'_, u32>, cond: ArrayView2<'_, f64>) -> (Vec<usize>, Vec<u32>, Vec<R>) {
+///
+/// `C` and its transpose are [`Csr`] values (`ssne_tensor`'s, the one sparse type), so row `i`
+/// of each lists its entries by increasing column and the two merge in one pass.
+fn symmetrize<R: Real>(indices: ArrayView2<'_, u32>, cond: ArrayView2<'_, f64>) -> Csr<R> {
     let n_points = indices.nrows();
     let scale = 1.0 / (2.0 * n_points as f64);
-
-    // The transposed graph: for each j, the (i, c_ij) with j a neighbour of i,
-    // filled in ascending i so every incoming list is sorted.
-    let mut in_ptr = vec![0_usize; n_points + 1];
-    for &j in indices {
-        in_ptr[j as usize + 1] += 1;
-    }
-    for i in 0..n_points {
-        in_ptr[i + 1] += in_ptr[i];
-    }
-    let mut fill = in_ptr.clone();
-    let mut in_src = vec![0_u32; indices.len()];
-    let mut in_val = vec![0.0_f64; indices.len()];
-    for (i, (nbrs, probs)) in indices.outer_iter().zip(cond.outer_iter()).enumerate() {
-        for (&j, &c) in nbrs.iter().zip(probs.iter()) {
-            let slot = &mut fill[j as usize];
-            in_src[*slot] = i as u32;
-            in_val[*slot] = c;
-            *slot += 1;
-        }
-    }
-
+    let own_rows = indices.outer_iter().zip(cond.outer_iter()).map(|(nbrs, probs)| {
+        let mut own: Vec<(u32, f64)> = nbrs.iter().copied().zip(probs.iter().copied()).collect();
+        own.sort_unstable_by_key(|&(j, _)| j);
+        own
+    });
+    // Cannot fail: neighbour indices are distinct points below `n_points` (which `knn` keeps
+    // within u32), sorted just above.
+    let c = Csr::from_sorted_rows(n_points, own_rows).expect("k-NN lists are distinct indices below n");
+    let mut c_t = Csr::new();
+    c.transpose_into(&mut c_t);
     let rows: Vec<Vec<(u32, R)>> = (0..n_points)
         .into_par_iter()
         .map(|i| {
-            let mut own: Vec<(u32, f64)> = indices
-                .row(i)
-                .iter()
-                .copied()
-                .zip(cond.row(i).iter().copied())
-                .collect();
-            own.sort_unstable_by_key(|&(j, _)| j);
-            let incoming = in_src[in_ptr[i]..in_ptr[i + 1]]
-                .iter()
-                .copied()
-                .zip(in_val[in_ptr[i]..in_ptr[i + 1]].iter().copied());
-            merge_row(&own, incoming, scale)
+            let (own_cols, own_vals) = c.row(i);
+            let (in_cols, in_vals) = c_t.row(i);
+            merge_row(
+                own_cols.iter().copied().zip(own_vals.iter().copied()),
+                in_cols.iter().copied().zip(in_vals.iter().copied()),
+                scale,
+            )
         })
         .collect();
-
-    let mut indptr = Vec::with_capacity(n_points + 1);
-    indptr.push(0);
-    let nnz = rows.iter().map(Vec::len).sum();
-    let mut cols = Vec::with_capacity(nnz);
-    let mut values = Vec::with_capacity(nnz);
-    for row in rows {
-        for (j, v) in row {
-            cols.push(j);
-            values.push(v);
-        }
-        indptr.push(cols.len());
-    }
-    (indptr, cols, values)
+    // Cannot fail: each merged row is a sorted subset of the columns of C's and C^T's rows.
+    Csr::from_sorted_rows(n_points, rows).expect("merged rows stay sorted and in range")
 }
 
 /// Merges a row's own `(j, c_ij)` and incoming `(j, c_ji)` lists (both sorted by `j`).
-fn merge_row<R: Real>(own: &[(u32, f64)], incoming: impl Iterator<Item = (u32, f64)>, scale: f64) -> Vec<(u32, R)> {
+fn merge_row<R: Real>(
+    own: impl ExactSizeIterator<Item = (u32, f64)>,
+    incoming: impl Iterator<Item = (u32, f64)>,
+    scale: f64,
+) -> Vec<(u32, R)> {
     let mut out = Vec::with_capacity(2 * own.len());
-    let mut own = own.iter().copied().peekable();
+    let mut own = own.peekable();
     let mut incoming = incoming.peekable();
     loop {
         let (j, a, b) = match (own.peek().copied(), incoming.peek().copied()) {
@@ -368,9 +342,9 @@ mod tests {
         // 3 points, k = 2: every pair is an edge in both directions.
         let indices = array![[1_u32, 2], [0, 2], [1, 0]];
         let cond = array![[0.75, 0.25], [0.5, 0.5], [0.875, 0.125]];
-        let (indptr, cols, vals) = symmetrize::<f64>(indices.view(), cond.view());
-        assert_eq!(indptr, vec![0, 2, 4, 6]);
-        assert_eq!(cols, vec![1, 2, 0, 2, 0, 1]);
+        let p = symmetrize::<f64>(indices.view(), cond.view());
+        assert_eq!(p.row_ptr(), [0, 2, 4, 6]);
+        assert_eq!(p.col_indices(), [1, 2, 0, 2, 0, 1]);
         let s = 1.0 / 6.0;
         let want = [
             (0.75 + 0.5) * s,   // (0,1)
@@ -380,7 +354,7 @@ mod tests {
             (0.125 + 0.25) * s, // (2,0)
             (0.875 + 0.5) * s,  // (2,1)
         ];
-        assert_eq!(vals, want.to_vec());
+        assert_eq!(p.values(), want);
     }
 
     #[test]
@@ -388,10 +362,10 @@ mod tests {
         // 0 and 1 point to each other; 2 points to 0 only, so (0, 2) comes from 2's row alone.
         let indices = array![[1_u32], [0], [0]];
         let cond = array![[1.0], [1.0], [1.0]];
-        let (indptr, cols, vals) = symmetrize::<f64>(indices.view(), cond.view());
-        assert_eq!(indptr, vec![0, 2, 3, 4]);
-        assert_eq!(cols, vec![1, 2, 0, 0]);
-        assert_eq!(vals, vec![2.0 / 6.0, 1.0 / 6.0, 2.0 / 6.0, 1.0 / 6.0]);
+        let p = symmetrize::<f64>(indices.view(), cond.view());
+        assert_eq!(p.row_ptr(), [0, 2, 3, 4]);
+        assert_eq!(p.col_indices(), [1, 2, 0, 0]);
+        assert_eq!(p.values(), [2.0 / 6.0, 1.0 / 6.0, 2.0 / 6.0, 1.0 / 6.0]);
     }
 
     #[test]

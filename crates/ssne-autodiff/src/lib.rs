@@ -6,7 +6,7 @@ mod backward;
 pub mod check;
 mod error;
 mod grads;
-mod kernel;
+pub mod kernel;
 mod op;
 mod ops;
 mod pool;

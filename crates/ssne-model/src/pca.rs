@@ -394,7 +394,7 @@ pub(crate) fn jacobi_eigen(mut a: Array2<f64>) -> (Vec<f64>, Array2<f64>) {
                 } else {
                     tau.signum() / (tau.abs() + (1.0 + tau * tau).sqrt())
                 };
-                let c = 1.0 / (1.0 + t * t).sqrt();
+                let c = (1.0 + t * t).sqrt().recip();
                 let sn = t * c;
                 rotate(&mut a, &mut v, p, q, c, sn);
             }

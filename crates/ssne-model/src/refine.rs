@@ -11,6 +11,8 @@
 
 use rand::seq::index::sample;
 use ssne_affinity::{Perplexity, SearchOptions};
+use ssne_autodiff::StudentT;
+use ssne_autodiff::kernel::{Cauchy, General, PairKernel, cauchy};
 use ssne_tensor::ndarray::{Array2, ArrayView2, Axis, Zip};
 
 use crate::error::config_error;
@@ -96,17 +98,39 @@ pub fn kl_row_and_gradient(
     repulsion_weight: f64,
     dof: f64,
 ) -> (f64, [f64; 2]) {
-    let c = (dof + 1.0) / dof;
-    let kernel = |d2: f64| -> (f64, f64) {
-        let u = 1.0 / (1.0 + d2 / dof);
-        let w = if dof == 1.0 { u } else { u.powf((dof + 1.0) / 2.0) };
-        (w, u)
-    };
+    let kernel = StudentT { dof };
+    let factor = kernel.gradient_factor();
+    if kernel.is_cauchy() {
+        kl_row(Cauchy, factor, y, neighbours, map, repulsion, repulsion_weight)
+    } else {
+        kl_row(
+            General::new(dof),
+            factor,
+            y,
+            neighbours,
+            map,
+            repulsion,
+            repulsion_weight,
+        )
+    }
+}
+
+/// [`kl_row_and_gradient`] for one form of the kernel (`ssne_autodiff::kernel`, its one
+/// definition); `factor` is its [`StudentT::gradient_factor`].
+fn kl_row<K: PairKernel>(
+    kernel: K,
+    factor: f64,
+    y: [f64; 2],
+    neighbours: &[(usize, f64)],
+    map: ArrayView2<'_, f32>,
+    repulsion: &[usize],
+    repulsion_weight: f64,
+) -> (f64, [f64; 2]) {
     let (mut z, mut rep) = (0.0_f64, [0.0_f64; 2]);
     for &l in repulsion {
         let dx = y[0] - f64::from(map[[l, 0]]);
         let dy = y[1] - f64::from(map[[l, 1]]);
-        let (w, u) = kernel(dx * dx + dy * dy);
+        let (w, u) = kernel.weight(dx * dx + dy * dy);
         z += w;
         rep[0] += w * u * dx;
         rep[1] += w * u * dy;
@@ -119,13 +143,17 @@ pub fn kl_row_and_gradient(
         }
         let dx = y[0] - f64::from(map[[j, 0]]);
         let dy = y[1] - f64::from(map[[j, 1]]);
-        let (w, u) = kernel(dx * dx + dy * dy);
-        kl += p * (p.ln() - w.ln());
+        let sq_dist = dx * dx + dy * dy;
+        kl += p * (p.ln() + kernel.neg_ln_weight(sq_dist));
+        let u = kernel.u(sq_dist);
         att[0] += p * u * dx;
         att[1] += p * u * dy;
     }
     let scale = repulsion_weight / z;
-    (kl, [c * (att[0] - scale * rep[0]), c * (att[1] - scale * rep[1])])
+    (
+        kl,
+        [factor * (att[0] - scale * rep[0]), factor * (att[1] - scale * rep[1])],
+    )
 }
 
 /// Points of the repulsion set in structure-of-arrays form, for the vectorised
@@ -188,7 +216,7 @@ impl RepulsionSet {
         for &(j, p) in neighbours {
             let dx = y[0] - f64::from(map[[j, 0]]);
             let dy = y[1] - f64::from(map[[j, 1]]);
-            let w = 1.0 / (1.0 + dx * dx + dy * dy);
+            let w = cauchy(dx * dx + dy * dy);
             att[0] += p * w * dx;
             att[1] += p * w * dy;
         }
@@ -209,7 +237,7 @@ fn cauchy_sums_portable(xs: &[f32], ys: &[f32], q: [f32; 2]) -> CauchySums {
             for k in 0..LANES {
                 let dx = q[0] - px[k];
                 let dy = q[1] - py[k];
-                let w = 1.0 / (1.0 + dx * dx + dy * dy);
+                let w = cauchy(dx * dx + dy * dy);
                 let w2 = w * w;
                 lanes[0][k] += w;
                 lanes[1][k] += w2 * dx;
@@ -228,7 +256,7 @@ fn finish_block(sums: &mut CauchySums, mut lanes: [[f32; LANES]; 3], q: [f32; 2]
     for (&px, &py) in rest_x.iter().zip(rest_y) {
         let dx = q[0] - px;
         let dy = q[1] - py;
-        let w = 1.0 / (1.0 + dx * dx + dy * dy);
+        let w = cauchy(dx * dx + dy * dy);
         let w2 = w * w;
         lanes[0][0] += w;
         lanes[1][0] += w2 * dx;
@@ -270,7 +298,8 @@ mod avx {
                 let (px, py) = unsafe { (_mm256_loadu_ps(px.as_ptr()), _mm256_loadu_ps(py.as_ptr())) };
                 let dx = _mm256_sub_ps(qx, px);
                 let dy = _mm256_sub_ps(qy, py);
-                let d = _mm256_add_ps(_mm256_add_ps(one, _mm256_mul_ps(dx, dx)), _mm256_mul_ps(dy, dy));
+                // `cauchy(dx² + dy²)` of `ssne_autodiff::kernel`, lane by lane.
+                let d = _mm256_add_ps(one, _mm256_add_ps(_mm256_mul_ps(dx, dx), _mm256_mul_ps(dy, dy)));
                 let w = _mm256_div_ps(one, d);
                 let w2 = _mm256_mul_ps(w, w);
                 z = _mm256_add_ps(z, w);

@@ -50,8 +50,9 @@ const COMPACT_PAR_MIN: usize = 1 << 17;
 /// A matrix in compressed sparse row form: for each row, the columns and
 /// values of its non-zero entries, in increasing column order.
 ///
-/// Made from a dense matrix ([`Csr::from_dense`], [`Csr::assign_if_sparse`])
-/// or by transposing another ([`Csr::transpose_into`]); refilling an existing
+/// Made from a dense matrix ([`Csr::from_dense`], [`Csr::assign_if_sparse`]),
+/// from its rows ([`Csr::from_sorted_rows`]), or by transposing another
+/// ([`Csr::transpose_into`]); refilling an existing
 /// value reuses its buffers, so a training loop that compacts one batch per
 /// step stops allocating after the first.
 ///
@@ -116,6 +117,50 @@ impl<R: Real> Csr<R> {
     pub fn from_dense(x: ArrayView2<'_, R>) -> Option<Self> {
         let mut csr = Self::new();
         csr.assign_if_sparse(x, 1.0).then_some(csr)
+    }
+
+    /// The `rows.len() x ncols` matrix whose row `i` stores the `(column, value)` entries of
+    /// `rows[i]`, which must be in strictly increasing column order. Every given entry is stored,
+    /// zeros included (a caller that wants only non-zeros leaves them out).
+    ///
+    /// # Errors
+    ///
+    /// [`TensorError::SparseColumn`] for a column `>= ncols` or not greater than the one before
+    /// it in its row, [`TensorError::SparseTooLarge`] when the row count or `ncols` exceeds
+    /// `u32::MAX`.
+    ///
+    /// # Example
+    /// ```
+    /// use ssne_tensor::{Csr, ndarray::array};
+    /// let a = Csr::from_sorted_rows(3, [vec![(1, 2.0_f64)], vec![], vec![(0, 1.0), (2, 0.0)]])?;
+    /// assert_eq!((a.nnz(), a.row_ptr()), (3, &[0, 1, 1, 3][..]));
+    /// assert_eq!(a.to_dense(), array![[0.0, 2.0, 0.0], [0.0, 0.0, 0.0], [1.0, 0.0, 0.0]]);
+    /// # Ok::<(), ssne_tensor::TensorError>(())
+    /// ```
+    pub fn from_sorted_rows<Row>(ncols: usize, rows: impl IntoIterator<Item = Row>) -> Result<Self, TensorError>
+    where
+        Row: IntoIterator<Item = (u32, R)>,
+    {
+        let mut csr = Self::new();
+        for (row, entries) in rows.into_iter().enumerate() {
+            let mut previous = None;
+            for (col, value) in entries {
+                if col as usize >= ncols || previous.is_some_and(|p| col <= p) {
+                    return Err(TensorError::SparseColumn { row, col, ncols });
+                }
+                previous = Some(col);
+                csr.col_idx.push(col);
+                csr.values.push(value);
+            }
+            csr.row_ptr.push(csr.col_idx.len());
+        }
+        let nrows = csr.row_ptr.len() - 1;
+        if u32::try_from(nrows).is_err() || u32::try_from(ncols).is_err() {
+            return Err(TensorError::SparseTooLarge { nrows, ncols });
+        }
+        csr.nrows = nrows;
+        csr.ncols = ncols;
+        Ok(csr)
     }
 
     /// Refills `self` with the non-zero entries of `x` (NaN counts as non-zero)
@@ -280,6 +325,22 @@ impl<R: Real> Csr<R> {
         } else {
             self.nnz() as f64 / size as f64
         }
+    }
+
+    /// Row pointers (`nrows + 1` values): row `i` holds entries `row_ptr[i]..row_ptr[i + 1]` of
+    /// [`col_indices`](Self::col_indices) and [`values`](Self::values).
+    pub fn row_ptr(&self) -> &[usize] {
+        &self.row_ptr
+    }
+
+    /// Column of every entry, row after row, increasing within each row.
+    pub fn col_indices(&self) -> &[u32] {
+        &self.col_idx[..self.nnz()]
+    }
+
+    /// Value of every entry, in the order of [`col_indices`](Self::col_indices).
+    pub fn values(&self) -> &[R] {
+        &self.values[..self.nnz()]
     }
 
     /// Columns and values of the entries of row `i`.

@@ -39,9 +39,12 @@ fn sparse_p_and_knn_are_identical_on_one_and_two_threads() {
     let opts = SearchOptions::default();
     let one = on_threads(1, || joint_knn(x.view(), perplexity, &opts).unwrap());
     let two = on_threads(2, || joint_knn(x.view(), perplexity, &opts).unwrap());
-    assert_eq!(one.indptr(), two.indptr());
-    assert_eq!(one.indices(), two.indices());
-    assert_eq!(bits(one.values().iter().copied()), bits(two.values().iter().copied()));
+    assert_eq!(one.csr().row_ptr(), two.csr().row_ptr());
+    assert_eq!(one.csr().col_indices(), two.csr().col_indices());
+    assert_eq!(
+        bits(one.csr().values().iter().copied()),
+        bits(two.csr().values().iter().copied())
+    );
     assert_eq!(bits(one.beta.iter().copied()), bits(two.beta.iter().copied()));
     let one = on_threads(1, || knn(x.view(), 45).unwrap());
     let two = on_threads(2, || knn(x.view(), 45).unwrap());

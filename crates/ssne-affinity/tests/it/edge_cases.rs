@@ -59,7 +59,7 @@ fn duplicates_below_the_perplexity_are_reported_not_nan() {
     );
     let sparse = joint_knn(x.view(), perplexity(2.0), &opts()).unwrap();
     assert_eq!(sparse.unconverged, vec![0, 1, 2, 3, 4]);
-    assert!(sparse.values().iter().all(|v| v.is_finite() && *v > 0.0));
+    assert!(sparse.csr().values().iter().all(|v| v.is_finite() && *v > 0.0));
 }
 
 #[test]
@@ -87,7 +87,7 @@ fn a_point_far_from_all_others() {
     assert!((joint.perplexity_reached[29] - 29.0).abs() < 1e-9);
     let sparse = joint_knn(x.view(), perplexity(5.0), &opts()).unwrap();
     assert_eq!(sparse.unconverged, vec![29]);
-    assert!(sparse.values().iter().all(|v| v.is_finite()));
+    assert!(sparse.csr().values().iter().all(|v| v.is_finite()));
 
     // In f32 a moderately far point is fine too.
     let mut x = crate::random_points(30, 3, 5).mapv(|v| v as f32);
@@ -130,7 +130,7 @@ fn constant_data_gives_uniform_p() {
     assert!(joint.beta.iter().all(|&b| b == 0.0));
     // The k-NN path: uniform over the k = 4 tied neighbours chosen by index.
     let sparse = joint_knn_with_k(x.view(), 4, perplexity(3.0), &opts()).unwrap();
-    let total: f64 = sparse.values().iter().sum();
+    let total: f64 = sparse.csr().values().iter().sum();
     assert!((total - 1.0).abs() < 1e-12);
     assert_eq!(sparse.unconverged.len(), 6);
 }

@@ -42,9 +42,9 @@ proptest! {
         let p = joint_knn(x.view(), Perplexity::new(perplexity).unwrap(), &SearchOptions::default()).unwrap();
         let n = x.nrows();
         prop_assert_eq!(p.n_points(), n);
-        prop_assert_eq!(p.indptr().len(), n + 1);
-        prop_assert_eq!(p.indices().len(), p.nnz());
-        let total: f64 = p.values().iter().sum();
+        prop_assert_eq!(p.csr().row_ptr().len(), n + 1);
+        prop_assert_eq!(p.csr().col_indices().len(), p.nnz());
+        let total: f64 = p.csr().values().iter().sum();
         prop_assert!((total - 1.0).abs() < 1e-12);
         for i in 0..n {
             let (cols, vals) = p.row(i).unwrap();

@@ -3,6 +3,7 @@
 
 use ssne_tensor::Real;
 
+use crate::kernel::{General, PairKernel};
 use crate::op::Op;
 use crate::{AutodiffError, Result, StudentT, Tape, Var};
 
@@ -67,8 +68,10 @@ impl<R: Real> Tape<R> {
         // Edges touch rows in any order, so they are summed serially, in order:
         // O(|E| d), negligible next to the O(m² d) pass above.
         let edge_scale = weight / edges.len() as f64;
-        let factor = (kernel.dof + 1.0) / kernel.dof;
-        let exponent = (kernel.dof + 1.0) / 2.0;
+        let factor = kernel.gradient_factor();
+        // The general form, also for dof = 1: for -ln w and u it gives the Cauchy form's bits
+        // (x / 1 and x * 1 are exact), and edges never need w itself.
+        let form = General::new(kernel.dof);
         let mut attraction = 0.0;
         for &(head, tail) in edges {
             let (head, tail) = (head as usize, tail as usize);
@@ -79,10 +82,9 @@ impl<R: Real> Tape<R> {
                 .zip(self.scratch.point(tail))
                 .map(|(a, b)| (a - b) * (a - b))
                 .sum();
-            let scaled = sq_dist / kernel.dof;
-            attraction += exponent * scaled.ln_1p();
+            attraction += form.neg_ln_weight(sq_dist);
             if with_grad {
-                let coef = edge_scale * factor / (1.0 + scaled);
+                let coef = edge_scale * factor * form.u(sq_dist);
                 for k in 0..self.scratch.point(head).len() {
                     let diff = self.scratch.point(head)[k] - self.scratch.point(tail)[k];
                     self.scratch.attraction_mut(head)[k] += coef * diff;

@@ -131,7 +131,7 @@ impl<R: Real> Tape<R> {
         }
 
         let grad = with_grad.then(|| {
-            let factor = (kernel.dof + 1.0) / kernel.dof;
+            let factor = kernel.gradient_factor();
             let mut grad = self.pool.take((n, width));
             self.scratch
                 .write_gradient(grad.view_mut(), alpha * factor, factor * 2.0 * totals.p_sum / totals.z);

@@ -4,6 +4,7 @@
 
 use ssne_tensor::Real;
 
+use crate::kernel::{General, PairKernel};
 use crate::op::Op;
 use crate::{AutodiffError, Result, StudentT, Tape, Var};
 
@@ -76,7 +77,10 @@ impl<R: Real> Tape<R> {
         let row = |a: usize| &values[a * width..(a + 1) * width];
         let mut grad_f64 = vec![0.0_f64; if with_grad { n_rows * width } else { 0 }];
         let ln_z_bar = z_bar.ln();
-        let exponent = (kernel.dof + 1.0) / 2.0;
+        // d(-ln w)/dd = ((dof + 1) / (2 dof)) u; the general form serves dof = 1 too (see
+        // `tsne_coupled`).
+        let form = General::new(kernel.dof);
+        let half_factor = 0.5 * kernel.gradient_factor();
         let scale = 1.0 / edges.len() as f64;
         let mut loss = 0.0;
         // Positive pairs contribute softplus(L), negative ones softplus(-L), with
@@ -85,11 +89,10 @@ impl<R: Real> Tape<R> {
             for &(a, b) in pairs {
                 let (a, b) = (a as usize, b as usize);
                 let sq_dist: f64 = row(a).iter().zip(row(b)).map(|(p, q)| (p - q) * (p - q)).sum();
-                let l = ln_z_bar + exponent * (sq_dist / kernel.dof).ln_1p();
+                let l = ln_z_bar + form.neg_ln_weight(sq_dist);
                 loss += factor * softplus(sign * l);
                 if with_grad {
-                    let d_loss_d_sq =
-                        factor * sign * ssne_tensor::sigmoid(sign * l) * exponent / (kernel.dof + sq_dist);
+                    let d_loss_d_sq = factor * sign * ssne_tensor::sigmoid(sign * l) * half_factor * form.u(sq_dist);
                     for k in 0..width {
                         let g = 2.0 * d_loss_d_sq * (row(a)[k] - row(b)[k]);
                         grad_f64[a * width + k] += g;

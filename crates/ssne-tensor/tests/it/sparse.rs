@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use ssne_tensor::ndarray::{Array2, ArrayView2, s};
-use ssne_tensor::{Csr, Trans, csr_gemm, csr_gemm_serial, gemm};
+use ssne_tensor::{Csr, TensorError, Trans, csr_gemm, csr_gemm_serial, gemm};
 
 use crate::{on_threads, seeded};
 
@@ -66,6 +66,81 @@ proptest! {
         prop_assert_eq!(t.to_dense(), a.t().to_owned());
         prop_assert_eq!((t.nrows(), t.ncols(), t.nnz()), (k, m, csr.nnz()));
     }
+
+    /// Rows given as lists are the same matrix as the dense one they were read from, with the
+    /// same parts, and their transpose is the dense transpose.
+    #[test]
+    fn from_sorted_rows_matches_from_dense(m in 0usize..30, k in 1usize..30, zeros in 0.0..1.0f64, seed in 0u64..1000) {
+        let a = sparse_matrix(m, k, zeros, seed);
+        let rows = a.rows().into_iter().map(|row| {
+            row.iter().enumerate().filter(|&(_, &v)| v != 0.0).map(|(j, &v)| (j as u32, v)).collect::<Vec<_>>()
+        });
+        let csr = Csr::from_sorted_rows(k, rows).unwrap();
+        let dense = Csr::from_dense(a.view()).expect("small dimensions");
+        prop_assert_eq!(&csr, &dense);
+        prop_assert_eq!(csr.row_ptr(), dense.row_ptr());
+        prop_assert_eq!(csr.col_indices(), dense.col_indices());
+        prop_assert_eq!(csr.values(), dense.values());
+        let mut t = Csr::new();
+        csr.transpose_into(&mut t);
+        prop_assert_eq!(t.to_dense(), a.t().to_owned());
+    }
+}
+
+#[test]
+fn from_sorted_rows_refuses_columns_out_of_order_or_range_and_keeps_zeros() {
+    let unsorted = Csr::from_sorted_rows(4, [vec![(0, 1.0_f32)], vec![(2, 1.0), (1, 1.0)]]);
+    assert!(
+        matches!(
+            unsorted,
+            Err(TensorError::SparseColumn {
+                row: 1,
+                col: 1,
+                ncols: 4
+            })
+        ),
+        "{unsorted:?}"
+    );
+    let repeated = Csr::from_sorted_rows(4, [vec![(3, 1.0_f32), (3, 2.0)]]);
+    assert!(
+        matches!(
+            repeated,
+            Err(TensorError::SparseColumn {
+                row: 0,
+                col: 3,
+                ncols: 4
+            })
+        ),
+        "{repeated:?}"
+    );
+    let outside = Csr::from_sorted_rows(4, [vec![], vec![(4, 1.0_f32)]]);
+    assert!(
+        matches!(
+            outside,
+            Err(TensorError::SparseColumn {
+                row: 1,
+                col: 4,
+                ncols: 4
+            })
+        ),
+        "{outside:?}"
+    );
+    let too_wide = Csr::<f32>::from_sorted_rows(u32::MAX as usize + 1, [Vec::new()]);
+    assert!(
+        matches!(too_wide, Err(TensorError::SparseTooLarge { nrows: 1, .. })),
+        "{too_wide:?}"
+    );
+    // An explicit zero is an entry (callers decide what to store); no rows is a 0 x ncols matrix.
+    let zero = Csr::from_sorted_rows(2, [vec![(1, 0.0_f64)]]).unwrap();
+    assert_eq!(
+        (zero.nnz(), zero.col_indices(), zero.values()),
+        (1, &[1][..], &[0.0][..])
+    );
+    let empty = Csr::<f64>::from_sorted_rows(3, Vec::<Vec<(u32, f64)>>::new()).unwrap();
+    assert_eq!(
+        (empty.nrows(), empty.ncols(), empty.nnz(), empty.row_ptr()),
+        (0, 3, 0, &[0][..])
+    );
 }
 
 #[test]

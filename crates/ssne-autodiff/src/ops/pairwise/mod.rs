@@ -2,7 +2,6 @@
 //! `f64`, rows split into fixed blocks run in parallel, block results combined
 //! in index order, so results do not depend on the thread count.
 
-mod kernel;
 mod ln;
 mod pass;
 
@@ -10,10 +9,10 @@ use rayon::prelude::*;
 use ssne_tensor::Real;
 use ssne_tensor::ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
-use self::kernel::{Cauchy, General, PairKernel};
 use self::pass::{BlockGrad, BlockSums, Pass};
 use crate::StudentT;
 use crate::backward::GradSink;
+use crate::kernel::{Cauchy, General, PairKernel};
 
 /// Rows per parallel task. Fixed, so the grouping of every floating-point sum
 /// is the same on any number of threads. Each task keeps a gradient buffer as
@@ -94,7 +93,7 @@ impl Scratch {
             n,
         };
         let block_grads = with_grad.then_some(&mut self.block_grads[..]);
-        if kernel.dof == 1.0 {
+        if kernel.is_cauchy() {
             run_blocks(&pass, Cauchy, block_grads, &mut self.blocks);
         } else {
             run_blocks(&pass, General::new(kernel.dof), block_grads, &mut self.blocks);

@@ -6,8 +6,8 @@ use std::ops::Range;
 
 use ssne_tensor::Real;
 
-use super::kernel::PairKernel;
 use super::ln::ln_in;
+use crate::kernel::PairKernel;
 
 /// Columns per tile of the width-2 loop: a `64 x 64` tile of `f32` P is 16 KiB.
 const COLS_PER_TILE: usize = 64;

@@ -1,8 +1,9 @@
-//! [`SparseP`]: the symmetric joint affinities of a whole data set in CSR form.
+//! [`SparseP`]: the symmetric joint affinities of a whole data set, stored as an
+//! [`ssne_tensor::Csr`] with the summary of the perplexity searches.
 
 use rayon::prelude::*;
-use ssne_tensor::Real;
 use ssne_tensor::ndarray::{Array2, Axis};
+use ssne_tensor::{Csr, Real};
 
 use crate::AffinityError;
 use crate::options::sigmas;
@@ -13,12 +14,12 @@ use crate::options::sigmas;
 /// Symmetric (bitwise: `P_ij` and `P_ji` are the same sum), non-negative, zero
 /// diagonal, sums to 1. Row `i` holds the union of `i`'s neighbours and the
 /// points that have `i` as a neighbour, columns ascending.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// The matrix itself is an [`ssne_tensor::Csr`] (the workspace's one sparse type, see
+/// [`csr`](Self::csr)), so its parts, rows and transpose are the tensor crate's.
+#[derive(Debug, Clone)]
 pub struct SparseP<R> {
-    n_points: usize,
-    indptr: Vec<usize>,
-    indices: Vec<u32>,
-    values: Vec<R>,
+    p: Csr<R>,
     /// Precision `beta_i = 1 / (2 sigma_i^2)` of each conditional row.
     pub beta: Vec<f64>,
     /// The perplexity each conditional row reached.
@@ -28,59 +29,36 @@ pub struct SparseP<R> {
 }
 
 impl<R: Real> SparseP<R> {
-    /// Assembles the parts; `indptr` has `n_points + 1` non-decreasing entries
-    /// ending at `indices.len() == values.len()`.
-    pub(crate) fn from_parts(
-        n_points: usize,
-        indptr: Vec<usize>,
-        indices: Vec<u32>,
-        values: Vec<R>,
-        summary: crate::search::Summary,
-    ) -> Self {
-        debug_assert_eq!(indptr.len(), n_points + 1);
-        debug_assert_eq!(indptr.last().copied(), Some(indices.len()));
-        debug_assert_eq!(indices.len(), values.len());
+    /// Joins a square `p` with the summary of the searches of its conditional rows.
+    pub(crate) fn from_parts(p: Csr<R>, summary: crate::search::Summary) -> Self {
+        debug_assert_eq!(p.nrows(), p.ncols());
         Self {
-            n_points,
-            indptr,
-            indices,
-            values,
+            p,
             beta: summary.beta,
             perplexity_reached: summary.perplexity_reached,
             unconverged: summary.unconverged,
         }
     }
 
+    /// The matrix: `n_points x n_points`, its non-zero entries only, columns ascending in each
+    /// row ([`Csr::row_ptr`], [`Csr::col_indices`] and [`Csr::values`] give its parts).
+    pub fn csr(&self) -> &Csr<R> {
+        &self.p
+    }
+
     /// Number of points (rows and columns).
     pub fn n_points(&self) -> usize {
-        self.n_points
+        self.p.nrows()
     }
 
     /// Number of stored (non-zero) entries.
     pub fn nnz(&self) -> usize {
-        self.values.len()
-    }
-
-    /// Row pointers: row `i` occupies `indptr[i]..indptr[i + 1]` of
-    /// [`indices`](Self::indices) and [`values`](Self::values).
-    pub fn indptr(&self) -> &[usize] {
-        &self.indptr
-    }
-
-    /// Column index of every stored entry, ascending within each row.
-    pub fn indices(&self) -> &[u32] {
-        &self.indices
-    }
-
-    /// Value of every stored entry.
-    pub fn values(&self) -> &[R] {
-        &self.values
+        self.p.nnz()
     }
 
     /// Columns and values of row `i`, or `None` if `i >= n_points`.
     pub fn row(&self, i: usize) -> Option<(&[u32], &[R])> {
-        let range = *self.indptr.get(i)?..*self.indptr.get(i + 1)?;
-        Some((&self.indices[range.clone()], &self.values[range]))
+        (i < self.n_points()).then(|| self.p.row(i))
     }
 
     /// Bandwidth `sigma_i = 1 / sqrt(2 beta_i)` of each conditional row.
@@ -90,14 +68,7 @@ impl<R: Real> SparseP<R> {
 
     /// The full `n x n` matrix (mind the memory: `n^2` elements).
     pub fn to_dense(&self) -> Array2<R> {
-        let mut dense = Array2::zeros((self.n_points, self.n_points));
-        for (i, mut out) in dense.outer_iter_mut().enumerate() {
-            let (cols, vals) = self.row_unchecked(i);
-            for (&j, &v) in cols.iter().zip(vals) {
-                out[j as usize] = v;
-            }
-        }
-        dense
+        self.p.to_dense()
     }
 
     /// The dense block of `P` on `points` (rows and columns in the given
@@ -119,16 +90,16 @@ impl<R: Real> SparseP<R> {
     /// # Ok::<(), ssne_affinity::AffinityError>(())
     /// ```
     pub fn submatrix(&self, points: &[usize]) -> Result<Array2<R>, AffinityError> {
-        if let Some(&point) = points.iter().find(|&&p| p >= self.n_points) {
+        if let Some(&point) = points.iter().find(|&&p| p >= self.n_points()) {
             return Err(AffinityError::PointOutOfRange {
                 point,
-                n_points: self.n_points,
+                n_points: self.n_points(),
             });
         }
         // For each point, the batch positions where it occurs, as a linked list
         // (head per point, next per position): O(n + batch) and duplicates allowed.
         const END: usize = usize::MAX;
-        let mut head = vec![END; self.n_points];
+        let mut head = vec![END; self.n_points()];
         let mut next = vec![END; points.len()];
         for (pos, &point) in points.iter().enumerate().rev() {
             next[pos] = head[point];
@@ -140,7 +111,7 @@ impl<R: Real> SparseP<R> {
             .into_par_iter()
             .zip(points.par_iter())
             .for_each(|(mut out, &point)| {
-                let (cols, vals) = self.row_unchecked(point);
+                let (cols, vals) = self.p.row(point);
                 for (&j, &v) in cols.iter().zip(vals) {
                     let mut pos = head[j as usize];
                     while pos != END {
@@ -151,11 +122,15 @@ impl<R: Real> SparseP<R> {
             });
         Ok(block)
     }
+}
 
-    /// Row `i` for an index already known to be in range.
-    fn row_unchecked(&self, i: usize) -> (&[u32], &[R]) {
-        let range = self.indptr[i]..self.indptr[i + 1];
-        (&self.indices[range.clone()], &self.values[range])
+/// Equal matrices and equal search summaries.
+impl<R: Real> PartialEq for SparseP<R> {
+    fn eq(&self, other: &Self) -> bool {
+        self.p == other.p
+            && self.beta == other.beta
+            && self.perplexity_reached == other.perplexity_reached
+            && self.unconverged == other.unconverged
     }
 }
 
@@ -166,13 +141,8 @@ mod tests {
 
     /// 3 points: P_01 = P_10 = 0.3, P_12 = P_21 = 0.2.
     fn example() -> SparseP<f64> {
-        SparseP::from_parts(
-            3,
-            vec![0, 1, 3, 4],
-            vec![1, 0, 2, 1],
-            vec![0.3, 0.3, 0.2, 0.2],
-            Summary::of(&[]),
-        )
+        let rows = [vec![(1, 0.3)], vec![(0, 0.3), (2, 0.2)], vec![(1, 0.2)]];
+        SparseP::from_parts(Csr::from_sorted_rows(3, rows).unwrap(), Summary::of(&[]))
     }
 
     #[test]
