@@ -6,8 +6,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use rand::SeedableRng;
 use ssne_autodiff::Tape;
 use ssne_benches::random_matrix;
-use ssne_model::{Network, Preset, TrainConfig, Trainable};
-use ssne_saliency::{Attribution, Gradient, IntegratedGradients, Networks, Target, jacobian};
+use ssne_model::{Network, NetworkOutput, Preset, TrainConfig, Trainable};
+use ssne_saliency::{Attribution, Gradient, IntegratedGradients, Networks, Output, Target, input_gradient, jacobian};
 use ssne_tensor::ndarray::{Array2, s};
 use std::hint::black_box;
 
@@ -22,6 +22,11 @@ fn network() -> Network {
 /// Pixel-like inputs in [0, 1).
 fn points(n: usize) -> Array2<f32> {
     random_matrix::<f32>(n, N_FEATURES, 21).mapv(|v| 0.5 * (v + 1.0))
+}
+
+/// The direction of the integrated-gradients benches.
+fn target_ig() -> Target {
+    Target::unit_direction(&[0.6, 0.8])
 }
 
 fn bench_batches(c: &mut Criterion) {
@@ -43,6 +48,34 @@ fn bench_batches(c: &mut Criterion) {
             b.iter(|| black_box(Gradient.attribute(networks, x.view(), &classes).expect("valid shapes")))
         });
     }
+    // The tape's product against the tape-free one that `Gradient` uses, on the same batch.
+    let x = points(1000);
+    let seed = random_matrix::<f32>(1000, 2, 23);
+    group.throughput(Throughput::Elements(1000));
+    group.bench_function("vjp-tape/batch=1000", |b| {
+        let mut tape = Tape::<f32>::new();
+        b.iter(|| {
+            black_box(input_gradient(&mut tape, &net, x.view(), Output::Embedding, seed.view()).expect("valid shapes"))
+        })
+    });
+    group.bench_function("vjp-tape-free/batch=1000", |b| {
+        b.iter(|| {
+            black_box(
+                net.input_vjp(x.view(), NetworkOutput::Embedding, seed.view())
+                    .expect("valid shapes"),
+            )
+        })
+    });
+    let x = points(1000);
+    let ig = IntegratedGradients {
+        steps: std::num::NonZeroUsize::new(64).expect("64 > 0"),
+        ..IntegratedGradients::default()
+    };
+    group.throughput(Throughput::Elements(1000));
+    group.sample_size(10);
+    group.bench_function("integrated/steps=64/batch=1000", |b| {
+        b.iter(|| black_box(ig.attribute(networks, x.view(), &target_ig()).expect("valid shapes")))
+    });
     let x = points(32);
     let ig = IntegratedGradients::default();
     let target = Target::unit_direction(&[0.6, 0.8]);

@@ -1,12 +1,11 @@
 //! The [`Attribution`] trait and the plain gradient methods built on one VJP.
 
-use ssne_autodiff::Tape;
-use ssne_tensor::ndarray::{Array2, ArrayView2, Axis, Zip, s};
+use ssne_tensor::ndarray::{Array2, ArrayView2, Zip};
 
 use crate::Result;
 use crate::networks::Networks;
 use crate::target::{Plan, Target};
-use crate::vjp::{CHUNK_ROWS, input_gradient};
+use crate::vjp::input_gradient_f32;
 
 /// A saliency method: one map per row of `x`, each as wide as the input.
 ///
@@ -32,7 +31,8 @@ impl<A: Attribution + ?Sized> Attribution for &A {
 /// The gradient of the target's scalar with respect to the input: class
 /// saliency `∂S_c/∂x` (Simonyan et al.) or directional saliency `vᵀ ∂Y/∂x`.
 ///
-/// The whole batch costs one forward and one backward pass (per 4096 rows).
+/// The whole batch costs one forward and one backward pass, without a tape
+/// ([`ssne_model::Network::input_vjp`]).
 ///
 /// # Example
 /// ```
@@ -53,19 +53,8 @@ pub struct Gradient;
 impl Attribution for Gradient {
     fn attribute(&self, networks: Networks<'_>, x: ArrayView2<'_, f32>, target: &Target) -> Result<Array2<f32>> {
         let plan = Plan::new(target, networks, x)?;
-        if x.nrows() <= CHUNK_ROWS {
-            let seed = plan.seed(0..x.nrows());
-            return input_gradient(&mut Tape::new(), plan.network, x, plan.output, seed.view());
-        }
-        let mut tape = Tape::new();
-        let mut maps = Array2::zeros(x.raw_dim());
-        for (chunk_idx, chunk) in x.axis_chunks_iter(Axis(0), CHUNK_ROWS).enumerate() {
-            let rows = chunk_idx * CHUNK_ROWS..chunk_idx * CHUNK_ROWS + chunk.nrows();
-            let seed = plan.seed(rows.clone());
-            let grad = input_gradient(&mut tape, plan.network, chunk, plan.output, seed.view())?;
-            maps.slice_mut(s![rows, ..]).assign(&grad);
-        }
-        Ok(maps)
+        let seed = plan.seed(0..x.nrows());
+        input_gradient_f32(plan.network, x, plan.output, seed.view())
     }
 }
 

@@ -1,13 +1,12 @@
 //! The Jacobian `∂Y/∂X` of the map at one point or many, from one VJP.
 
-use ssne_autodiff::Tape;
 use ssne_model::Network;
 use ssne_tensor::ndarray::{Array2, Array3, ArrayView1, ArrayView2, Axis};
 
 use crate::Result;
 use crate::networks::check_features;
 use crate::target::repeat_rows;
-use crate::vjp::{CHUNK_ROWS, Output, input_gradient};
+use crate::vjp::{CHUNK_ROWS, Output, input_gradient_f32};
 
 /// The Jacobian of the map `Y` at the point `x`: `[embedding_dim, features]`,
 /// row `d` being `∂Y_d/∂x`.
@@ -50,13 +49,12 @@ pub fn jacobians(map: &Network, x: ArrayView2<'_, f32>) -> Result<Array3<f32>> {
     let dim = map.spec.embedding_dim;
     let (n_points, n_features) = x.dim();
     let mut out = Array3::zeros((n_points, dim, n_features));
-    let mut tape = Tape::new();
     let points_per_chunk = (CHUNK_ROWS / dim.max(1)).max(1);
     for (chunk_idx, chunk) in x.axis_chunks_iter(Axis(0), points_per_chunk).enumerate() {
         let repeated = repeat_rows(chunk, dim);
         // Copy `d` of each point is seeded with the unit vector e_d.
         let seed = Array2::from_shape_fn((repeated.nrows(), dim), |(r, d)| if r % dim == d { 1.0 } else { 0.0 });
-        let grads = input_gradient(&mut tape, map, repeated.view(), Output::Embedding, seed.view())?;
+        let grads = input_gradient_f32(map, repeated.view(), Output::Embedding, seed.view())?;
         let start = chunk_idx * points_per_chunk;
         for (i, mut jac) in out.axis_iter_mut(Axis(0)).skip(start).take(chunk.nrows()).enumerate() {
             jac.assign(&grads.slice(ssne_tensor::ndarray::s![i * dim..(i + 1) * dim, ..]));

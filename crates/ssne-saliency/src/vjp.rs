@@ -2,7 +2,7 @@
 //! model's own forward pass with respect to its input rows.
 
 use ssne_autodiff::Tape;
-use ssne_model::{Network, Trainable};
+use ssne_model::{Network, NetworkOutput, Trainable};
 use ssne_tensor::Real;
 use ssne_tensor::ndarray::{Array2, ArrayView2};
 
@@ -70,21 +70,7 @@ pub fn input_gradient<R: Real>(
     output: Output,
     seed: ArrayView2<'_, R>,
 ) -> Result<Array2<R>> {
-    check_features(network, x.ncols())?;
-    if seed.nrows() != x.nrows() {
-        return Err(SaliencyError::TargetRows {
-            what: "the seed",
-            found: seed.nrows(),
-            n_points: x.nrows(),
-        });
-    }
-    let width = output.width(network);
-    if seed.ncols() != width {
-        return Err(SaliencyError::DirectionWidth {
-            expected: width,
-            found: seed.ncols(),
-        });
-    }
+    check_seed(network, x.dim(), output, seed.dim())?;
     tape.clear();
     let bound = network.bind(tape, Trainable::None);
     let x_var = tape.var_from(x);
@@ -99,6 +85,47 @@ pub fn input_gradient<R: Real>(
     let grad = grads.take(x_var).unwrap_or_else(|| Array2::zeros(x.raw_dim()));
     tape.recycle(grads);
     Ok(grad)
+}
+
+/// [`input_gradient`] in `f32` without a tape: the network's own tape-free
+/// vector-Jacobian product ([`Network::input_vjp`]), which shares the inference
+/// kernels and equals the tape's product up to `f32` rounding. Every map of the
+/// crate's methods is built from it.
+///
+/// # Errors
+/// As [`input_gradient`].
+pub(crate) fn input_gradient_f32(
+    network: &Network,
+    x: ArrayView2<'_, f32>,
+    output: Output,
+    seed: ArrayView2<'_, f32>,
+) -> Result<Array2<f32>> {
+    check_seed(network, x.dim(), output, seed.dim())?;
+    let output = match output {
+        Output::Logits => NetworkOutput::Logits,
+        Output::Embedding => NetworkOutput::Embedding,
+    };
+    Ok(network.input_vjp(x, output, seed)?)
+}
+
+/// Errors unless `x` fits the network and `seed` is `[x rows, output width]`.
+fn check_seed(network: &Network, x: (usize, usize), output: Output, seed: (usize, usize)) -> Result<()> {
+    check_features(network, x.1)?;
+    if seed.0 != x.0 {
+        return Err(SaliencyError::TargetRows {
+            what: "the seed",
+            found: seed.0,
+            n_points: x.0,
+        });
+    }
+    let width = output.width(network);
+    if seed.1 != width {
+        return Err(SaliencyError::DirectionWidth {
+            expected: width,
+            found: seed.1,
+        });
+    }
+    Ok(())
 }
 
 /// Both outputs of the forward pass for the rows of `x`, in chunks, in `f32`.
