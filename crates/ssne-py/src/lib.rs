@@ -16,7 +16,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 use ssne_data::{Dataset, Scaling};
-use ssne_model::{Checkpointing, ParametricTsne, metrics, model_file};
+use ssne_model::{Checkpointing, DataSummary, ParametricTsne, metrics, model_file};
 
 use crate::progress::{Progress, StopFlag, run_interruptibly};
 
@@ -83,7 +83,6 @@ impl Model {
         n_jobs: usize,
         verbose: bool,
     ) -> PyResult<Model> {
-        let built = params::build(params)?;
         let labels = y.map(|y| y.as_array().to_vec());
         let mut data = Dataset::new(x.as_array().to_owned(), labels).map_err(value_error)?;
         if let Some(names) = label_names {
@@ -98,7 +97,9 @@ impl Model {
         }
         if let Some((h, w)) = image_shape {
             data = data.with_image_shape([h, w]).map_err(value_error)?;
-        } else if built.shifts_requested {
+        }
+        let built = params::build(params, Some(&DataSummary::of(&data)))?;
+        if image_shape.is_none() && built.shifts_requested {
             return Err(PyValueError::new_err(
                 "shift_pixels shifts images: give image_shape=(height, width) as well",
             ));
@@ -253,6 +254,15 @@ impl Model {
         self.inner.image_shape.map(|[h, w]| (h, w))
     }
 
+    /// The input scaling fitted on the training rows: "none", "unit-range" or "standardize".
+    fn scaling_kind(&self) -> &'static str {
+        match self.inner.scaling {
+            Scaling::None => "none",
+            Scaling::UnitRange { .. } => "unit-range",
+            Scaling::Standardize { .. } => "standardize",
+        }
+    }
+
     /// The training configuration, as JSON.
     fn config_json(&self) -> PyResult<String> {
         serde_json::to_string(&self.inner.config).map_err(value_error)
@@ -319,7 +329,7 @@ fn ensemble_directional_saliency<'py>(
 /// serialisation of `ssne_model::TrainConfig`); raises what `fit` would raise for them.
 #[pyfunction]
 fn config_json(params: &Bound<'_, PyDict>) -> PyResult<String> {
-    let built = params::build(params)?;
+    let built = params::build(params, None)?;
     serde_json::to_string(&built.config).map_err(value_error)
 }
 

@@ -9,7 +9,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyInt};
 use ssne_data::ScalingKind;
-use ssne_model::{Activation, HeadInput, Preset, ReferenceSpace, Scheme, TrainConfig, Trainable};
+use ssne_model::{Activation, DataSummary, HeadInput, Preset, ReferenceSpace, Scheme, Setting, TrainConfig, Trainable};
 
 /// The parameter names [`build`] reads; any other key is a `TypeError`.
 pub(crate) const NAMES: &[&str] = &[
@@ -115,7 +115,10 @@ fn value_error(message: impl Into<String>) -> PyErr {
 /// # Errors
 /// `TypeError` for an unknown parameter or a value of the wrong type, `ValueError` for a value out
 /// of range (the library's message) or parameters that contradict each other.
-pub(crate) fn build(params: &Bound<'_, PyDict>) -> PyResult<Built> {
+/// The configuration of `params`. With `data`, the default preset is first adapted to it
+/// ([`TrainConfig::adapt_to`], as `salient-sne train` does), and the parameters given override
+/// the adapted values; the paper preset is never adapted.
+pub(crate) fn build(params: &Bound<'_, PyDict>, data: Option<&DataSummary>) -> PyResult<Built> {
     for key in params.keys() {
         let key: String = key.extract()?;
         if !NAMES.contains(&key.as_str()) {
@@ -129,10 +132,28 @@ pub(crate) fn build(params: &Bound<'_, PyDict>) -> PyResult<Built> {
     };
     let seed = p.get::<u64>("seed", "an integer in 0..2**64")?.unwrap_or(0);
     let mut config = TrainConfig::preset(preset, seed);
+    // The epoch rule counts steps of the edges the user chose (as the CLI does).
+    if let (Some(edges_per_step), Scheme::Coupled { steps, .. }) = (
+        p.get::<usize>("edges_per_step", "an integer >= 2")?,
+        config.finetune.scheme,
+    ) {
+        config.finetune.scheme = Scheme::Coupled { steps, edges_per_step };
+    }
+    let adapted = match (preset, data) {
+        (Preset::Default, Some(data)) => config.adapt_to(data),
+        _ => Vec::new(),
+    };
     let scaling = match p.choice("scaling", &["none", "unit-range", "standardize"])? {
+        Some(0) => ScalingKind::None,
         Some(1) => ScalingKind::UnitRange,
-        Some(2) => ScalingKind::Standardize,
-        _ => ScalingKind::None,
+        Some(_) => ScalingKind::Standardize,
+        None => adapted
+            .iter()
+            .find_map(|a| match a.setting {
+                Setting::Scaling(kind) => Some(kind),
+                _ => None,
+            })
+            .unwrap_or(ScalingKind::None),
     };
     if let Some(widths) = p.get::<Vec<usize>>("hidden_widths", "a sequence of positive integers")? {
         config.hidden_widths = widths;
@@ -196,17 +217,11 @@ pub(crate) fn build(params: &Bound<'_, PyDict>) -> PyResult<Built> {
         f.ce_weight = v;
     }
     if let Some(v) = p.get::<f32>("exaggeration", "a number >= 1")? {
-        f.exaggeration = v;
+        // A preset's fraction of 0 would silently switch a requested exaggeration off.
+        f.set_exaggeration(v);
     }
     if let Some(v) = p.get::<f32>("exaggeration_fraction", "a fraction in [0, 1]")? {
         f.exaggeration_fraction = v;
-    }
-    // A preset's fraction of 0 would silently switch a requested exaggeration off.
-    if f.exaggeration != 1.0 && f.exaggeration_fraction == 0.0 {
-        return Err(value_error(format!(
-            "exaggeration={} applies during exaggeration_fraction of the run, which is 0: give exaggeration_fraction",
-            f.exaggeration
-        )));
     }
     if let Some(v) = p.get::<f64>("dof", "a number > 0")? {
         f.dof = v;

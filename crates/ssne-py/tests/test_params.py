@@ -76,6 +76,8 @@ SETTINGS = [
     (dict(ce_weight=0.5), ["finetune", "ce_weight"], 0.5),
     (dict(exaggeration=4, exaggeration_fraction=0.3), ["finetune", "exaggeration"], 4.0),
     (dict(exaggeration=4, exaggeration_fraction=0.25), ["finetune", "exaggeration_fraction"], 0.25),
+    # As on the command line: a factor alone runs for the library's default fraction.
+    (dict(exaggeration=4), ["finetune", "exaggeration_fraction"], 0.25),
     (dict(dof=0.5), ["finetune", "dof"], 0.5),
     (dict(trainable="head-only"), ["finetune", "trainable"], "HeadOnly"),
     (dict(shift_pixels=2), ["finetune", "shift_pixels"], 2),
@@ -108,7 +110,6 @@ def test_each_parameter_reaches_the_config(params, path, expected):
         (dict(scheme="fixed", finetune_steps=10), ValueError, "batch schemes count finetune_epochs"),
         (dict(finetune_epochs=10), ValueError, "count finetune_steps"),
         (dict(z_bar=0.5), ValueError, "belong to scheme='negative'"),
-        (dict(exaggeration=4), ValueError, "give exaggeration_fraction"),
         (dict(exaggeration_fraction=2.0), ValueError, "exaggeration_fraction"),
         (dict(head_input="softmax", feature_activation="tanh"), ValueError, "leave out feature_activation"),
         (dict(edges_per_step=1), ValueError, "edges_per_step"),
@@ -137,3 +138,25 @@ def test_bad_parameters_are_refused_by_fit_before_training(small):
 def test_a_random_state_instance_draws_the_seed():
     seed = SalientSNE(random_state=np.random.RandomState(0))._params()["seed"]
     assert seed == np.random.RandomState(0).randint(np.iinfo(np.int32).max)
+
+
+def test_fit_adapts_the_default_preset_to_the_data_as_the_cli_does(sample):
+    """7 x 7 images get no 1-pixel shift, 300 rows get 600 pretraining steps and values of 0..255
+    get unit-range scaling; a parameter given wins, and the paper preset is never adapted."""
+    from conftest import FAST
+
+    X, y, _, _ = sample
+    small = (X.reshape(-1, 28, 28)[:, ::4, ::4] * 255.0).reshape(len(X), -1)
+    est = SalientSNE(image_shape=(7, 7), n_jobs=1, **FAST).fit(small, y)
+    config = json.loads(est.model_.config_json())
+    preset = json.loads(_core.preset_json("default", DEFAULT_SEED))
+    assert preset["finetune"]["shift_pixels"] == 1
+    assert config["finetune"]["shift_pixels"] == 0
+    assert config["pretrain"]["epochs"] == 200  # 3 batches of 128 rows per epoch
+    assert est.model_.scaling_kind() == "unit-range"
+    given = SalientSNE(image_shape=(7, 7), n_jobs=1, pretrain_epochs=2, scaling="none", **FAST).fit(small, y)
+    assert json.loads(given.model_.config_json())["pretrain"]["epochs"] == 2
+    assert given.model_.scaling_kind() == "none"
+    paper = SalientSNE(preset="paper", image_shape=(7, 7), n_jobs=1, finetune_epochs=1).fit(small, y)
+    paper_preset = json.loads(_core.preset_json("paper", DEFAULT_SEED))
+    assert json.loads(paper.model_.config_json())["pretrain"] == paper_preset["pretrain"]
