@@ -23,5 +23,5 @@ pub use error::DataError;
 pub use labels::compact_labels;
 pub use load::{Format, LoadOptions, detect_format, load, load_with};
 pub use ndarray;
-pub use scaling::{Scaling, ScalingKind};
+pub use scaling::{Scaling, ScalingKind, ScalingParameters};
 pub use split::Split;

@@ -1,6 +1,6 @@
 //! Per-feature preprocessing, fitted on training data and recorded so test data gets the same.
 
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
 
 use crate::error::DataError;
 
@@ -94,33 +94,82 @@ impl Scaling {
         }
     }
 
-    /// Applies the recorded parameters to `features` in place.
-    pub(crate) fn apply(&self, features: &mut Array2<f32>) -> Result<(), DataError> {
-        let n_features = features.ncols();
+    /// The per-feature offset and divisor of `x' = (x - offset) / divisor`, checked against
+    /// `n_features`; `None` for no scaling. A constant feature's divisor is 1.
+    ///
+    /// # Errors
+    /// [`DataError::ScalingMismatch`] when the parameters are not one per feature.
+    pub fn parameters(&self, n_features: usize) -> Result<Option<ScalingParameters>, DataError> {
         let (offset, scale) = match self {
-            Scaling::None => return Ok(()),
+            Scaling::None => return Ok(None),
             Scaling::UnitRange { min, max } => {
                 check_len(n_features, min.len())?;
                 check_len(n_features, max.len())?;
                 let range: Vec<f32> = min.iter().zip(max).map(|(&lo, &hi)| hi - lo).collect();
-                (min.as_slice(), range)
+                (min.clone(), range)
             }
             Scaling::Standardize { mean, std } => {
                 check_len(n_features, mean.len())?;
                 check_len(n_features, std.len())?;
-                (mean.as_slice(), std.clone())
+                (mean.clone(), std.clone())
             }
+        };
+        let divisor = scale.iter().map(|&s| if s > 0.0 { s } else { 1.0 }).collect();
+        Ok(Some(ScalingParameters { offset, divisor }))
+    }
+
+    /// Applies the recorded parameters to `features` in place.
+    pub(crate) fn apply(&self, features: &mut Array2<f32>) -> Result<(), DataError> {
+        let Some(ScalingParameters { offset, divisor }) = self.parameters(features.ncols())? else {
+            return Ok(());
         };
         // A true division, not a multiplication by 1/scale: the training maximum must map to
         // exactly 1.0 under UnitRange.
-        let divisor: Vec<f32> = scale.iter().map(|&s| if s > 0.0 { s } else { 1.0 }).collect();
         for mut row in features.rows_mut() {
-            for ((v, &shift), &div) in row.iter_mut().zip(offset).zip(&divisor) {
+            for ((v, &shift), &div) in row.iter_mut().zip(&offset).zip(&divisor) {
                 *v = (*v - shift) / div;
             }
         }
         Ok(())
     }
+
+    /// Turns gradients with respect to the scaled features (one row per gradient) into gradients
+    /// with respect to the raw features, in place: the chain rule through `(x - offset) / divisor`
+    /// divides each column by its divisor.
+    ///
+    /// # Errors
+    /// [`DataError::ScalingMismatch`] when the rows are not one entry per feature.
+    ///
+    /// # Example
+    /// ```
+    /// use ssne_data::Scaling;
+    /// use ndarray::array;
+    /// let scaling = Scaling::UnitRange { min: vec![0.0, 10.0], max: vec![255.0, 10.0] };
+    /// let mut grads = array![[255.0_f32, 3.0]];
+    /// scaling.gradient_to_raw(grads.view_mut())?;
+    /// assert_eq!(grads, array![[1.0, 3.0]]); // the constant feature's divisor is 1
+    /// # Ok::<(), ssne_data::DataError>(())
+    /// ```
+    pub fn gradient_to_raw(&self, mut grads: ArrayViewMut2<'_, f32>) -> Result<(), DataError> {
+        let Some(ScalingParameters { divisor, .. }) = self.parameters(grads.ncols())? else {
+            return Ok(());
+        };
+        for mut row in grads.rows_mut() {
+            for (g, &div) in row.iter_mut().zip(&divisor) {
+                *g /= div;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The per-feature parameters of a scaling `x' = (x - offset) / divisor`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalingParameters {
+    /// Subtracted from each feature.
+    pub offset: Vec<f32>,
+    /// Each feature is then divided by this (1 for a constant feature).
+    pub divisor: Vec<f32>,
 }
 
 fn check_len(expected: usize, found: usize) -> Result<(), DataError> {

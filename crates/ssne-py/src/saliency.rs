@@ -1,7 +1,8 @@
 //! Saliency maps of a model (`ssne_saliency`): class and Jacobian saliency, and directional
-//! saliency between two groups of points, computed with the GIL released.
+//! saliency between two groups of points, computed with the GIL released. Gradient maps are
+//! with respect to the inputs as the user gave them, before the model's scaling.
 
-use ndarray::{Array2, Array3};
+use ndarray::{Array2, Array3, ArrayViewMut2};
 use ssne_model::ParametricTsne;
 use ssne_saliency::{
     Attribution, Baseline, Ensemble, EnsembleMaps, Gradient, IntegratedGradients, Networks, SaliencyError, SmoothGrad,
@@ -39,6 +40,20 @@ fn networks(model: &ParametricTsne) -> Networks<'_> {
     Networks::from(model)
 }
 
+/// Gradients with respect to the model's scaled inputs, made gradients with respect to the inputs
+/// the user gave (the chain rule through the stored scaling, `Scaling::gradient_to_raw`).
+fn to_raw(model: &ParametricTsne, grads: ArrayViewMut2<'_, f32>) -> Result<(), String> {
+    model.scaling.gradient_to_raw(grads).map_err(|e| e.to_string())
+}
+
+impl Method {
+    /// Whether the maps are gradients (per unit of input), as opposed to integrated gradients'
+    /// attributions (in units of the output), which do not depend on how the inputs are scaled.
+    fn is_gradient(&self) -> bool {
+        !matches!(self, Method::Integrated { .. })
+    }
+}
+
 /// Class saliency `[n, features]`: the gradient of each row's class score (`classes`: one per row,
 /// or the classifier's prediction when `None`).
 pub(crate) fn class_maps(
@@ -50,14 +65,23 @@ pub(crate) fn class_maps(
         Some(classes) => classes,
         None => model.classify(x.view()).map_err(|e| e.to_string())?,
     };
-    Gradient
+    let mut maps = Gradient
         .attribute(networks(model), x.view(), &Target::Classes(classes))
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    to_raw(model, maps.view_mut())?;
+    Ok(maps)
 }
 
 /// The Jacobian of the map at each row, `[n, 2, features]`.
 pub(crate) fn jacobian_maps(model: &ParametricTsne, x: &Array2<f32>) -> Result<Array3<f32>, String> {
-    jacobians(&model.network, x.view()).map_err(|e| e.to_string())
+    let mut jacs = jacobians(&model.network, x.view()).map_err(|e| e.to_string())?;
+    let (n, dim, features) = jacs.dim();
+    let rows = jacs
+        .view_mut()
+        .into_shape_with_order((n * dim, features))
+        .map_err(|e| e.to_string())?;
+    to_raw(model, rows)?;
+    Ok(jacs)
 }
 
 /// Directional saliency `[n, features]` at each row of `source`: what moves it along the unit
@@ -76,7 +100,11 @@ pub(crate) fn directional_maps(
     let run = |method: &dyn Attribution| -> Result<Array2<f32>, SaliencyError> {
         method.attribute(nets, source.view(), &goal)
     };
-    with_method(method, run)
+    let mut maps = with_method(method, run)?;
+    if method.is_gradient() {
+        to_raw(model, maps.view_mut())?;
+    }
+    Ok(maps)
 }
 
 /// Runs `run` with the attribution `method` names.
@@ -104,5 +132,12 @@ pub(crate) fn ensemble_directional_maps(
         from: source.clone(),
         to: target.clone(),
     };
-    with_method(method, |method| ensemble.attribute(&method, source.view(), &goal))
+    let mut maps = with_method(method, |method| ensemble.attribute(&method, source.view(), &goal))?;
+    // The members share one scaling (checked by the caller); dividing by it keeps every sign.
+    if method.is_gradient()
+        && let Some(first) = models.first()
+    {
+        to_raw(first, maps.mean.view_mut())?;
+    }
+    Ok(maps)
 }
