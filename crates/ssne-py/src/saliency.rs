@@ -100,18 +100,36 @@ pub(crate) fn directional_maps(
     let run = |method: &dyn Attribution| -> Result<Array2<f32>, SaliencyError> {
         method.attribute(nets, source.view(), &goal)
     };
-    let mut maps = with_method(method, run)?;
+    let mut maps = with_method(model, method, run)?;
     if method.is_gradient() {
         to_raw(model, maps.view_mut())?;
     }
     Ok(maps)
 }
 
-/// Runs `run` with the attribution `method` names.
-fn with_method<T>(method: &Method, run: impl Fn(&dyn Attribution) -> Result<T, SaliencyError>) -> Result<T, String> {
+/// The all-zero input as the user gives it, in the model's scaled space: integrated gradients
+/// start there, so that their attributions add up to the change from the user's zeros.
+fn zero_input_baseline(model: &ParametricTsne) -> Result<Baseline, String> {
+    if model.scaling == ssne_data::Scaling::None {
+        return Ok(Baseline::Zeros);
+    }
+    let zeros = Array2::zeros((1, model.network.n_features()));
+    let mut data = ssne_data::Dataset::new(zeros, None).map_err(|e| e.to_string())?;
+    model.prepare(&mut data).map_err(|e| e.to_string())?;
+    Ok(Baseline::Points(data.features))
+}
+
+/// Runs `run` with the attribution `method` names, for maps of `model`'s inputs.
+fn with_method<T>(
+    model: &ParametricTsne,
+    method: &Method,
+    run: impl Fn(&dyn Attribution) -> Result<T, SaliencyError>,
+) -> Result<T, String> {
     let out = match *method {
         Method::Gradient => run(&Gradient),
-        Method::Integrated { steps } => IntegratedGradients::new(Baseline::Zeros, steps).and_then(|ig| run(&ig)),
+        Method::Integrated { steps } => {
+            IntegratedGradients::new(zero_input_baseline(model)?, steps).and_then(|ig| run(&ig))
+        }
         Method::SmoothGrad { samples, noise, seed } => {
             SmoothGrad::new(Gradient, samples, noise, seed).and_then(|sg| run(&sg))
         }
@@ -132,11 +150,15 @@ pub(crate) fn ensemble_directional_maps(
         from: source.clone(),
         to: target.clone(),
     };
-    let mut maps = with_method(method, |method| ensemble.attribute(&method, source.view(), &goal))?;
-    // The members share one scaling (checked by the caller); dividing by it keeps every sign.
-    if method.is_gradient()
-        && let Some(first) = models.first()
-    {
+    // The members share one scaling (checked by the caller).
+    let Some(first) = models.first() else {
+        return Err("an ensemble needs at least one model".to_owned());
+    };
+    let mut maps = with_method(first, method, |method| {
+        ensemble.attribute(&method, source.view(), &goal)
+    })?;
+    // Dividing by the scaling keeps every sign, so the agreement stands.
+    if method.is_gradient() {
         to_raw(first, maps.mean.view_mut())?;
     }
     Ok(maps)
