@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use ssne_data::ScalingKind;
 use ssne_model::{
     Activation, Adaptation, DataSummary, FinetuneConfig, HeadInput, Preset, ReferenceSpace, Scheme, Setting,
-    TrainConfig, Trainable,
+    TrainConfig, Trainable, adapted_preset, adapted_scaling,
 };
 
 /// `--preset`.
@@ -234,18 +234,7 @@ impl TrainArgs {
             PresetArg::Default => Preset::Default,
             PresetArg::Paper => Preset::Paper,
         };
-        let mut config = TrainConfig::preset(preset, self.seed);
-        // The epoch rule counts steps of the edges the user chose.
-        if let (Some(edges_per_step), Scheme::Coupled { steps, .. }) =
-            (self.finetune.edges_per_step, config.finetune.scheme)
-        {
-            config.finetune.scheme = Scheme::Coupled { steps, edges_per_step };
-        }
-        // The paper's preset is the paper's method, whatever the data.
-        let mut adapted = match preset {
-            Preset::Default => config.adapt_to(data),
-            Preset::Paper => Vec::new(),
-        };
+        let (mut config, mut adapted) = adapted_preset(preset, self.seed, self.finetune.edges_per_step, data);
         if let Some(widths) = &self.hidden_widths {
             config.hidden_widths.clone_from(widths);
         }
@@ -293,13 +282,7 @@ impl TrainArgs {
         });
         let scaling = match self.scaling {
             Some(arg) => arg.into(),
-            None => adapted
-                .iter()
-                .find_map(|a| match a.setting {
-                    Setting::Scaling(kind) => Some(kind),
-                    _ => None,
-                })
-                .unwrap_or(ScalingKind::None),
+            None => adapted_scaling(&adapted).unwrap_or(ScalingKind::None),
         };
         // A head input the user chose through --feature-activation softmax stays the logits.
         if self.head_input.is_none() && self.feature_activation.is_some() {

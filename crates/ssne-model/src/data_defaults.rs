@@ -6,7 +6,7 @@
 
 use ssne_data::{Dataset, ScalingKind};
 
-use crate::config::{Scheme, TrainConfig};
+use crate::config::{Preset, Scheme, TrainConfig};
 use crate::network::HeadInput;
 
 /// What the data-dependent defaults look at: the shape, size, class count and value range of
@@ -187,10 +187,47 @@ impl TrainConfig {
     }
 }
 
+/// The preset a front end starts from: `preset` with `seed`, for a run that samples
+/// `edges_per_step` edges per step when the user chose that (the epoch rule counts steps of those
+/// edges), adapted to `data` when it is the default preset (the paper's preset is the paper's
+/// method, whatever the data). The user's other choices are applied afterwards and win.
+///
+/// ```
+/// use ssne_model::{DataSummary, Preset, Scheme, adapted_preset};
+/// let data = DataSummary { n_points: 1500, image_shape: None, n_classes: Some(10), value_range: Some((0.0, 1.0)) };
+/// let (config, adapted) = adapted_preset(Preset::Default, 42, Some(250), &data);
+/// assert_eq!(config.finetune.scheme, Scheme::Coupled { steps: 2250, edges_per_step: 250 });
+/// assert!(!adapted.is_empty());
+/// assert!(adapted_preset(Preset::Paper, 42, None, &data).1.is_empty());
+/// ```
+pub fn adapted_preset(
+    preset: Preset,
+    seed: u64,
+    edges_per_step: Option<usize>,
+    data: &DataSummary,
+) -> (TrainConfig, Vec<Adaptation>) {
+    let mut config = TrainConfig::preset(preset, seed);
+    if let (Some(edges_per_step), Scheme::Coupled { steps, .. }) = (edges_per_step, config.finetune.scheme) {
+        config.finetune.scheme = Scheme::Coupled { steps, edges_per_step };
+    }
+    let adapted = match preset {
+        Preset::Default => config.adapt_to(data),
+        Preset::Paper => Vec::new(),
+    };
+    (config, adapted)
+}
+
+/// The input scaling `adapted` chose, if it chose one.
+pub fn adapted_scaling(adapted: &[Adaptation]) -> Option<ScalingKind> {
+    adapted.iter().find_map(|a| match a.setting {
+        Setting::Scaling(kind) => Some(kind),
+        _ => None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Preset;
 
     fn summary(n_points: usize, side: usize, classes: usize, hi: f32) -> DataSummary {
         DataSummary {

@@ -26,7 +26,7 @@ pub mod training_state;
 
 pub use activation::Activation;
 pub use config::{FinetuneConfig, Preset, PretrainConfig, Scheme, TrainConfig};
-pub use data_defaults::{Adaptation, DataSummary, Setting};
+pub use data_defaults::{Adaptation, DataSummary, Setting, adapted_preset, adapted_scaling};
 pub use error::{ModelError, Result};
 pub use finetune::{EdgeSampler, FinetuneReport, FinetuneRngs, TrainingPoints, finetune};
 pub use model::{Checkpointing, ModelStage, ParametricTsne, Reference, ReferenceSpace, TrainReport, varying_inputs};

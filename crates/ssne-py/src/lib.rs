@@ -47,12 +47,7 @@ impl Model {
     fn prepared(&self, x: PyReadonlyArray2<'_, f32>) -> PyResult<Array2<f32>> {
         let x = x.as_array();
         self.inner.network.check_features(x.ncols()).map_err(value_error)?;
-        if self.inner.scaling == Scaling::None {
-            return Ok(x.to_owned());
-        }
-        let mut data = Dataset::new(x.to_owned(), None).map_err(value_error)?;
-        self.inner.prepare(&mut data).map_err(value_error)?;
-        Ok(data.features)
+        scaled_rows(&self.inner, x.to_owned()).map_err(value_error)
     }
 
     /// The map of `x` (prepared), refined `refine` steps against the training map when `refine` > 0.
@@ -316,13 +311,24 @@ fn ensemble_directional_saliency<'py>(
     let source = first.prepared(source)?;
     let target = first.prepared(target)?;
     let members: Vec<&ParametricTsne> = models.iter().map(|m| &m.inner).collect();
+    let scaled_by = &first.inner;
     let out = py.detach(|| {
         in_pool(n_jobs, || {
-            saliency::ensemble_directional_maps(&members, &source, &target, &method)
+            saliency::ensemble_directional_maps(scaled_by, &members, &source, &target, &method)
         })
     })?;
     let maps = out.map_err(PyValueError::new_err)?;
     Ok((maps.mean.into_pyarray(py), maps.agreement.into_pyarray(py)))
+}
+
+/// The rows `x` as `model` sees them: through its stored input scaling.
+pub(crate) fn scaled_rows(model: &ParametricTsne, x: Array2<f32>) -> ssne_model::Result<Array2<f32>> {
+    if model.scaling == Scaling::None {
+        return Ok(x);
+    }
+    let mut data = Dataset::new(x, None)?;
+    model.prepare(&mut data)?;
+    Ok(data.features)
 }
 
 /// The training configuration that the estimator's parameters `params` describe, as JSON (the

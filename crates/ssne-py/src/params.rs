@@ -9,7 +9,10 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyInt};
 use ssne_data::ScalingKind;
-use ssne_model::{Activation, DataSummary, HeadInput, Preset, ReferenceSpace, Scheme, Setting, TrainConfig, Trainable};
+use ssne_model::{
+    Activation, DataSummary, HeadInput, Preset, ReferenceSpace, Scheme, TrainConfig, Trainable, adapted_preset,
+    adapted_scaling,
+};
 
 /// The parameter names [`build`] reads; any other key is a `TypeError`.
 pub(crate) const NAMES: &[&str] = &[
@@ -131,29 +134,15 @@ pub(crate) fn build(params: &Bound<'_, PyDict>, data: Option<&DataSummary>) -> P
         _ => Preset::Default,
     };
     let seed = p.get::<u64>("seed", "an integer in 0..2**64")?.unwrap_or(0);
-    let mut config = TrainConfig::preset(preset, seed);
-    // The epoch rule counts steps of the edges the user chose (as the CLI does).
-    if let (Some(edges_per_step), Scheme::Coupled { steps, .. }) = (
-        p.get::<usize>("edges_per_step", "an integer >= 2")?,
-        config.finetune.scheme,
-    ) {
-        config.finetune.scheme = Scheme::Coupled { steps, edges_per_step };
-    }
-    let adapted = match (preset, data) {
-        (Preset::Default, Some(data)) => config.adapt_to(data),
-        _ => Vec::new(),
+    let (mut config, adapted) = match data {
+        Some(data) => adapted_preset(preset, seed, p.get::<usize>("edges_per_step", "an integer >= 2")?, data),
+        None => (TrainConfig::preset(preset, seed), Vec::new()),
     };
     let scaling = match p.choice("scaling", &["none", "unit-range", "standardize"])? {
         Some(0) => ScalingKind::None,
         Some(1) => ScalingKind::UnitRange,
         Some(_) => ScalingKind::Standardize,
-        None => adapted
-            .iter()
-            .find_map(|a| match a.setting {
-                Setting::Scaling(kind) => Some(kind),
-                _ => None,
-            })
-            .unwrap_or(ScalingKind::None),
+        None => adapted_scaling(&adapted).unwrap_or(ScalingKind::None),
     };
     if let Some(widths) = p.get::<Vec<usize>>("hidden_widths", "a sequence of positive integers")? {
         config.hidden_widths = widths;

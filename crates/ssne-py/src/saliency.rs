@@ -110,13 +110,9 @@ pub(crate) fn directional_maps(
 /// The all-zero input as the user gives it, in the model's scaled space: integrated gradients
 /// start there, so that their attributions add up to the change from the user's zeros.
 fn zero_input_baseline(model: &ParametricTsne) -> Result<Baseline, String> {
-    if model.scaling == ssne_data::Scaling::None {
-        return Ok(Baseline::Zeros);
-    }
     let zeros = Array2::zeros((1, model.network.n_features()));
-    let mut data = ssne_data::Dataset::new(zeros, None).map_err(|e| e.to_string())?;
-    model.prepare(&mut data).map_err(|e| e.to_string())?;
-    Ok(Baseline::Points(data.features))
+    let baseline = crate::scaled_rows(model, zeros).map_err(|e| e.to_string())?;
+    Ok(Baseline::Points(baseline))
 }
 
 /// Runs `run` with the attribution `method` names, for maps of `model`'s inputs.
@@ -138,8 +134,10 @@ fn with_method<T>(
 }
 
 /// Directional saliency of an ensemble: each member works out the direction in its own map; the
-/// mean map `[n, features]` and the share of members agreeing with its sign.
+/// mean map `[n, features]` and the share of members agreeing with its sign. `scaled_by` is a
+/// member whose input scaling every member shares (the caller checks that).
 pub(crate) fn ensemble_directional_maps(
+    scaled_by: &ParametricTsne,
     models: &[&ParametricTsne],
     source: &Array2<f32>,
     target: &Array2<f32>,
@@ -150,16 +148,12 @@ pub(crate) fn ensemble_directional_maps(
         from: source.clone(),
         to: target.clone(),
     };
-    // The members share one scaling (checked by the caller).
-    let Some(first) = models.first() else {
-        return Err("an ensemble needs at least one model".to_owned());
-    };
-    let mut maps = with_method(first, method, |method| {
+    let mut maps = with_method(scaled_by, method, |method| {
         ensemble.attribute(&method, source.view(), &goal)
     })?;
     // Dividing by the scaling keeps every sign, so the agreement stands.
     if method.is_gradient() {
-        to_raw(first, maps.mean.view_mut())?;
+        to_raw(scaled_by, maps.mean.view_mut())?;
     }
     Ok(maps)
 }
