@@ -40,7 +40,10 @@ pub const LAYERS: &[(&str, &[&str])] = &[
         &["ssne-tensor", "ssne-autodiff", "ssne-model", "ssne-data"],
     ),
     ("ssne-onnx", &["ssne-model", "ssne-data"]),
-    ("ssne-py", &["ssne-tensor", "ssne-data", "ssne-model", "ssne-saliency"]),
+    (
+        "ssne-py",
+        &["ssne-tensor", "ssne-data", "ssne-model", "ssne-saliency", "ssne-onnx"],
+    ),
 ];
 
 /// The crates that bind the library to a user (the command line, Python): nothing may depend on

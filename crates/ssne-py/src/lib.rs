@@ -2,26 +2,47 @@
 //!
 //! Bindings only: every number is computed by the library crates; this module
 //! converts numpy arrays, releases the GIL around the work, runs it in a rayon
-//! pool of the requested size and turns library errors into `ValueError`.
+//! pool of the requested size and turns library errors into `ValueError` (and the operating
+//! system's refusals into `OSError`).
 
 mod params;
 mod progress;
 mod saliency;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{
+    PyFileExistsError, PyFileNotFoundError, PyIsADirectoryError, PyNotADirectoryError, PyOSError, PyPermissionError,
+    PyTypeError, PyValueError,
+};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
-use ssne_data::{Dataset, Scaling};
+use ssne_data::{DataError, Dataset, Scaling};
 use ssne_model::{Checkpointing, DataSummary, ParametricTsne, metrics, model_file};
 
 use crate::progress::{Progress, StopFlag, run_interruptibly};
 
 fn value_error(e: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(e.to_string())
+}
+
+/// A write that failed: the operating system's refusals as the matching `OSError` subclass, the
+/// message naming the file.
+fn write_error(e: DataError) -> PyErr {
+    let message = e.to_string();
+    let DataError::Io { source, .. } = &e else {
+        return PyOSError::new_err(message);
+    };
+    match source.kind() {
+        std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(message),
+        std::io::ErrorKind::PermissionDenied => PyPermissionError::new_err(message),
+        std::io::ErrorKind::AlreadyExists => PyFileExistsError::new_err(message),
+        std::io::ErrorKind::IsADirectory => PyIsADirectoryError::new_err(message),
+        std::io::ErrorKind::NotADirectory => PyNotADirectoryError::new_err(message),
+        _ => PyOSError::new_err(message),
+    }
 }
 
 /// Runs `work` in a rayon pool of `n_jobs` threads (0: rayon's default pool).
@@ -269,6 +290,21 @@ impl Model {
         Ok(PyBytes::new(py, &bytes))
     }
 
+    /// Writes the map as an ONNX model (`ssne_onnx::to_onnx`) at `path`, atomically (a temporary
+    /// file beside it, then a rename); `probabilities` adds the classifier's class probabilities as
+    /// a second output. Returns the number of bytes written.
+    #[pyo3(signature = (path, probabilities=false))]
+    fn to_onnx(&self, py: Python<'_>, path: PathBuf, probabilities: bool) -> PyResult<usize> {
+        let options = ssne_onnx::ExportOptions { probabilities };
+        let model = &self.inner;
+        let bytes = py
+            .detach(|| ssne_onnx::to_onnx(model, &options))
+            .map_err(|e| PyValueError::new_err(format!("the model cannot be exported to ONNX: {e}")))?;
+        py.detach(|| ssne_data::write_atomic(&path, |out| out.write_all(&bytes)))
+            .map_err(write_error)?;
+        Ok(bytes.len())
+    }
+
     /// A model from `.ssne` bytes; `source` names them in error messages.
     #[staticmethod]
     #[pyo3(signature = (data, source="<bytes>"))]
@@ -378,6 +414,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(preset_json, m)?)?;
     m.add("PARAMETER_NAMES", params::NAMES.to_vec())?;
     m.add("VERSION", env!("CARGO_PKG_VERSION"))?;
+    m.add("ONNX_IR_VERSION", ssne_onnx::IR_VERSION)?;
+    m.add("ONNX_OPSET", ssne_onnx::OPSET)?;
     m.add(
         "DEFAULT_REFINE_STEPS",
         ssne_model::refine::RefineConfig::default().steps,

@@ -1,6 +1,8 @@
 """Shared fixtures: a few hundred rows of the bundled sample and a fast training configuration."""
 
 import os
+import subprocess
+from pathlib import Path
 
 # scikit-learn's array-API check (numpy namespace) skips itself unless this is set before scipy is
 # imported; set it so that check runs instead of skipping.
@@ -10,6 +12,16 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import salient_sne  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def cli():
+    """The salient-sne binary of this checkout, built by cargo if it is not built yet."""
+    subprocess.run(["cargo", "build", "--quiet", "-p", "ssne-cli"], cwd=ROOT, check=True)
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    return target / "debug" / "salient-sne"
+
 
 # Small enough that a fit takes a second or two; the map is still far from random.
 FAST = dict(finetune_steps=150, edges_per_step=100)

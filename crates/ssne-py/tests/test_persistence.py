@@ -1,9 +1,7 @@
 """Model files, pickle and joblib: the same bytes as the CLI, round trips, and refused bad bytes."""
 
-import os
 import pickle
 import subprocess
-from pathlib import Path
 
 import joblib
 import numpy as np
@@ -12,9 +10,7 @@ import pytest
 import salient_sne
 from salient_sne import SalientSNE
 
-from conftest import FAST
-
-ROOT = Path(__file__).resolve().parents[3]
+from conftest import FAST, cli
 
 
 def test_save_and_load_keep_the_model(tmp_path, sample, fitted):
@@ -85,13 +81,6 @@ def test_a_model_of_another_format_version_is_refused_in_load_and_unpickle(tmp_p
 def test_missing_model_file_is_an_os_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         SalientSNE.load(tmp_path / "absent.ssne")
-
-
-def cli():
-    """The salient-sne binary of this checkout, built by cargo if it is not built yet."""
-    subprocess.run(["cargo", "build", "--quiet", "-p", "ssne-cli"], cwd=ROOT, check=True)
-    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    return target / "debug" / "salient-sne"
 
 
 def test_python_writes_the_cli_model_byte_for_byte_and_reads_it(tmp_path, sample):

@@ -1,6 +1,7 @@
 """The SalientSNE estimator: argument checks only; every number comes from the Rust core."""
 
 import numbers
+import os
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -386,6 +387,24 @@ class SalientSNE(TransformerMixin, BaseEstimator):
         data = self.model_.to_bytes()
         with open(path, "wb") as f:
             f.write(data)
+
+    def to_onnx(self, path, probabilities=False):
+        """Writes the map as an ONNX model (IR version 8, opset 17), as ``salient-sne export`` does.
+
+        The graph is the whole embedding function: it takes the raw rows ``transform`` takes, as
+        input ``features`` float32 ``[N, n_features_in_]`` (the stored input scaling is part of
+        the graph), and gives ``embedding`` float32 ``[N, 2]``. ``probabilities=True`` (``export
+        --probabilities``) adds the output ``probabilities`` float32 ``[N, n_classes]``: the
+        pretrained classifier's softmax, its columns in the order of ``classes_``. The file is
+        written atomically (a temporary file beside it, then a rename). Run it with
+        ``salient_sne.OnnxMap`` or any ONNX runtime. Returns the number of bytes written.
+        """
+        check_is_fitted(self, "model_")
+        if probabilities and not hasattr(self, "classes_"):
+            raise ValueError(
+                "this SalientSNE was fitted without labels, so it has no classifier and no class probabilities"
+            )
+        return self.model_.to_onnx(os.fspath(path), bool(probabilities))
 
     @classmethod
     def load(cls, path):
