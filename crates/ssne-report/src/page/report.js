@@ -209,15 +209,17 @@
     return best;
   }
   // Everything the panel shows about one raw row: position, prediction, class saliency.
-  function explain(raw, label) {
+  // The class saliency is that of the predicted class, or of `cls` when given.
+  function explain(raw, label, cls) {
     const x = scaled(raw);
     const fw = forward(NET, x);
     const out = { raw, x, fw, y: [fw.y[0], fw.y[1]], label };
     if (CLASSIFIER) {
       const cf = forward(CLASSIFIER, x);
       out.prediction = argmax(cf.logits);
+      out.explained = cls == null ? out.prediction : cls;
       const seed = new Float64Array(cf.logits.length);
-      seed[out.prediction] = 1;
+      seed[out.explained] = 1;
       out.classMap = vjp(CLASSIFIER, cf, 'logits', seed);
       out.logits = Array.from(cf.logits);
     }
@@ -238,8 +240,10 @@
     const v = norm > 0 ? [dx / norm, dy / norm] : [0, 0];
     return { target: targetLabel, direction: v, map: vjp(NET, e.fw, 'embedding', v) };
   }
-  R.explainRaw = function (raw, label, target) {
-    const e = explain(Float64Array.from(raw), label == null ? null : label);
+  // For tests and tools: what the panel would show for a raw row (class saliency of `cls`, or
+  // of the prediction; directional saliency toward `target`, or the default cluster).
+  R.explainRaw = function (raw, label, target, cls) {
+    const e = explain(Float64Array.from(raw), label == null ? null : label, cls == null ? null : cls);
     const t = target == null ? e.defaultTarget : target;
     const dir = t == null ? null : directional(e, t);
     return {
@@ -251,6 +255,11 @@
       direction: dir ? dir.direction : null,
       dirMap: dir ? Array.from(dir.map) : null,
     };
+  };
+  // v . dY/dx of shown point i for a fixed direction v (tests compare it with Rust's).
+  R.axisVjp = function (i, vx, vy) {
+    const fw = forward(NET, scaled(P.feats.row(i)));
+    return Array.from(vjp(NET, fw, 'embedding', [vx, vy]));
   };
   R.pointRaw = (i) => Array.from(P.feats ? P.feats.row(i) : []);
 
@@ -466,7 +475,7 @@
     const [h, w] = shape;
     el.width = w;
     el.height = h;
-    const c = el.getContext('2d');
+    const c = el.getContext('2d', { willReadFrequently: true });
     const img = c.createImageData(w, h);
     let lo = Infinity;
     let hi = -Infinity;
@@ -488,7 +497,7 @@
     const [h, w] = shape;
     el.width = w;
     el.height = h;
-    const c = el.getContext('2d');
+    const c = el.getContext('2d', { willReadFrequently: true });
     const img = c.createImageData(w, h);
     let limit = 0;
     for (const v of map) limit = Math.max(limit, Math.abs(v));
