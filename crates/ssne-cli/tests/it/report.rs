@@ -139,6 +139,15 @@ fn the_report_loads_offline_draws_every_point_and_has_its_parts() {
     browser.eval("document.getElementById('reset-view').click()");
     browser.wait_for(&format!("__report.drawnPoints === {N_SHOWN}"));
 
+    // The screenshot in docs/ shows a hovered point's panel.
+    let at = browser.eval("__report.toScreen(17)");
+    browser.mouse(
+        "mouseMoved",
+        at["x"].as_f64().expect("x"),
+        at["y"].as_f64().expect("y"),
+        false,
+    );
+    browser.wait_for("__report.shown && __report.shown.set === 'points'");
     let png = browser.screenshot();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG screenshot");
     if let Ok(path) = std::env::var("SSNE_REPORT_SCREENSHOT") {
