@@ -63,7 +63,7 @@ mod tests {
     #[test]
     fn the_template_has_each_marker_once_and_the_script_none() {
         let markers: Vec<&str> = super::TEMPLATE.split("@@").skip(1).step_by(2).collect();
-        assert_eq!(markers, ["TITLE", "STYLE", "SCRIPT", "DATA"]);
+        assert_eq!(markers, ["TITLE", "STYLE", "TITLE", "DATA", "SCRIPT"]);
         assert!(!super::SCRIPT.contains("@@") && !super::STYLE.contains("@@"));
         // Inline code must not close its own element.
         assert!(!super::SCRIPT.contains("</script") && !super::STYLE.contains("</style"));
