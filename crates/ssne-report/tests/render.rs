@@ -61,7 +61,11 @@ fn the_page_is_self_contained_and_costs_about_a_kilobyte_a_digit() {
     assert_eq!(data["image_shape"], serde_json::json!([28, 28]));
     assert_eq!(data["centres"].as_array().map(Vec::len), Some(10));
     let pairs = data["pairs"].as_array().expect("pairs");
-    assert!(!pairs.is_empty() && pairs.len() % 2 == 0, "{} pair maps", pairs.len());
+    assert!(
+        !pairs.is_empty() && pairs.len().is_multiple_of(2),
+        "{} pair maps",
+        pairs.len()
+    );
 }
 
 #[test]

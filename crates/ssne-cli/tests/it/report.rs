@@ -114,7 +114,10 @@ fn the_report_loads_offline_draws_every_point_and_has_its_parts() {
     );
     assert_eq!(browser.eval("__report.data.centres.length"), json!(10));
     let pairs = browser.eval("document.querySelectorAll('#pairs figure').length");
-    assert!(pairs.as_u64().is_some_and(|n| n >= 10 && n % 2 == 0), "{pairs}");
+    assert!(
+        pairs.as_u64().is_some_and(|n| n >= 10 && n.is_multiple_of(2)),
+        "{pairs}"
+    );
     let metrics = browser.eval("document.getElementById('metrics').textContent");
     assert!(
         metrics

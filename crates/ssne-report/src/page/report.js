@@ -710,6 +710,11 @@
     const rect = canvas.getBoundingClientRect();
     return { x: rect.left + sx(xy[2 * i]), y: rect.top + sy(xy[2 * i + 1]) };
   };
+  // Draws one frame now (for timing) and returns the points drawn.
+  R.drawNow = function () {
+    draw();
+    return R.drawnPoints + R.drawnTrain;
+  };
   R.centreScreen = function (label) {
     const c = centreOf(label);
     const rect = canvas.getBoundingClientRect();
