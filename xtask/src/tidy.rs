@@ -40,6 +40,7 @@ pub const LAYERS: &[(&str, &[&str])] = &[
         &["ssne-tensor", "ssne-autodiff", "ssne-model", "ssne-data"],
     ),
     ("ssne-onnx", &["ssne-model", "ssne-data"]),
+    ("ssne-report", &["ssne-model", "ssne-saliency", "ssne-data"]),
     (
         "ssne-py",
         &["ssne-tensor", "ssne-data", "ssne-model", "ssne-saliency", "ssne-onnx"],

@@ -3,7 +3,7 @@
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{demo, embed, eval, export, finetune, plot, pretrain, saliency, train};
+use crate::commands::{demo, embed, eval, export, finetune, plot, pretrain, report, saliency, train};
 use crate::progress::Ui;
 
 const AFTER_HELP: &str = "\
@@ -62,6 +62,8 @@ enum Command {
     Plot(plot::PlotArgs),
     /// Write the map (and optionally the classifier's probabilities) as an ONNX model
     Export(export::ExportArgs),
+    /// One self-contained interactive HTML page: hover a point for its image, prediction and saliency
+    Report(report::ReportArgs),
 }
 
 impl Cli {
@@ -89,6 +91,7 @@ impl Cli {
             Command::Eval(args) => eval::run(&args, &ui),
             Command::Plot(args) => plot::run(&args, &ui),
             Command::Export(args) => export::run(&args, &ui),
+            Command::Report(args) => report::run(&args, &ui),
         }
     }
 }

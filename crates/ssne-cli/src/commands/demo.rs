@@ -24,8 +24,9 @@ use crate::train_args::TrainArgs;
 const EXAMPLES: &str = "\
 Writes into --out: model.ssne, model.log.jsonl, test-embedding.csv, test-embedding-refined.csv
 (the held-out rows refined against the training map, with each point's shift), metrics.json, map.png
-(held-out digits over the training map), map-train.png, directional-overview.png and
-saliency/directional-A-to-B.{png,npy} for every pair of neighbouring clusters.
+(held-out digits over the training map), map-train.png, directional-overview.png,
+saliency/directional-A-to-B.{png,npy} for every pair of neighbouring clusters, and report.html
+(the interactive page: hover a digit for its image and saliency, draw one on the pad).
 
 Examples:
   salient-sne demo                                # about half a minute on 2 cores (release)
@@ -157,6 +158,19 @@ pub(crate) fn run(args: &DemoArgs, ui: &Ui) -> anyhow::Result<()> {
     files.push(train_map_path);
 
     files.extend(explain(&model, &training, &args.method, out, ui)?);
+    // The interactive page: the held-out rows over the training map, as loaded (unscaled).
+    let report_path = out.join("report.html");
+    let page = super::report::build(
+        &model,
+        &sample.rows(n_train..n_train + n_test)?,
+        Some(&sample.rows(0..n_train)?),
+        Some(placed.positions.view()),
+        super::report::metrics_table(&metrics, Some(&refined_metrics)),
+        format!("salient-sne: {n_test} held-out MNIST digits over the map of {n_train}"),
+        ui,
+    )?;
+    output::write_bytes(&report_path, page.as_bytes())?;
+    files.push(report_path);
     let files = folder.finish(&files)?;
 
     let seconds = started.elapsed().as_secs_f64();

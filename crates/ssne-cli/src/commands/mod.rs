@@ -9,6 +9,7 @@ pub(crate) mod finetune;
 pub(crate) mod plot;
 pub(crate) mod pretrain;
 pub(crate) mod refine_args;
+pub(crate) mod report;
 pub(crate) mod saliency;
 pub(crate) mod train;
 

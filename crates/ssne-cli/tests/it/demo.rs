@@ -40,6 +40,7 @@ fn a_fast_demo_writes_everything_it_lists() {
         "test-embedding.csv",
         "metrics.json",
         "map.png",
+        "report.html",
     ] {
         assert!(files.iter().any(|f| f.ends_with(suffix)), "no {suffix} in {files:?}");
     }

@@ -2,6 +2,7 @@
 //! outputs, its messages and its exit codes.
 
 mod bad_files;
+mod browser;
 mod defaults;
 mod demo;
 mod errors;
@@ -13,6 +14,7 @@ mod interrupt;
 mod labels;
 mod paper_cuts;
 mod reference;
+mod report;
 mod workflow;
 
 use std::path::{Path, PathBuf};
