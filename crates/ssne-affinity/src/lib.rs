@@ -22,7 +22,7 @@ pub use error::AffinityError;
 pub use knn::{Knn, knn, knn_between};
 pub use nndescent::{KnnRound, NnDescentOptions, knn_recall, nn_descent, nn_descent_observed};
 pub use options::{Perplexity, SearchOptions};
-pub use sparse::{ConditionalKnn, conditional_knn, joint_knn, joint_knn_with_k, knn_neighbour_count};
+pub use sparse::{ConditionalKnn, conditional_knn, joint_knn, joint_knn_from, joint_knn_with_k, knn_neighbour_count};
 pub use sparse_p::SparseP;
 /// The `ndarray` these APIs take and return (one version across the workspace), so a user needs
 /// no dependency of their own on it or on `ssne-tensor`.

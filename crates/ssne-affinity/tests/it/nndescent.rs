@@ -141,3 +141,39 @@ fn knn_recall_counts_the_exact_neighbours_found() {
         Err(AffinityError::Empty { .. })
     ));
 }
+
+#[test]
+fn joint_p_from_given_neighbours_matches_joint_knn_and_refuses_bad_lists() {
+    use ssne_affinity::{Perplexity, SearchOptions, joint_knn_from, joint_knn_with_k};
+    let x = blobs(400);
+    let perplexity = Perplexity::new(5.0).unwrap();
+    let opts = SearchOptions::default();
+    let exact = knn(x.view(), 15).unwrap();
+    let from = joint_knn_from(&exact, perplexity, &opts).unwrap();
+    assert_eq!(from, joint_knn_with_k(x.view(), 15, perplexity, &opts).unwrap());
+    for (row, col, value, problem) in [
+        (3, 2, 400, "is not below the number of points"),
+        (7, 0, 7, "is the point itself"),
+    ] {
+        let mut bad = exact.clone();
+        bad.indices[[row, col]] = value;
+        assert_eq!(
+            joint_knn_from(&bad, perplexity, &opts),
+            Err(AffinityError::InvalidNeighbour {
+                row,
+                neighbour: value,
+                problem
+            })
+        );
+    }
+    let mut twice = exact.clone();
+    twice.indices[[5, 1]] = twice.indices[[5, 0]];
+    assert!(matches!(
+        joint_knn_from(&twice, perplexity, &opts),
+        Err(AffinityError::InvalidNeighbour {
+            row: 5,
+            problem: "is listed twice",
+            ..
+        })
+    ));
+}
