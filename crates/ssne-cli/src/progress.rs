@@ -183,6 +183,14 @@ impl TrainObserver for TrainProgress<'_> {
         ));
     }
 
+    fn knn_recall(&mut self, recall: f64, sample_rows: usize) {
+        self.log
+            .push(json!({ "stage": "affinities", "knn_recall": recall, "sample_rows": sample_rows }));
+        self.ui.note(format!(
+            "approximate neighbours: recall {recall:.4} of the exact ones on {sample_rows} sampled points"
+        ));
+    }
+
     fn stage_finished(&mut self, stage: Stage) {
         let elapsed = self.bar.take().map(|bar| {
             bar.finish_and_clear();
