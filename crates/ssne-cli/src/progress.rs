@@ -134,6 +134,9 @@ fn finite(value: Option<f64>) -> serde_json::Value {
     }
 }
 
+/// A recall of the approximate neighbours below which training warns (pynndescent aims at 0.9 to 0.99).
+const LOW_KNN_RECALL: f64 = 0.9;
+
 impl TrainObserver for TrainProgress<'_> {
     fn stage_started(&mut self, stage: Stage, total: usize) {
         if let Some(old) = self.bar.take() {
@@ -189,6 +192,13 @@ impl TrainObserver for TrainProgress<'_> {
         self.ui.note(format!(
             "approximate neighbours: recall {recall:.4} of the exact ones on {sample_rows} sampled points"
         ));
+        if recall < LOW_KNN_RECALL {
+            self.ui.note(format!(
+                "warning: the approximate neighbours miss {:.0}% of the exact ones (duplicates or \
+                 uniform data do this); --knn exact gives the exact P",
+                100.0 * (1.0 - recall)
+            ));
+        }
     }
 
     fn stage_finished(&mut self, stage: Stage) {

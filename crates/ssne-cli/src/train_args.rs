@@ -41,7 +41,7 @@ pub(crate) enum KnnArg {
     Exact,
     /// NN-descent seeded by random-projection trees; its recall on a sample is reported
     Approx,
-    /// Exact below 50,000 points, approximate from there on
+    /// Exact below 100,000 points, approximate from there on
     Auto,
 }
 

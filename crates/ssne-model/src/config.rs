@@ -163,17 +163,18 @@ pub enum KnnSearch {
 
 impl KnnSearch {
     /// Where `Auto` switches to the approximate search. Measured on Fashion-MNIST's PCA-50
-    /// projection, k = 90, release build, 2 shared cores: 10,000 points take 0.5 s exact and
-    /// 3.9 s approximate, 60,000 points 21.4 s exact and 13.3 s approximate (recall 1.0); the
-    /// times cross near 40,000, and the exact search's `n^2` makes it the slower one beyond.
-    pub const AUTO_APPROXIMATE_FROM: usize = 50_000;
+    /// projection, k = 90, release build, 2 cores shared with other jobs (noisy): 10,000 points
+    /// take 0.21 s exact and 1.9 s approximate (criterion medians), 60,000 points 14.7 s exact
+    /// and 22.2 s approximate (medians of 3 paired runs; recall 1.0). The exact search grows as
+    /// `n^2`, the approximate one about as `n^1.14`, so they cross near 80,000 points.
+    pub const AUTO_APPROXIMATE_FROM: usize = 100_000;
 
     /// Whether the search on `n_points` points is the approximate one.
     ///
     /// ```
     /// use ssne_model::KnnSearch;
-    /// assert!(!KnnSearch::Auto.is_approximate(10_000));
-    /// assert!(KnnSearch::Auto.is_approximate(60_000));
+    /// assert!(!KnnSearch::Auto.is_approximate(60_000));
+    /// assert!(KnnSearch::Auto.is_approximate(1_000_000));
     /// assert!(KnnSearch::Approximate.is_approximate(10));
     /// ```
     pub fn is_approximate(self, n_points: usize) -> bool {
