@@ -19,6 +19,17 @@ pub enum AffinityError {
         rule: &'static str,
     },
 
+    /// A neighbour list given to [`joint_knn_from`](crate::joint_knn_from) names an impossible neighbour.
+    #[error("neighbour {neighbour} of point {row} {problem}; each row must list distinct other points")]
+    InvalidNeighbour {
+        /// The row (point) whose list is wrong.
+        row: usize,
+        /// The neighbour index found.
+        neighbour: u32,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+
     /// The input has no points or no features.
     #[error(
         "the input is empty ({n_points} points x {n_features} features); \

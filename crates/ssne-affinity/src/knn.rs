@@ -6,6 +6,7 @@ use rayon::prelude::*;
 use ssne_tensor::ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, Axis, s};
 use ssne_tensor::{Real, Trans};
 
+use crate::distance::from_product;
 use crate::{AffinityError, validate};
 
 /// The `k` nearest neighbours of each query point, nearest first.
@@ -265,7 +266,7 @@ fn nearest<R: Real>(
         for (g, (p, n)) in product_groups.iter().zip(norm_groups).enumerate() {
             let mut m = R::infinity();
             for l in 0..GROUP {
-                let d = clamped(p[l] + query_norm + n[l]);
+                let d = from_product(p[l], query_norm, n[l]);
                 m = if d < m && Some(g * GROUP + l) != skip { d } else { m };
             }
             minima.push(m);
@@ -277,7 +278,7 @@ fn nearest<R: Real>(
         let mut d = [R::zero(); GROUP];
         let mut below = 0_u32;
         for l in 0..GROUP {
-            d[l] = clamped(p[l] + query_norm + n[l]);
+            d[l] = from_product(p[l], query_norm, n[l]);
             below += u32::from(d[l] <= selection.threshold);
         }
         if below > 0 {
@@ -288,16 +289,9 @@ fn nearest<R: Real>(
     }
     let base = product_groups.len() * GROUP;
     for (l, (&p, &n)) in product_rest.iter().zip(norm_rest).enumerate() {
-        selection.offer(base + l, clamped(p + query_norm + n));
+        selection.offer(base + l, from_product(p, query_norm, n));
     }
     selection.cut();
-}
-
-/// `max(v, 0)` for a non-NaN `v` (inputs are validated finite), written as a
-/// select so that the group loop vectorises.
-#[inline(always)]
-fn clamped<R: Real>(v: R) -> R {
-    if v < R::zero() { R::zero() } else { v }
 }
 
 /// One row's candidates that may still be among its `k` nearest.

@@ -200,6 +200,79 @@ pub fn joint_knn_with_k<R: Real>(
     joint_knn_validated(x, k, perplexity, opts)
 }
 
+/// Joint affinities over neighbour lists found by any search (e.g. [`nn_descent`](crate::nn_descent)
+/// or [`knn`](crate::knn)): conditional rows as in [`conditional_knn`], then
+/// `P = (P_cond + P_cond^T) / (2n)` in CSR. Row `i` of `knn` lists the neighbours of point `i`.
+///
+/// # Errors
+/// [`AffinityError::ShapeMismatch`], [`AffinityError::Empty`],
+/// [`AffinityError::PerplexityNotBelowK`], [`AffinityError::NonFinite`],
+/// [`AffinityError::NegativeDistance`], [`AffinityError::InvalidTolerance`], and
+/// [`AffinityError::InvalidNeighbour`] for an index out of range, the row's own
+/// point, or a repeated neighbour.
+///
+/// # Example
+/// ```
+/// use ssne_affinity::{NnDescentOptions, Perplexity, SearchOptions, joint_knn_from, nn_descent};
+/// use ssne_tensor::ndarray::Array2;
+///
+/// let x = Array2::from_shape_fn((200, 3), |(i, j)| ((i * 7 + j * 3) % 11) as f32);
+/// let nn = nn_descent(x.view(), 30, &NnDescentOptions::for_points(200, 1))?;
+/// let p = joint_knn_from(&nn, Perplexity::new(10.0)?, &SearchOptions::default())?;
+/// let total: f64 = p.csr().values().iter().map(|&v| f64::from(v)).sum();
+/// assert!((total - 1.0).abs() < 1e-5);
+/// # Ok::<(), ssne_affinity::AffinityError>(())
+/// ```
+pub fn joint_knn_from<R: Real>(
+    knn: &Knn<R>,
+    perplexity: Perplexity,
+    opts: &SearchOptions,
+) -> Result<SparseP<R>, AffinityError> {
+    opts.validate()?;
+    if knn.indices.dim() != knn.sq_dists.dim() {
+        return Err(AffinityError::ShapeMismatch {
+            what: "Knn::indices and Knn::sq_dists",
+            left: [knn.indices.nrows(), knn.indices.ncols()],
+            right: [knn.sq_dists.nrows(), knn.sq_dists.ncols()],
+        });
+    }
+    let (n_points, k) = knn.indices.dim();
+    if n_points == 0 || k == 0 {
+        return Err(AffinityError::Empty {
+            n_points,
+            n_features: k,
+        });
+    }
+    check_below_k(perplexity, k)?;
+    validate::sq_dists(knn.sq_dists.view())?;
+    // `find_map_first`: the first bad row in index order, whatever the thread count.
+    let bad = (0..n_points).into_par_iter().find_map_first(|row| {
+        let mut seen: Vec<u32> = knn.indices.row(row).to_vec();
+        if let Some(&neighbour) = seen.iter().find(|&&j| j as usize >= n_points) {
+            return Some((row, neighbour, "is not below the number of points"));
+        }
+        if seen.contains(&(row as u32)) {
+            return Some((row, row as u32, "is the point itself"));
+        }
+        seen.sort_unstable();
+        seen.windows(2)
+            .find(|w| w[0] == w[1])
+            .map(|w| (row, w[0], "is listed twice"))
+    });
+    if let Some((row, neighbour, problem)) = bad {
+        return Err(AffinityError::InvalidNeighbour {
+            row,
+            neighbour,
+            problem,
+        });
+    }
+    let (probs, fits) = conditional_rows(knn.sq_dists.view(), perplexity, opts);
+    Ok(SparseP::from_parts(
+        symmetrize(knn.indices.view(), probs.view()),
+        Summary::of(&fits),
+    ))
+}
+
 fn check_below_k(perplexity: Perplexity, k: usize) -> Result<(), AffinityError> {
     if perplexity.get() < k as f64 {
         Ok(())

@@ -134,6 +134,9 @@ fn finite(value: Option<f64>) -> serde_json::Value {
     }
 }
 
+/// A recall of the approximate neighbours below which training warns (pynndescent aims at 0.9 to 0.99).
+const LOW_KNN_RECALL: f64 = 0.9;
+
 impl TrainObserver for TrainProgress<'_> {
     fn stage_started(&mut self, stage: Stage, total: usize) {
         if let Some(old) = self.bar.take() {
@@ -181,6 +184,21 @@ impl TrainObserver for TrainProgress<'_> {
             "warning: the perplexity search did not converge for {n_rows} of {n_total} points \
              (their affinities are approximate; duplicate points or a very large perplexity cause this)"
         ));
+    }
+
+    fn knn_recall(&mut self, recall: f64, sample_rows: usize) {
+        self.log
+            .push(json!({ "stage": "affinities", "knn_recall": recall, "sample_rows": sample_rows }));
+        self.ui.note(format!(
+            "approximate neighbours: recall {recall:.4} of the exact ones on {sample_rows} sampled points"
+        ));
+        if recall < LOW_KNN_RECALL {
+            self.ui.note(format!(
+                "warning: the approximate neighbours miss {:.0}% of the exact ones (duplicates or \
+                 uniform data do this); --knn exact gives the exact P",
+                100.0 * (1.0 - recall)
+            ));
+        }
     }
 
     fn stage_finished(&mut self, stage: Stage) {

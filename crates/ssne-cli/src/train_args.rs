@@ -8,7 +8,7 @@ use anyhow::bail;
 use clap::{Args, ValueEnum};
 use ssne_data::ScalingKind;
 use ssne_model::{
-    Activation, Adaptation, DataSummary, FinetuneConfig, HeadInput, Preset, ReferenceSpace, Scheme, Setting,
+    Activation, Adaptation, DataSummary, FinetuneConfig, HeadInput, KnnSearch, Preset, ReferenceSpace, Scheme, Setting,
     TrainConfig, Trainable, adapted_preset, adapted_scaling,
 };
 
@@ -32,6 +32,27 @@ pub(crate) enum SchemeArg {
     Redrawn,
     /// Sampled edges like coupled, contrasted with --negatives pairs through a fixed --z-bar (Neg-t-SNE)
     Negative,
+}
+
+/// `--knn`: how the global P finds each point's neighbours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum KnnArg {
+    /// Exact search, O(n^2 d)
+    Exact,
+    /// NN-descent seeded by random-projection trees; its recall on a sample is reported
+    Approx,
+    /// Exact below 100,000 points, approximate from there on
+    Auto,
+}
+
+impl From<KnnArg> for KnnSearch {
+    fn from(arg: KnnArg) -> Self {
+        match arg {
+            KnnArg::Exact => KnnSearch::Exact,
+            KnnArg::Approx => KnnSearch::Approximate,
+            KnnArg::Auto => KnnSearch::Auto,
+        }
+    }
 }
 
 /// `--head-input`: what feeds the 2-D head.
@@ -153,6 +174,13 @@ pub(crate) struct FinetuneArgs {
     /// Target perplexity of the input affinities [default: 15; paper: 30]
     #[arg(long, value_name = "P")]
     perplexity: Option<f64>,
+    /// Neighbour search of the global P (coupled, negative and redrawn schemes) [default: auto]
+    #[arg(long, value_enum)]
+    knn: Option<KnnArg>,
+    /// Search the neighbours of the global P in the PCA projection with N components (0: the
+    /// raw inputs) [default: 0]
+    #[arg(long, value_name = "N")]
+    knn_pca: Option<usize>,
     /// Points per batch of the batch schemes; must exceed perplexity + 1 [default: 1000]
     #[arg(long, value_name = "N")]
     batch_size: Option<usize>,
@@ -370,6 +398,14 @@ impl FinetuneArgs {
         if let Some(p) = self.perplexity {
             config.perplexity = p;
         }
+        if let Some(knn) = self.knn {
+            config.knn = knn.into();
+        }
+        match self.knn_pca {
+            Some(0) => config.knn_space = ReferenceSpace::Raw,
+            Some(components) => config.knn_space = ReferenceSpace::Pca { components },
+            None => {}
+        }
         if let Some(batch) = self.batch_size {
             config.batch_size = batch;
         }
@@ -460,6 +496,28 @@ mod tests {
             config(&["--preset", "paper", "--seed", "3"])?,
             TrainConfig::preset(Preset::Paper, 3)
         );
+        Ok(())
+    }
+
+    #[test]
+    fn knn_flags_choose_the_search_and_its_space() -> anyhow::Result<()> {
+        use ssne_model::KnnSearch;
+        let c = config(&[])?;
+        assert_eq!(
+            (c.finetune.knn, c.finetune.knn_space),
+            (KnnSearch::Auto, ReferenceSpace::Raw)
+        );
+        let c = config(&["--knn", "approx", "--knn-pca", "50"])?;
+        assert_eq!(
+            (c.finetune.knn, c.finetune.knn_space),
+            (KnnSearch::Approximate, ReferenceSpace::Pca { components: 50 })
+        );
+        let c = config(&["--knn", "exact", "--knn-pca", "0"])?;
+        assert_eq!(
+            (c.finetune.knn, c.finetune.knn_space),
+            (KnnSearch::Exact, ReferenceSpace::Raw)
+        );
+        assert!(config(&["--knn", "fast"]).is_err());
         Ok(())
     }
 

@@ -134,6 +134,56 @@ pub struct FinetuneConfig {
     /// direction at every fine-tuning step (0 = off); P is still computed from
     /// the unshifted inputs. Data without an image shape is never shifted.
     pub shift_pixels: u8,
+    /// How the global P of the edge-sampling and redrawn-batch schemes finds each
+    /// point's neighbours.
+    #[serde(default)]
+    pub knn: KnnSearch,
+    /// The space of that search: the inputs as they are, or their projection on the
+    /// top principal directions of the training points (e.g. PCA-50 for images).
+    #[serde(default = "raw_space")]
+    pub knn_space: ReferenceSpace,
+}
+
+fn raw_space() -> ReferenceSpace {
+    ReferenceSpace::Raw
+}
+
+/// The neighbour search behind the global P.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KnnSearch {
+    /// Exact search ([`ssne_affinity::knn`]): `O(n^2 d)`.
+    Exact,
+    /// NN-descent seeded by random-projection trees ([`ssne_affinity::nn_descent`]), about
+    /// `O(n^1.14 d)`; its recall on a sample of rows is reported to the training observer.
+    Approximate,
+    /// Exact below [`KnnSearch::AUTO_APPROXIMATE_FROM`] points, approximate from there on.
+    #[default]
+    Auto,
+}
+
+impl KnnSearch {
+    /// Where `Auto` switches to the approximate search. Measured on Fashion-MNIST's PCA-50
+    /// projection, k = 90, release build, 2 cores shared with other jobs (noisy): 10,000 points
+    /// take 0.21 s exact and 1.9 s approximate (criterion medians), 60,000 points 14.7 s exact
+    /// and 22.2 s approximate (medians of 3 paired runs; recall 1.0). The exact search grows as
+    /// `n^2`, the approximate one about as `n^1.14`, so they cross near 80,000 points.
+    pub const AUTO_APPROXIMATE_FROM: usize = 100_000;
+
+    /// Whether the search on `n_points` points is the approximate one.
+    ///
+    /// ```
+    /// use ssne_model::KnnSearch;
+    /// assert!(!KnnSearch::Auto.is_approximate(60_000));
+    /// assert!(KnnSearch::Auto.is_approximate(1_000_000));
+    /// assert!(KnnSearch::Approximate.is_approximate(10));
+    /// ```
+    pub fn is_approximate(self, n_points: usize) -> bool {
+        match self {
+            KnnSearch::Exact => false,
+            KnnSearch::Approximate => true,
+            KnnSearch::Auto => n_points >= Self::AUTO_APPROXIMATE_FROM,
+        }
+    }
 }
 
 /// Everything that determines a training run, stored with the model.
@@ -274,6 +324,8 @@ impl TrainConfig {
                 ce_weight: 0.0,
                 adam,
                 shift_pixels: 0,
+                knn: KnnSearch::Auto,
+                knn_space: ReferenceSpace::Raw,
             },
             // PCA-50 refines better than the raw pixels on the validation split
             // (denoised neighbours), in half the time, from a model file a tenth the size.

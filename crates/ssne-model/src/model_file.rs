@@ -22,7 +22,8 @@ pub const MAGIC: [u8; 8] = *b"SSNEMODL";
 /// `TrainConfig::reference_space`.)
 /// (3: the training report no longer stores wall-clock seconds, and a
 /// fine-tuned model must carry a non-empty reference map of its own dimension.)
-pub const FORMAT_VERSION: u32 = 3;
+/// (4: the fine-tuning configuration gained `knn` and `knn_space`.)
+pub const FORMAT_VERSION: u32 = 4;
 
 /// The framing of model files (shared with training states, `crate::envelope`).
 const KIND: FileKind = FileKind {

@@ -64,6 +64,9 @@ pub trait TrainObserver {
     fn epoch_finished(&mut self, _summary: &EpochSummary) {}
     /// The perplexity search left some rows unconverged.
     fn unconverged_rows(&mut self, _n_rows: usize, _n_total: usize) {}
+    /// The global P's neighbours were found by the approximate search, whose recall of the
+    /// exact neighbours on `sample_rows` sampled rows is `recall` (1 = all found).
+    fn knn_recall(&mut self, _recall: f64, _sample_rows: usize) {}
     /// A stage ended.
     fn stage_finished(&mut self, _stage: Stage) {}
     /// Asked after every unit of work: `true` stops training there with

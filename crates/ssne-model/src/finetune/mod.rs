@@ -7,15 +7,18 @@ mod sampler;
 
 use std::time::Instant;
 
+use rand::RngCore;
 use rand_chacha::ChaCha8Rng;
-use ssne_affinity::{Perplexity, SearchOptions, SparseP};
+use ssne_affinity::{NnDescentOptions, Perplexity, SearchOptions, SparseP};
 use ssne_autodiff::{StudentT, Tape, Var};
 use ssne_tensor::ndarray::{Array2, ArrayView2};
 
+use crate::ReferenceSpace;
 use crate::config::{FinetuneConfig, Scheme};
 use crate::network::{Network, Trainable};
 use crate::observer::{Stage, TrainObserver, step_done};
 use crate::optim::Adam;
+use crate::pca::Pca;
 use crate::training_state::{LoopControl, LoopState};
 use crate::{ModelError, Result};
 
@@ -92,11 +95,11 @@ pub(crate) fn finetune_with(
             batches::run_fixed(network, points, config, perplexity, epochs, rng, observer, control)
         }
         Scheme::RedrawnBatches { epochs } => {
-            let global = global_affinities(points.x, perplexity, observer)?;
+            let global = global_affinities(points.x, perplexity, config, rng, observer)?;
             batches::run_redrawn(network, points, config, &global, epochs, rng, observer, control)
         }
         Scheme::Coupled { steps, edges_per_step } => {
-            let global = global_affinities(points.x, perplexity, observer)?;
+            let global = global_affinities(points.x, perplexity, config, rng, observer)?;
             let run = coupled::CoupledRun {
                 global: &global,
                 steps,
@@ -111,7 +114,7 @@ pub(crate) fn finetune_with(
             negatives_per_edge,
             z_bar,
         } => {
-            let global = global_affinities(points.x, perplexity, observer)?;
+            let global = global_affinities(points.x, perplexity, config, rng, observer)?;
             let run = coupled::CoupledRun {
                 global: &global,
                 steps,
@@ -150,17 +153,49 @@ impl FinetuneRngs {
     }
 }
 
+/// Rows whose recall the approximate search reports (evenly spaced): enough for a figure to
+/// two decimals, and a brute-force pass over them costs little beside the search.
+const RECALL_SAMPLE: usize = 200;
+
+/// The global P over each point's `3 * perplexity` neighbours, found as `config.knn` and
+/// `config.knn_space` say; progress in rounds of the approximate search.
 fn global_affinities(
     x: ArrayView2<'_, f32>,
     perplexity: Perplexity,
+    config: &FinetuneConfig,
+    rng: &FinetuneRngs,
     observer: &mut dyn TrainObserver,
 ) -> Result<SparseP<f32>> {
-    observer.stage_started(Stage::Affinities, 1);
-    let p = ssne_affinity::joint_knn(x, perplexity, &SearchOptions::default())?;
+    let n = x.nrows();
+    let k = ssne_affinity::knn_neighbour_count(perplexity, n)?;
+    // A clone: the search's seed comes from the training seed without moving the edge stream.
+    let seed = rng.edges.clone().next_u64();
+    let approximate = config.knn.is_approximate(n);
+    let nn_options = NnDescentOptions::for_points(n, seed);
+    let total = if approximate { nn_options.n_iters + 2 } else { 1 };
+    observer.stage_started(Stage::Affinities, total);
+    let projected = match config.knn_space {
+        ReferenceSpace::Pca { components } if components > 0 && components < x.ncols() => {
+            Some(Pca::fit(x, components.min(n), seed)?.transform(x)?)
+        }
+        _ => None,
+    };
+    let space = projected.as_ref().map_or(x, |p| p.view());
+    let nn = if approximate {
+        let nn = ssne_affinity::nn_descent_observed(space, k, &nn_options, &mut |r| {
+            observer.progress(Stage::Affinities, r.round + 1);
+        })?;
+        let sample: Vec<usize> = (0..n).step_by(n.div_ceil(RECALL_SAMPLE).max(1)).collect();
+        observer.knn_recall(ssne_affinity::knn_recall(space, &nn, &sample)?, sample.len());
+        nn
+    } else {
+        ssne_affinity::knn(space, k)?
+    };
+    let p = ssne_affinity::joint_knn_from(&nn, perplexity, &SearchOptions::default())?;
     if !p.unconverged.is_empty() {
-        observer.unconverged_rows(p.unconverged.len(), x.nrows());
+        observer.unconverged_rows(p.unconverged.len(), n);
     }
-    step_done(observer, Stage::Affinities, 1, 1)?;
+    step_done(observer, Stage::Affinities, total, total)?;
     observer.stage_finished(Stage::Affinities);
     Ok(p)
 }

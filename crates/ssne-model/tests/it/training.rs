@@ -425,3 +425,66 @@ fn an_observer_that_asks_to_stop_interrupts_training_at_that_step() {
         "training was interrupted while fine-tuning after step 37 of 150"
     );
 }
+
+/// Records the approximate search's recall and the affinity stage's progress.
+#[derive(Default)]
+struct KnnWatch {
+    recalls: Vec<(f64, usize)>,
+    affinity_total: Option<usize>,
+    affinity_progress: Vec<usize>,
+}
+
+impl ssne_model::TrainObserver for KnnWatch {
+    fn stage_started(&mut self, stage: ssne_model::Stage, total: usize) {
+        if stage == ssne_model::Stage::Affinities {
+            self.affinity_total = Some(total);
+        }
+    }
+    fn progress(&mut self, stage: ssne_model::Stage, done: usize) {
+        if stage == ssne_model::Stage::Affinities {
+            self.affinity_progress.push(done);
+        }
+    }
+    fn knn_recall(&mut self, recall: f64, sample_rows: usize) {
+        self.recalls.push((recall, sample_rows));
+    }
+}
+
+#[test]
+fn the_approximate_search_on_a_pca_projection_reports_its_recall_and_rounds() {
+    use ssne_model::{KnnSearch, ReferenceSpace};
+    let train = sample(0..800);
+    let test = sample(1000..1300);
+    let mut config = quick_config(5);
+    config.finetune.knn = KnnSearch::Approximate;
+    config.finetune.knn_space = ReferenceSpace::Pca { components: 20 };
+    let fit = |config: &TrainConfig| {
+        let mut watch = KnnWatch::default();
+        on_threads(2, || {
+            ParametricTsne::fit(&train, None, config, &mut watch).expect("trains")
+        });
+        watch
+    };
+    let watch = fit(&config);
+    let [(recall, rows)] = watch.recalls[..] else {
+        panic!("one recall report expected, got {:?}", watch.recalls);
+    };
+    assert_eq!(rows, 200);
+    assert!(recall >= 0.95, "recall {recall}");
+    // Round 0 (the trees) and at least one join round, then the P itself.
+    let total = watch.affinity_total.expect("an affinity stage");
+    assert!(watch.affinity_progress.len() >= 3, "{:?}", watch.affinity_progress);
+    assert_eq!(watch.affinity_progress.last(), Some(&total));
+    // Same seed, same model on any thread count, and a usable map.
+    let one = on_threads(1, || {
+        ParametricTsne::fit(&train, None, &config, &mut Silent).expect("trains")
+    });
+    let two = on_threads(2, || {
+        ParametricTsne::fit(&train, None, &config, &mut Silent).expect("trains")
+    });
+    assert_eq!(one.network, two.network);
+    assert!(knn10(&one, &train, &test) > 0.6);
+    // The exact search reports no recall.
+    config.finetune.knn = KnnSearch::Exact;
+    assert!(fit(&config).recalls.is_empty());
+}
