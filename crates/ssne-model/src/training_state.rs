@@ -27,7 +27,8 @@ use crate::{ModelError, Result};
 /// The first 8 bytes of every training-state file.
 pub const STATE_MAGIC: [u8; 8] = *b"SSNESTAT";
 /// The version of the training-state layout; files of other versions are refused.
-pub const STATE_FORMAT_VERSION: u32 = 1;
+/// (2: the configuration and the network shape say whether the layers have biases.)
+pub const STATE_FORMAT_VERSION: u32 = 2;
 const KIND: FileKind = FileKind {
     magic: STATE_MAGIC,
     version: STATE_FORMAT_VERSION,

@@ -12,7 +12,8 @@ use ssne_data::ndarray::{Array1, Array2, ArrayView2, Axis};
 use ssne_model::{ParametricTsne, clusters};
 use ssne_saliency::picture::{Layout, Legend, Panel, RgbImage, directional_figure, ensemble_directional_figure, grid};
 use ssne_saliency::{
-    Attribution, Baseline, Ensemble, Gradient, Groups, IntegratedGradients, Networks, SmoothGrad, Target,
+    Additive, Attribution, Baseline, Ensemble, Gradient, Groups, InputTimesGradient, IntegratedGradients, Networks,
+    SmoothGrad, Target,
 };
 
 use super::{label_name, load_finetuned_model, prepare_labelled};
@@ -53,6 +54,22 @@ pub(crate) enum MethodArg {
     Integrated,
     /// SmoothGrad: the mean gradient over --samples noisy copies
     Smoothgrad,
+    /// The gradient times the input (a first-order estimate relative to a black image)
+    InputXGradient,
+    /// SmoothGrad over integrated gradients: the mean of --samples noisy copies' integrated gradients
+    SmoothgradIntegrated,
+    /// Exact additive attribution: each pixel's share x_j dF/dx_j of the point's position, with zero
+    /// remainder (models of `train --preset additive` only)
+    Additive,
+}
+
+/// `--baseline`: where integrated gradients start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BaselineArg {
+    /// The all-zero (black) image, in the model's scaled input space
+    Zeros,
+    /// The mean of the rows of --data
+    Mean,
 }
 
 /// `--pairs`: which cluster pairs get directional maps.
@@ -74,6 +91,9 @@ pub(crate) struct MethodArgs {
     /// Path points of integrated gradients
     #[arg(long, default_value_t = 32, value_name = "N")]
     steps: usize,
+    /// Where integrated gradients start
+    #[arg(long, value_enum, default_value_t = BaselineArg::Zeros)]
+    baseline: BaselineArg,
     /// Noisy copies of SmoothGrad
     #[arg(long, default_value_t = 32, value_name = "N")]
     samples: usize,
@@ -91,12 +111,26 @@ impl MethodArgs {
         self.method.unwrap_or(MethodArg::Integrated)
     }
 
-    /// The attribution method (the library validates the settings).
-    pub(crate) fn build(&self) -> anyhow::Result<Box<dyn Attribution>> {
+    /// The attribution method for maps of the rows `data` (whose mean is `--baseline mean`; the
+    /// library validates the settings).
+    pub(crate) fn build(&self, data: ArrayView2<'_, f32>) -> anyhow::Result<Box<dyn Attribution>> {
+        let baseline = match self.baseline {
+            BaselineArg::Zeros => Baseline::Zeros,
+            BaselineArg::Mean => Baseline::mean_of(data),
+        };
+        let integrated = || IntegratedGradients::new(baseline.clone(), self.steps);
         Ok(match self.method() {
             MethodArg::Gradient => Box::new(Gradient),
-            MethodArg::Integrated => Box::new(IntegratedGradients::new(Baseline::Zeros, self.steps)?),
+            MethodArg::Integrated => Box::new(integrated()?),
             MethodArg::Smoothgrad => Box::new(SmoothGrad::new(Gradient, self.samples, self.noise, self.noise_seed)?),
+            MethodArg::InputXGradient => Box::new(InputTimesGradient),
+            MethodArg::SmoothgradIntegrated => Box::new(SmoothGrad::new(
+                integrated()?,
+                self.samples,
+                self.noise,
+                self.noise_seed,
+            )?),
+            MethodArg::Additive => Box::new(Additive),
         })
     }
 
@@ -105,6 +139,9 @@ impl MethodArgs {
             MethodArg::Gradient => "gradient",
             MethodArg::Integrated => "integrated",
             MethodArg::Smoothgrad => "smoothgrad",
+            MethodArg::InputXGradient => "input-x-gradient",
+            MethodArg::SmoothgradIntegrated => "smoothgrad-integrated",
+            MethodArg::Additive => "additive",
         }
     }
 }
@@ -238,7 +275,6 @@ pub(crate) fn run(args: &SaliencyArgs, ui: &Ui) -> anyhow::Result<()> {
         }
         _ => {}
     }
-    let method = args.method.build()?;
     let folder = StagedFolder::create(&args.out, args.force)?;
     let out = folder.path();
     let mut models = vec![load_finetuned_model(&args.model, ui)?];
@@ -269,6 +305,7 @@ pub(crate) fn run(args: &SaliencyArgs, ui: &Ui) -> anyhow::Result<()> {
         loaded.data.labels.as_deref(),
         image_shape,
     )?;
+    let method = args.method.build(data.x)?;
     let mut evaluations = Vec::new();
     let written = match args.kind {
         KindArg::Directional => {
