@@ -4,6 +4,7 @@
 mod bad_files;
 mod defaults;
 mod demo;
+mod ensemble;
 mod errors;
 mod export;
 mod folders;
