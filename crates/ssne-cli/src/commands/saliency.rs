@@ -180,8 +180,9 @@ pub(crate) struct SaliencyArgs {
     /// Class and Jacobian: only these classes (repeatable) [default: every class of the data]
     #[arg(long = "class", value_name = "C")]
     classes: Vec<String>,
-    /// Directional, one model: also measure each map's faithfulness (infidelity, max-sensitivity,
-    /// deletion and insertion areas, following the map against the gradient and random directions)
+    /// Directional: also measure each map's faithfulness to --model (infidelity, max-sensitivity
+    /// (one model only), deletion and insertion areas, following the map against the gradient and
+    /// random directions); with --ensemble the ensemble's mean map is measured
     #[arg(long)]
     evaluate: bool,
     #[command(flatten)]
@@ -270,9 +271,6 @@ pub(crate) fn run(args: &SaliencyArgs, ui: &Ui) -> anyhow::Result<()> {
         KindArg::Class | KindArg::Jacobian if args.evaluate => {
             bail!("--evaluate measures directional maps; use it with --from A --to B or --pairs auto")
         }
-        _ if args.evaluate && !args.ensemble.is_empty() => {
-            bail!("--evaluate measures one model's maps; drop --ensemble")
-        }
         _ => {}
     }
     let folder = StagedFolder::create(&args.out, args.force)?;
@@ -322,8 +320,11 @@ pub(crate) fn run(args: &SaliencyArgs, ui: &Ui) -> anyhow::Result<()> {
                         .with_context(context)?;
                     let x = map.from.input.view().insert_axis(Axis(0));
                     let target = Target::Direction(map.direction.view().insert_axis(Axis(0)).to_owned());
+                    // An ensemble's mean map is measured against the --model it explains; its
+                    // max-sensitivity would need the whole ensemble re-run per sample and is left out.
+                    let single = (models.len() == 1).then_some(&*method);
                     let scores =
-                        evaluate(networks, x, &target, w.map.view(), &*method, image_shape).with_context(context)?;
+                        evaluate(networks, x, &target, w.map.view(), single, image_shape).with_context(context)?;
                     evaluations.push(json!({ "from": from, "to": to, "metrics": scores }));
                 }
             }
@@ -482,7 +483,7 @@ fn evaluate(
     x: ArrayView2<'_, f32>,
     target: &Target,
     phi: ArrayView2<'_, f32>,
-    method: &dyn Attribution,
+    method: Option<&dyn Attribution>,
     image_shape: Option<[usize; 2]>,
 ) -> anyhow::Result<serde_json::Value> {
     use ssne_saliency::faithfulness::{
@@ -503,8 +504,13 @@ fn evaluate(
         }
         _ => None,
     };
-    let explain = network_explainer(method, networks, x, target)?;
-    let sensitivity = max_sensitivity(&explain, x, 0.02, 8, SEED)?[0];
+    let sensitivity = match method {
+        Some(method) => {
+            let explain = network_explainer(method, networks, x, target)?;
+            Some(max_sensitivity(&explain, x, 0.02, 8, SEED)?[0])
+        }
+        None => None,
+    };
     let black = Array1::<f32>::zeros(x.ncols());
     let deletion = deletion_curve(&score, x.row(0), phi.row(0), black.view(), Order::Deletion, 20)?;
     let insertion = deletion_curve(&score, x.row(0), phi.row(0), black.view(), Order::Insertion, 20)?;
