@@ -83,7 +83,8 @@ pub(crate) enum PairsArg {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Method")]
 pub(crate) struct MethodArgs {
-    /// How each map is computed [default: integrated]
+    /// How each map is computed [default: smoothgrad, the most faithful by Captum's infidelity in
+    /// docs/SALIENCY.md]
     // An Option, not a clap default, so that `--kind jacobian` can tell a
     // method the user asked for from the default it ignores.
     #[arg(long, value_enum)]
@@ -108,7 +109,7 @@ pub(crate) struct MethodArgs {
 impl MethodArgs {
     /// The chosen method, or the default.
     fn method(&self) -> MethodArg {
-        self.method.unwrap_or(MethodArg::Integrated)
+        self.method.unwrap_or(MethodArg::Smoothgrad)
     }
 
     /// The attribution method for maps of the rows `data` (whose mean is `--baseline mean`; the
