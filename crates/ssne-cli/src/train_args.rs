@@ -19,6 +19,9 @@ pub(crate) enum PresetArg {
     Default,
     /// The exact method of the paper: identity on the logits, fixed batches of 1000, 200 epochs
     Paper,
+    /// Exact additive attribution: the default training with no biases, ReLU and identity on the
+    /// logits, so a point's map position is the sum of its pixels' contributions (saliency --method additive)
+    Additive,
 }
 
 /// `--scheme`: how fine-tuning forms its batches and its loss.
@@ -261,6 +264,7 @@ impl TrainArgs {
         let preset = match self.preset {
             PresetArg::Default => Preset::Default,
             PresetArg::Paper => Preset::Paper,
+            PresetArg::Additive => Preset::Additive,
         };
         let (mut config, mut adapted) = adapted_preset(preset, self.seed, self.finetune.edges_per_step, data);
         if let Some(widths) = &self.hidden_widths {

@@ -211,7 +211,8 @@ pub fn adapted_preset(
         config.finetune.scheme = Scheme::Coupled { steps, edges_per_step };
     }
     let adapted = match preset {
-        Preset::Default => config.adapt_to(data),
+        // The additive preset trains as the default one does, so the same rules fit it.
+        Preset::Default | Preset::Additive => config.adapt_to(data),
         Preset::Paper => Vec::new(),
     };
     (config, adapted)

@@ -22,7 +22,9 @@ pub const MAGIC: [u8; 8] = *b"SSNEMODL";
 /// `TrainConfig::reference_space`.)
 /// (3: the training report no longer stores wall-clock seconds, and a
 /// fine-tuned model must carry a non-empty reference map of its own dimension.)
-/// (4: the fine-tuning configuration gained `knn` and `knn_space`.)
+/// (4: the fine-tuning configuration gained `knn` and `knn_space`, and the network shape and the
+/// configuration say whether the layers have biases, `NetworkSpec::biases`, for the
+/// bias-free `Preset::Additive`.)
 pub const FORMAT_VERSION: u32 = 4;
 
 /// The framing of model files (shared with training states, `crate::envelope`).
@@ -329,13 +331,23 @@ fn check_against_config(
             classifier.spec.layer_widths, spec.layer_widths
         ));
     }
+    // A bias-free network's exact additive attribution relies on its biases being zero.
+    for (what, net) in std::iter::once(("network", network)).chain(classifier.map(|c| ("classifier", c))) {
+        if !net.spec.biases && !net.biases_are_zero() {
+            return Err(format!("the {what} is stored as bias-free but has non-zero biases"));
+        }
+    }
     Ok(())
 }
 
 fn describe_spec(spec: &NetworkSpec) -> String {
     format!(
-        "widths {:?}, a {}-D map, head on {:?}, output scale {}",
-        spec.layer_widths, spec.embedding_dim, spec.head_input, spec.output_scale
+        "widths {:?}, a {}-D map, head on {:?}, output scale {}, {}",
+        spec.layer_widths,
+        spec.embedding_dim,
+        spec.head_input,
+        spec.output_scale,
+        if spec.biases { "with biases" } else { "no biases" }
     )
 }
 

@@ -27,7 +27,8 @@ use crate::{ModelError, Result};
 /// The first 8 bytes of every training-state file.
 pub const STATE_MAGIC: [u8; 8] = *b"SSNESTAT";
 /// The version of the training-state layout; files of other versions are refused.
-/// (2: the fine-tuning configuration gained `knn` and `knn_space`.)
+/// (2: the fine-tuning configuration gained `knn` and `knn_space`; the configuration and
+/// the network shape say whether the layers have biases.)
 pub const STATE_FORMAT_VERSION: u32 = 2;
 const KIND: FileKind = FileKind {
     magic: STATE_MAGIC,

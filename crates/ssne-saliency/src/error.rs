@@ -114,6 +114,23 @@ pub enum SaliencyError {
         /// What would be valid.
         allowed: &'static str,
     },
+    /// Exact additive attribution asked of a network that is not positively
+    /// homogeneous (train it with `Preset::Additive`).
+    #[error(
+        "exact additive attribution needs a network without biases whose activations are ReLU or identity; \
+         the {network} has {}{}{} (train it with the additive preset)",
+        if *biases { "non-zero biases" } else { "" },
+        if *biases && !activations.is_empty() { " and " } else { "" },
+        if activations.is_empty() { String::new() } else { format!("{} activations", activations.join(", ")) }
+    )]
+    NotAdditive {
+        /// Which network the target differentiates: `"map"` or `"classifier"`.
+        network: &'static str,
+        /// Whether it has non-zero biases.
+        biases: bool,
+        /// Its activations that are not positively homogeneous (e.g. `"tanh"`).
+        activations: Vec<&'static str>,
+    },
     /// An ensemble needs at least one model.
     #[error("an ensemble needs at least one model")]
     EmptyEnsemble,

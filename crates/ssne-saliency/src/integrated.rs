@@ -25,6 +25,15 @@ pub enum Baseline {
 }
 
 impl Baseline {
+    /// The mean of the rows of `x` (accumulated in `f64`), shared by every point: the
+    /// "average input" baseline. With no rows it is [`Baseline::Zeros`].
+    pub fn mean_of(x: ArrayView2<'_, f32>) -> Baseline {
+        if x.nrows() == 0 {
+            return Baseline::Zeros;
+        }
+        Baseline::Points(crate::target::column_means(x).insert_axis(Axis(0)))
+    }
+
     /// The baseline as an `[n, features]` matrix.
     fn expand(&self, n_points: usize, n_features: usize) -> Result<Array2<f32>> {
         match self {

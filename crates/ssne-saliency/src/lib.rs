@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+mod additive;
 mod attribution;
 mod directional;
 mod energy;
@@ -17,6 +18,7 @@ mod smooth;
 mod target;
 mod vjp;
 
+pub use additive::{Additive, AdditiveMaps, additive_contributions};
 pub use attribution::{Absolute, Attribution, Gradient, InputTimesGradient};
 pub use directional::{DirectionalMap, EnsembleDirectionalMap, directional, directional_ensemble};
 pub use energy::{constant_inputs, energy_share, rarely_lit};

@@ -217,7 +217,7 @@ fn explain(
         std::slice::from_ref(model),
         &classes,
         &pairs,
-        &*method.build()?,
+        &*method.build(data.features.view())?,
         &folder,
         ui,
     )?;

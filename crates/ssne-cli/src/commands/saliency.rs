@@ -12,7 +12,8 @@ use ssne_data::ndarray::{Array1, Array2, ArrayView2, Axis};
 use ssne_model::{ParametricTsne, clusters};
 use ssne_saliency::picture::{Layout, Legend, Panel, RgbImage, directional_figure, ensemble_directional_figure, grid};
 use ssne_saliency::{
-    Attribution, Baseline, Ensemble, Gradient, Groups, IntegratedGradients, Networks, SmoothGrad, Target,
+    Additive, Attribution, Baseline, Ensemble, Gradient, Groups, InputTimesGradient, IntegratedGradients, Networks,
+    SmoothGrad, Target,
 };
 
 use super::{label_name, load_finetuned_model, prepare_labelled};
@@ -53,6 +54,22 @@ pub(crate) enum MethodArg {
     Integrated,
     /// SmoothGrad: the mean gradient over --samples noisy copies
     Smoothgrad,
+    /// The gradient times the input (a first-order estimate relative to a black image)
+    InputXGradient,
+    /// SmoothGrad over integrated gradients: the mean of --samples noisy copies' integrated gradients
+    SmoothgradIntegrated,
+    /// Exact additive attribution: each pixel's share x_j dF/dx_j of the point's position, with zero
+    /// remainder (models of `train --preset additive` only)
+    Additive,
+}
+
+/// `--baseline`: where integrated gradients start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BaselineArg {
+    /// The all-zero (black) image, in the model's scaled input space
+    Zeros,
+    /// The mean of the rows of --data
+    Mean,
 }
 
 /// `--pairs`: which cluster pairs get directional maps.
@@ -66,7 +83,8 @@ pub(crate) enum PairsArg {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Method")]
 pub(crate) struct MethodArgs {
-    /// How each map is computed [default: integrated]
+    /// How each map is computed [default: smoothgrad, the most faithful by Captum's infidelity in
+    /// docs/SALIENCY.md]
     // An Option, not a clap default, so that `--kind jacobian` can tell a
     // method the user asked for from the default it ignores.
     #[arg(long, value_enum)]
@@ -74,6 +92,9 @@ pub(crate) struct MethodArgs {
     /// Path points of integrated gradients
     #[arg(long, default_value_t = 32, value_name = "N")]
     steps: usize,
+    /// Where integrated gradients start
+    #[arg(long, value_enum, default_value_t = BaselineArg::Zeros)]
+    baseline: BaselineArg,
     /// Noisy copies of SmoothGrad
     #[arg(long, default_value_t = 32, value_name = "N")]
     samples: usize,
@@ -88,15 +109,29 @@ pub(crate) struct MethodArgs {
 impl MethodArgs {
     /// The chosen method, or the default.
     fn method(&self) -> MethodArg {
-        self.method.unwrap_or(MethodArg::Integrated)
+        self.method.unwrap_or(MethodArg::Smoothgrad)
     }
 
-    /// The attribution method (the library validates the settings).
-    pub(crate) fn build(&self) -> anyhow::Result<Box<dyn Attribution>> {
+    /// The attribution method for maps of the rows `data` (whose mean is `--baseline mean`; the
+    /// library validates the settings).
+    pub(crate) fn build(&self, data: ArrayView2<'_, f32>) -> anyhow::Result<Box<dyn Attribution>> {
+        let baseline = match self.baseline {
+            BaselineArg::Zeros => Baseline::Zeros,
+            BaselineArg::Mean => Baseline::mean_of(data),
+        };
+        let integrated = || IntegratedGradients::new(baseline.clone(), self.steps);
         Ok(match self.method() {
             MethodArg::Gradient => Box::new(Gradient),
-            MethodArg::Integrated => Box::new(IntegratedGradients::new(Baseline::Zeros, self.steps)?),
+            MethodArg::Integrated => Box::new(integrated()?),
             MethodArg::Smoothgrad => Box::new(SmoothGrad::new(Gradient, self.samples, self.noise, self.noise_seed)?),
+            MethodArg::InputXGradient => Box::new(InputTimesGradient),
+            MethodArg::SmoothgradIntegrated => Box::new(SmoothGrad::new(
+                integrated()?,
+                self.samples,
+                self.noise,
+                self.noise_seed,
+            )?),
+            MethodArg::Additive => Box::new(Additive),
         })
     }
 
@@ -105,6 +140,9 @@ impl MethodArgs {
             MethodArg::Gradient => "gradient",
             MethodArg::Integrated => "integrated",
             MethodArg::Smoothgrad => "smoothgrad",
+            MethodArg::InputXGradient => "input-x-gradient",
+            MethodArg::SmoothgradIntegrated => "smoothgrad-integrated",
+            MethodArg::Additive => "additive",
         }
     }
 }
@@ -143,8 +181,9 @@ pub(crate) struct SaliencyArgs {
     /// Class and Jacobian: only these classes (repeatable) [default: every class of the data]
     #[arg(long = "class", value_name = "C")]
     classes: Vec<String>,
-    /// Directional, one model: also measure each map's faithfulness (infidelity, max-sensitivity,
-    /// deletion and insertion areas, following the map against the gradient and random directions)
+    /// Directional: also measure each map's faithfulness to --model (infidelity, max-sensitivity
+    /// (one model only), deletion and insertion areas, following the map against the gradient and
+    /// random directions); with --ensemble the ensemble's mean map is measured
     #[arg(long)]
     evaluate: bool,
     #[command(flatten)]
@@ -233,12 +272,8 @@ pub(crate) fn run(args: &SaliencyArgs, ui: &Ui) -> anyhow::Result<()> {
         KindArg::Class | KindArg::Jacobian if args.evaluate => {
             bail!("--evaluate measures directional maps; use it with --from A --to B or --pairs auto")
         }
-        _ if args.evaluate && !args.ensemble.is_empty() => {
-            bail!("--evaluate measures one model's maps; drop --ensemble")
-        }
         _ => {}
     }
-    let method = args.method.build()?;
     let folder = StagedFolder::create(&args.out, args.force)?;
     let out = folder.path();
     let mut models = vec![load_finetuned_model(&args.model, ui)?];
@@ -269,6 +304,7 @@ pub(crate) fn run(args: &SaliencyArgs, ui: &Ui) -> anyhow::Result<()> {
         loaded.data.labels.as_deref(),
         image_shape,
     )?;
+    let method = args.method.build(data.x)?;
     let mut evaluations = Vec::new();
     let written = match args.kind {
         KindArg::Directional => {
@@ -285,8 +321,11 @@ pub(crate) fn run(args: &SaliencyArgs, ui: &Ui) -> anyhow::Result<()> {
                         .with_context(context)?;
                     let x = map.from.input.view().insert_axis(Axis(0));
                     let target = Target::Direction(map.direction.view().insert_axis(Axis(0)).to_owned());
+                    // An ensemble's mean map is measured against the --model it explains; its
+                    // max-sensitivity would need the whole ensemble re-run per sample and is left out.
+                    let single = (models.len() == 1).then_some(&*method);
                     let scores =
-                        evaluate(networks, x, &target, w.map.view(), &*method, image_shape).with_context(context)?;
+                        evaluate(networks, x, &target, w.map.view(), single, image_shape).with_context(context)?;
                     evaluations.push(json!({ "from": from, "to": to, "metrics": scores }));
                 }
             }
@@ -445,7 +484,7 @@ fn evaluate(
     x: ArrayView2<'_, f32>,
     target: &Target,
     phi: ArrayView2<'_, f32>,
-    method: &dyn Attribution,
+    method: Option<&dyn Attribution>,
     image_shape: Option<[usize; 2]>,
 ) -> anyhow::Result<serde_json::Value> {
     use ssne_saliency::faithfulness::{
@@ -466,8 +505,13 @@ fn evaluate(
         }
         _ => None,
     };
-    let explain = network_explainer(method, networks, x, target)?;
-    let sensitivity = max_sensitivity(&explain, x, 0.02, 8, SEED)?[0];
+    let sensitivity = match method {
+        Some(method) => {
+            let explain = network_explainer(method, networks, x, target)?;
+            Some(max_sensitivity(&explain, x, 0.02, 8, SEED)?[0])
+        }
+        None => None,
+    };
     let black = Array1::<f32>::zeros(x.ncols());
     let deletion = deletion_curve(&score, x.row(0), phi.row(0), black.view(), Order::Deletion, 20)?;
     let insertion = deletion_curve(&score, x.row(0), phi.row(0), black.view(), Order::Insertion, 20)?;

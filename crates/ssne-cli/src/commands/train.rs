@@ -25,7 +25,8 @@ Examples:
   salient-sne train --rows 0..8000 --preset paper --model paper.ssne       # the exact method of the paper
   salient-sne train --rows 0..2000 --scheme fixed --batch-size 500 --finetune-epochs 20 --model m.ssne
   salient-sne train --rows 0..8000 --model m.ssne --checkpoint m.state               # keep the state after every epoch
-  salient-sne train --rows 0..8000 --model m.ssne --checkpoint m.state --resume m.state  # continue it after an interruption";
+  salient-sne train --rows 0..8000 --model m.ssne --checkpoint m.state --resume m.state  # continue it after an interruption
+  salient-sne train --rows 0..8000 --model m.ssne --ensemble 5   # seeds 42..46 into m.ssne, m.1.ssne .. m.4.ssne";
 
 /// `train` flags.
 #[derive(Debug, Args)]
@@ -46,6 +47,12 @@ pub(crate) struct TrainCmdArgs {
     /// Replace an existing file at the output path even when it is not a model file
     #[arg(long)]
     force: bool,
+    /// Train N models, member k with seed --seed + k, into --model (k = 0) and NAME.k.EXT
+    /// (m.ssne, m.1.ssne, ...), each with its log; all are written after the last one trained, for
+    /// `saliency --model m.ssne --ensemble m.1.ssne ...`
+    #[arg(long, value_name = "N", conflicts_with_all = ["checkpoint", "resume", "log"],
+          value_parser = clap::value_parser!(u16).range(1..=1000))]
+    ensemble: Option<u16>,
     #[command(flatten)]
     data: DataArgs,
     #[command(flatten)]
@@ -53,6 +60,9 @@ pub(crate) struct TrainCmdArgs {
 }
 
 pub(crate) fn run(args: &TrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
+    if let Some(n) = args.ensemble {
+        return run_ensemble(args, usize::from(n), ui);
+    }
     output::check_model_output(
         &args.model,
         &args.log.clone().unwrap_or_else(|| super::default_log_path(&args.model)),
@@ -107,6 +117,124 @@ pub(crate) fn run(args: &TrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
         &loaded,
         ui,
     );
+    Ok(())
+}
+
+/// The model files of an ensemble of `n` members: `model` itself, then `NAME.k.EXT` beside it
+/// (`m.ssne` -> `m.1.ssne`, `m.2.ssne`, ...).
+pub(crate) fn ensemble_paths(model: &std::path::Path, n: usize) -> Vec<PathBuf> {
+    let stem = model
+        .file_stem()
+        .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
+    let extension = model.extension().map(|e| e.to_string_lossy().into_owned());
+    std::iter::once(model.to_path_buf())
+        .chain((1..n).map(|k| {
+            let name = match &extension {
+                Some(ext) => format!("{stem}.{k}.{ext}"),
+                None => format!("{stem}.{k}"),
+            };
+            model.with_file_name(name)
+        }))
+        .collect()
+}
+
+/// `train --ensemble N`: the same data and flags with seeds `seed..seed + N`, every model kept in
+/// memory until the last one is trained, then each written atomically with its log, so an error or
+/// Ctrl-C during training writes none of them.
+fn run_ensemble(args: &TrainCmdArgs, n: usize, ui: &Ui) -> anyhow::Result<()> {
+    let paths = ensemble_paths(&args.model, n);
+    for path in &paths {
+        output::check_model_output(
+            path,
+            &super::default_log_path(path),
+            &args.data.input_paths(),
+            args.force,
+        )?;
+    }
+    let mut loaded = args.data.load(ui)?;
+    let (config, adapted) = prepare_adapted(&mut loaded, &args.train, ui)?;
+    let mut trained = Vec::with_capacity(n);
+    let started = Instant::now();
+    for k in 0..n {
+        let seed = config.seed.checked_add(k as u64).with_context(|| {
+            format!(
+                "--seed {} + {k} overflows: choose a smaller --seed for {n} members",
+                config.seed
+            )
+        })?;
+        let member = TrainConfig { seed, ..config.clone() };
+        ui.note(format!("ensemble member {} of {n}: seed {seed}", k + 1));
+        let mut progress = TrainProgress::new(ui);
+        let member_started = Instant::now();
+        let fitted = interrupt::stoppable(|| {
+            ParametricTsne::fit_with(&loaded.data, None, &member, &mut progress, Checkpointing::default())
+        });
+        let model = match fitted {
+            Err(err @ ModelError::Interrupted { .. }) => {
+                return Err(Interrupted(format!(
+                    "interrupted: {err} (ensemble member {} of {n}); no model was written",
+                    k + 1
+                ))
+                .into());
+            }
+            fitted => {
+                fitted.with_context(|| format!("training ensemble member {} on {}", k + 1, loaded.description))?
+            }
+        };
+        trained.push((model, progress, member_started.elapsed().as_secs_f64()));
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let mut members = Vec::with_capacity(n);
+    for ((model, progress, member_seconds), path) in trained.iter().zip(&paths) {
+        let log = save_model(model, path, None, progress, ui)?;
+        members.push((model, path, log, *member_seconds));
+    }
+    let command = format!(
+        "salient-sne saliency --model {}{} ...",
+        paths[0].display(),
+        if n > 1 {
+            format!(
+                " --ensemble {}",
+                paths[1..]
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
+        } else {
+            String::new()
+        }
+    );
+    if ui.json() {
+        output::print_json(&json!({
+            "models": members.iter().map(|(model, path, log, member_seconds)| json!({
+                "model": path.display().to_string(),
+                "log": log.display().to_string(),
+                "seed": model.config.seed,
+                "classifier_train_accuracy": model.report.classifier_train_accuracy,
+                "final_loss": model.report.finetune.as_ref().map(|f| f.final_loss),
+                "seconds": member_seconds,
+            })).collect::<Vec<_>>(),
+            "n_points": loaded.data.n_points(),
+            "seconds": seconds,
+            "adapted_defaults": adapted_json(&adapted),
+            "saliency": command,
+        }));
+        return Ok(());
+    }
+    for (model, path, log, member_seconds) in &members {
+        println!("seed {}:", model.config.seed);
+        report(
+            &model.report,
+            *member_seconds,
+            Trained::Both(&adapted),
+            path,
+            log,
+            &loaded,
+            ui,
+        );
+    }
+    println!("{n} models in {seconds:.2} s; their maps averaged: {command}");
     Ok(())
 }
 

@@ -5,6 +5,7 @@ mod bad_files;
 mod browser;
 mod defaults;
 mod demo;
+mod ensemble;
 mod errors;
 mod export;
 mod folders;

@@ -335,6 +335,7 @@ mod tests {
                 feature_activation: feature,
                 embedding_dim: 2,
                 output_scale: scale,
+                biases: true,
             };
             let net = network(spec, seed as u64);
             let x = data(300, 40, 0.0, 7);

@@ -124,6 +124,27 @@ impl Network {
         }
     }
 
+    /// Whether every bias of the layers and the head is exactly zero (always
+    /// so for a bias-free [`NetworkSpec`], whose biases never train).
+    pub fn biases_are_zero(&self) -> bool {
+        self.layers
+            .iter()
+            .map(|l| &l.bias)
+            .chain(std::iter::once(&self.head.bias))
+            .all(|b| b.iter().all(|&v| v == 0.0))
+    }
+
+    /// Whether the network's function is positively homogeneous, so that
+    /// `f(x) = J(x) x` holds exactly for the map and the logits: every bias is
+    /// zero and every activation it applies is ReLU or identity. A
+    /// [`NetworkSpec::is_homogeneous`] shape guarantees it for good; a network
+    /// with biases has it only while they are all zero (freshly initialised).
+    pub fn is_homogeneous(&self) -> bool {
+        let homogeneous = |a: Activation| matches!(a, Activation::Relu | Activation::Identity);
+        let hidden_ok = self.layers.len() < 2 || homogeneous(self.spec.hidden_activation);
+        hidden_ok && homogeneous(self.spec.feature_activation) && self.biases_are_zero()
+    }
+
     /// Errors unless `found` equals the network's input width.
     ///
     /// # Errors

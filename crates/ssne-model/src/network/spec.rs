@@ -30,6 +30,12 @@ pub struct NetworkSpec {
     /// Fixed factor on the head's output, so that a bounded feature layer can
     /// still reach distances of t-SNE scale.
     pub output_scale: f32,
+    /// Whether the layers and the head have biases. Without them (and with
+    /// ReLU or identity activations, see [`NetworkSpec::is_homogeneous`]) the
+    /// map is positively homogeneous, `Y(x) = J(x) x`, so a point's position
+    /// splits exactly into per-input contributions. Bias-free networks keep
+    /// their (zero-initialised) biases at zero: they never receive a gradient.
+    pub biases: bool,
 }
 
 impl NetworkSpec {
@@ -43,7 +49,27 @@ impl NetworkSpec {
             feature_activation: Activation::Identity,
             embedding_dim: 2,
             output_scale: 1.0,
+            biases: true,
         }
+    }
+
+    /// Whether the shape makes the map (and the logits) positively homogeneous
+    /// of degree 1, `f(t x) = t f(x)` for `t > 0`: no biases, and only ReLU or
+    /// identity activations (the output scale is a positive constant, which
+    /// keeps it). Such a network is piecewise linear through the origin, so
+    /// `f(x) = J(x) x` exactly (Euler's theorem) and input x gradient is an
+    /// exact decomposition of `f(x)`.
+    ///
+    /// ```
+    /// use ssne_model::NetworkSpec;
+    /// let mut spec = NetworkSpec::paper(784, 10);
+    /// assert!(!spec.is_homogeneous(), "the paper's network has biases");
+    /// spec.biases = false;
+    /// assert!(spec.is_homogeneous());
+    /// ```
+    pub fn is_homogeneous(&self) -> bool {
+        let homogeneous = |a: Activation| matches!(a, Activation::Relu | Activation::Identity);
+        !self.biases && homogeneous(self.hidden_activation) && homogeneous(self.feature_activation)
     }
 
     /// Checks that the spec describes a network that can be built.

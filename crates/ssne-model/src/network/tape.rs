@@ -30,6 +30,8 @@ pub struct BoundNetwork {
     layers: Vec<(Var, Var)>,
     head: (Var, Var),
     trainable: Trainable,
+    /// Whether biases receive gradients (not in a bias-free network).
+    biases: bool,
 }
 
 impl BoundNetwork {
@@ -43,6 +45,10 @@ impl BoundNetwork {
     /// Whether the parameter at `index` (same order) receives a gradient.
     pub fn is_trainable(&self, index: usize) -> bool {
         let n_layer_params = 2 * self.layers.len();
+        // Parameters alternate weight, bias; the head's bias is the last one.
+        if !self.biases && index % 2 == 1 {
+            return false;
+        }
         match self.trainable {
             Trainable::All => true,
             Trainable::HeadOnly => index >= n_layer_params,
@@ -102,14 +108,18 @@ impl Network {
         let layers = self
             .layers
             .iter()
-            .map(|l| (put(&l.weight, layer_grad), put(&l.bias, layer_grad)))
+            .map(|l| (put(&l.weight, layer_grad), put(&l.bias, layer_grad && self.spec.biases)))
             .collect();
-        let head = (put(&self.head.weight, head_grad), put(&self.head.bias, head_grad));
+        let head = (
+            put(&self.head.weight, head_grad),
+            put(&self.head.bias, head_grad && self.spec.biases),
+        );
         debug_assert_eq!(n_layers, self.layers.len());
         BoundNetwork {
             layers,
             head,
             trainable,
+            biases: self.spec.biases,
         }
     }
 

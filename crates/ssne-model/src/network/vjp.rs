@@ -233,6 +233,7 @@ mod tests {
                 feature_activation: activation(feature),
                 embedding_dim: 2,
                 output_scale: scale,
+                biases: true,
             };
             let net = test_network(spec, seed);
             let x = matrix(rows, 7, seed ^ 1);

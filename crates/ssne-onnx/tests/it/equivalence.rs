@@ -198,6 +198,7 @@ fn every_network_shape_graph_equals_embed() {
                         feature_activation: feature,
                         embedding_dim: 2,
                         output_scale: if k % 2 == 0 { 1.0 } else { 7.5 },
+                        biases: true,
                     };
                     let seed = (i * 100 + j * 10 + k) as u64;
                     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);

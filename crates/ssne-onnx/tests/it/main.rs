@@ -22,7 +22,7 @@ pub(crate) fn quick_config(preset: Preset, seed: u64) -> TrainConfig {
     let mut config = TrainConfig::preset(preset, seed);
     config.pretrain.epochs = 2;
     config.finetune.scheme = match preset {
-        Preset::Default => Scheme::Coupled {
+        Preset::Default | Preset::Additive => Scheme::Coupled {
             steps: 150,
             edges_per_step: 200,
         },

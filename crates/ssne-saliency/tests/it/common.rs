@@ -43,6 +43,7 @@ pub(crate) fn linear_network(widths: &[usize], output_scale: f32, seed: u64) -> 
             feature_activation: Activation::Identity,
             embedding_dim: 2,
             output_scale,
+            biases: true,
         },
         layers,
         head: Dense {

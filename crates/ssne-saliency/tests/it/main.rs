@@ -2,6 +2,7 @@
 //! finite differences in f64, completeness, SmoothGrad, ensembles, errors,
 //! PNG round-trips, the input mask's effect and determinism.
 
+mod additive;
 mod common;
 mod determinism;
 mod ensemble;
