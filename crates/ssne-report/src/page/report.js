@@ -327,61 +327,113 @@
     if (frame) return;
     frame = requestAnimationFrame(draw);
   }
+  // The map's points are painted into pixels of a cached layer, redrawn only when the view
+  // changes: hovering repaints the cached picture and its overlays, whatever the number of
+  // points, and a pan or a zoom writes each point's few pixels instead of one canvas call each.
+  const base = document.createElement('canvas');
+  // Read back once per frame with the shifts shown; written from pixels on every frame anyway.
+  const baseCtx = base.getContext('2d', { willReadFrequently: true });
+  let baseKey = '';
+  const rgbCache = new Map();
+  function rgbOf(label) {
+    if (!rgbCache.has(label)) {
+      baseCtx.fillStyle = colour(label);
+      const hex = baseCtx.fillStyle; // the canvas normalises any CSS colour to #rrggbb
+      rgbCache.set(label, [1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16)));
+    }
+    return rgbCache.get(label);
+  }
+  // Paints the points of `groups` as squares of `side` CSS pixels, blended with `alpha` over
+  // what `px` already holds; returns how many lie inside the canvas.
+  function paintPoints(px, width, height, dpr, groups, xy, side, alpha) {
+    const half = Math.max(1, Math.round(side * dpr)) / 2;
+    const w = Math.round(2 * half);
+    let inside = 0;
+    for (const [label, idx] of groups) {
+      const [r, g, b] = rgbOf(label);
+      for (const i of idx) {
+        const cx = sx(xy[2 * i]) * dpr;
+        const cy = sy(xy[2 * i + 1]) * dpr;
+        if (!(cx >= -2 * dpr && cy >= -2 * dpr && cx <= width + 2 * dpr && cy <= height + 2 * dpr)) continue;
+        inside++;
+        const x0 = Math.max(0, Math.round(cx - half));
+        const y0 = Math.max(0, Math.round(cy - half));
+        const x1 = Math.min(width, Math.round(cx - half) + w);
+        const y1 = Math.min(height, Math.round(cy - half) + w);
+        for (let y = y0; y < y1; y++) {
+          let o = 4 * (y * width + x0);
+          for (let x = x0; x < x1; x++, o += 4) {
+            const keep = 1 - alpha;
+            px[o] = alpha * r + keep * px[o];
+            px[o + 1] = alpha * g + keep * px[o + 1];
+            px[o + 2] = alpha * b + keep * px[o + 2];
+            px[o + 3] = 255 * alpha + keep * px[o + 3];
+          }
+        }
+      }
+    }
+    return inside;
+  }
+  function drawBase(dpr) {
+    const width = canvas.width;
+    const height = canvas.height;
+    if (base.width !== width || base.height !== height) {
+      base.width = width;
+      base.height = height;
+    }
+    const image = baseCtx.createImageData(width, height);
+    const px = image.data;
+    // The training map, faint, then the embedded points over it.
+    R.drawnTrain = paintPoints(px, width, height, dpr, trainGroups, T.xy, 3, P.n > 0 ? 0.18 : 0.7);
+    let pointsAt = 0;
+    if (!(shiftsShown && P.refined)) pointsAt = paintPoints(px, width, height, dpr, pointGroups, P.xy, 4, 1);
+    baseCtx.setTransform(1, 0, 0, 1, 0, 0);
+    baseCtx.putImageData(image, 0, 0);
+    baseCtx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    if (shiftsShown && P.refined) {
+      // Shifts go under the points they end at: lines first, then the points as canvas squares.
+      baseCtx.strokeStyle = 'rgba(0,0,0,0.45)';
+      baseCtx.lineWidth = 1;
+      baseCtx.beginPath();
+      for (let i = 0; i < P.n; i++) {
+        baseCtx.moveTo(sx(P.xy[2 * i]), sy(P.xy[2 * i + 1]));
+        baseCtx.lineTo(sx(P.refined[2 * i]), sy(P.refined[2 * i + 1]));
+      }
+      baseCtx.stroke();
+      const over = baseCtx.getImageData(0, 0, width, height);
+      pointsAt = paintPoints(over.data, width, height, dpr, pointGroups, P.xy, 4, 1);
+      baseCtx.setTransform(1, 0, 0, 1, 0, 0);
+      baseCtx.putImageData(over, 0, 0);
+      baseCtx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    }
+    R.drawnPoints = pointsAt;
+    // Cluster centres, labelled.
+    baseCtx.font = 'bold 16px system-ui, sans-serif';
+    baseCtx.textAlign = 'center';
+    baseCtx.textBaseline = 'middle';
+    for (const c of centres) {
+      const x = sx(c.x);
+      const y = sy(c.y);
+      baseCtx.lineWidth = 4;
+      baseCtx.strokeStyle = 'white';
+      baseCtx.strokeText(nameOf(c.label), x, y);
+      baseCtx.fillStyle = colour(c.label);
+      baseCtx.fillText(nameOf(c.label), x, y);
+    }
+    R.baseFrames = (R.baseFrames || 0) + 1;
+  }
   function draw() {
     frame = 0;
     const dpr = window.devicePixelRatio || 1;
+    const key = [view.cx, view.cy, view.scale, canvas.width, canvas.height, dpr, shiftsShown].join();
+    if (key !== baseKey) {
+      drawBase(dpr);
+      baseKey = key;
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.drawImage(base, 0, 0);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, size.w, size.h);
-    const inside = (px, py) => px >= -2 && py >= -2 && px <= size.w + 2 && py <= size.h + 2;
-    // The training map, faint.
-    let drawnTrain = 0;
-    ctx.globalAlpha = P.n > 0 ? 0.18 : 0.7;
-    for (const [label, idx] of trainGroups) {
-      ctx.fillStyle = colour(label);
-      for (const i of idx) {
-        const px = sx(T.xy[2 * i]);
-        const py = sy(T.xy[2 * i + 1]);
-        if (!inside(px, py)) continue;
-        ctx.fillRect(px - 1.5, py - 1.5, 3, 3);
-        drawnTrain++;
-      }
-    }
-    ctx.globalAlpha = 1;
-    if (shiftsShown && P.refined) {
-      ctx.strokeStyle = 'rgba(0,0,0,0.45)';
-      ctx.lineWidth = 1;
-      ctx.beginPath();
-      for (let i = 0; i < P.n; i++) {
-        ctx.moveTo(sx(P.xy[2 * i]), sy(P.xy[2 * i + 1]));
-        ctx.lineTo(sx(P.refined[2 * i]), sy(P.refined[2 * i + 1]));
-      }
-      ctx.stroke();
-    }
-    // The embedded points over it.
-    let drawnPoints = 0;
-    for (const [label, idx] of pointGroups) {
-      ctx.fillStyle = colour(label);
-      for (const i of idx) {
-        const px = sx(P.xy[2 * i]);
-        const py = sy(P.xy[2 * i + 1]);
-        if (!inside(px, py)) continue;
-        ctx.fillRect(px - 2, py - 2, 4, 4);
-        drawnPoints++;
-      }
-    }
-    // Cluster centres, labelled.
-    ctx.font = 'bold 16px system-ui, sans-serif';
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'middle';
-    for (const c of centres) {
-      const px = sx(c.x);
-      const py = sy(c.y);
-      ctx.lineWidth = 4;
-      ctx.strokeStyle = 'white';
-      ctx.strokeText(nameOf(c.label), px, py);
-      ctx.fillStyle = colour(c.label);
-      ctx.fillText(nameOf(c.label), px, py);
-    }
     if (hovered) {
       const xy = positionOf(hovered);
       ctx.strokeStyle = '#000';
@@ -391,8 +443,6 @@
       ctx.stroke();
     }
     if (padPoint) star(sx(padPoint[0]), sy(padPoint[1]));
-    R.drawnPoints = drawnPoints;
-    R.drawnTrain = drawnTrain;
     R.frames = (R.frames || 0) + 1;
   }
   function star(px, py) {
@@ -710,8 +760,10 @@
     const rect = canvas.getBoundingClientRect();
     return { x: rect.left + sx(xy[2 * i]), y: rect.top + sy(xy[2 * i + 1]) };
   };
-  // Draws one frame now (for timing) and returns the points drawn.
+  // Draws one whole frame now, the cached layer of points included (for timing), and returns
+  // the points drawn.
   R.drawNow = function () {
+    baseKey = '';
     draw();
     return R.drawnPoints + R.drawnTrain;
   };
