@@ -6,14 +6,14 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 use ssne_data::Dataset;
-use ssne_data::ndarray::ArrayView2;
+use ssne_data::ndarray::{ArrayView2, s};
 use ssne_model::ParametricTsne;
 use ssne_report::{MetricsTable, ReportInput};
 
 use super::eval::{Metrics, evaluate};
 use super::refine_args::RefineArgs;
 use super::{embed_batched, load_finetuned_model, prepare};
-use crate::data_args::{DataArgs, RowRange};
+use crate::data_args::{DataArgs, Loaded, RowRange};
 use crate::output;
 use crate::progress::Ui;
 
@@ -29,6 +29,8 @@ Examples:
 
 /// Rows on which the KL of the metrics table is measured (dense affinities).
 const KL_POINTS: usize = 2000;
+/// Rows on which the rest of the metrics table is measured (trustworthiness is quadratic).
+const METRIC_POINTS: usize = 10_000;
 
 /// `report` flags.
 #[derive(Debug, Args)]
@@ -81,10 +83,24 @@ pub(crate) fn run(args: &ReportArgs, ui: &Ui) -> anyhow::Result<()> {
     let placed = args
         .refine
         .place(&model, loaded.data.features.view(), network_output.clone(), ui)?;
-    let network_metrics = evaluate(&model, &loaded, network_output.view(), KL_POINTS, ui)?;
+    // Trustworthiness costs n^2 d: above METRIC_POINTS rows the table measures the first ones.
+    let measured = loaded.data.n_points().min(METRIC_POINTS);
+    if measured < loaded.data.n_points() {
+        ui.note(format!(
+            "the metrics table measures the first {measured} of the {} points",
+            loaded.data.n_points()
+        ));
+    }
+    let sample = Loaded {
+        data: loaded.data.rows(0..measured)?,
+        description: loaded.description.clone(),
+        missing_labels: loaded.missing_labels.clone(),
+    };
+    let first = s![..measured, ..];
+    let network_metrics = evaluate(&model, &sample, network_output.slice(first), KL_POINTS, ui)?;
     let refined = placed.shifts.is_some().then_some(placed.positions.view());
     let refined_metrics = match refined {
-        Some(positions) => Some(evaluate(&model, &loaded, positions, KL_POINTS, ui)?),
+        Some(positions) => Some(evaluate(&model, &sample, positions.slice(first), KL_POINTS, ui)?),
         None => None,
     };
     let title = args
