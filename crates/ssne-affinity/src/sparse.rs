@@ -65,14 +65,7 @@ pub fn conditional_knn<R: Real>(
     opts: &SearchOptions,
 ) -> Result<ConditionalKnn<R>, AffinityError> {
     opts.validate()?;
-    if knn.indices.dim() != knn.sq_dists.dim() {
-        return Err(AffinityError::ShapeMismatch {
-            what: "Knn::indices and Knn::sq_dists",
-            left: [knn.indices.nrows(), knn.indices.ncols()],
-            right: [knn.sq_dists.nrows(), knn.sq_dists.ncols()],
-        });
-    }
-    let (n_points, k) = knn.indices.dim();
+    let (n_points, k) = knn_shape(knn)?;
     if n_points == 0 {
         return Err(AffinityError::Empty {
             n_points,
@@ -229,14 +222,7 @@ pub fn joint_knn_from<R: Real>(
     opts: &SearchOptions,
 ) -> Result<SparseP<R>, AffinityError> {
     opts.validate()?;
-    if knn.indices.dim() != knn.sq_dists.dim() {
-        return Err(AffinityError::ShapeMismatch {
-            what: "Knn::indices and Knn::sq_dists",
-            left: [knn.indices.nrows(), knn.indices.ncols()],
-            right: [knn.sq_dists.nrows(), knn.sq_dists.ncols()],
-        });
-    }
-    let (n_points, k) = knn.indices.dim();
+    let (n_points, k) = knn_shape(knn)?;
     if n_points == 0 || k == 0 {
         return Err(AffinityError::Empty {
             n_points,
@@ -403,6 +389,18 @@ fn merge_row<R: Real>(
         }
     }
     out
+}
+
+/// The (points, neighbours) shape of `knn`, after checking that its indices and distances agree.
+fn knn_shape<R: Real>(knn: &Knn<R>) -> Result<(usize, usize), AffinityError> {
+    if knn.indices.dim() != knn.sq_dists.dim() {
+        return Err(AffinityError::ShapeMismatch {
+            what: "Knn::indices and Knn::sq_dists",
+            left: [knn.indices.nrows(), knn.indices.ncols()],
+            right: [knn.sq_dists.nrows(), knn.sq_dists.ncols()],
+        });
+    }
+    Ok(knn.indices.dim())
 }
 
 #[cfg(test)]
