@@ -285,6 +285,11 @@ impl IdxRows {
         })
     }
 
+    /// Whether the file is gzip-compressed.
+    pub(crate) fn is_gzip(&self) -> bool {
+        self.stream.is_gzip()
+    }
+
     /// The number of rows (images or labels) the header announces.
     pub(crate) fn n_points(&self) -> usize {
         self.n_points

@@ -125,20 +125,7 @@ fn check_memory(path: &Path, format: &Format, limit: u64) -> Result<(), DataErro
     }
     // Opening a stream reads and checks the headers only (against the file's length for raw
     // files), so a short file with a huge header is Truncated, not TooLargeForMemory.
-    let stream = crate::stream::RowStream::open(path, format.clone())?;
-    let n_points = stream.n_points().unwrap_or(0) as u64;
-    let n_features = stream.n_features() as u64;
-    let needed_bytes = n_points.saturating_mul(n_features).saturating_mul(4);
-    if needed_bytes > limit {
-        return Err(DataError::TooLargeForMemory {
-            path: stream.path().to_path_buf(),
-            n_points,
-            n_features,
-            needed_bytes,
-            limit_bytes: limit,
-        });
-    }
-    Ok(())
+    crate::stream::RowStream::open(path, format.clone())?.check_memory(limit)
 }
 
 /// The format [`Format::Auto`] reads the file at `path` as: NPY or IDX from its first bytes,

@@ -19,7 +19,7 @@
 //! let second = stream.next_chunk(2)?.expect("one row");
 //! assert_eq!((second.first_row, second.features.nrows()), (2, 1));
 //! assert!(stream.next_chunk(2)?.is_none());
-//! stream.finish()?;
+//! assert_eq!(stream.finish()?, 3);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -293,6 +293,41 @@ impl RowStream {
         !matches!(self.labels, Labels::None)
     }
 
+    /// Refuses the file when its rows, held in memory as `f32` features, would take more than
+    /// `limit` bytes ([`DataError::TooLargeForMemory`]): what [`LoadOptions::memory_limit`]
+    /// checks before loading. A CSV file (whose number of rows is unknown) passes, and so does a
+    /// gzip IDX file announcing more than [`idx::MAX_DATA_BYTES`](crate::idx::MAX_DATA_BYTES):
+    /// its length is unknown before decompressing, and its reader refuses it, as damaged
+    /// ([`DataError::Truncated`]) or too large ([`DataError::TooLarge`]), after a short look.
+    ///
+    /// [`LoadOptions::memory_limit`]: crate::LoadOptions::memory_limit
+    ///
+    /// # Errors
+    ///
+    /// [`DataError::TooLargeForMemory`].
+    pub fn check_memory(&self, limit: u64) -> Result<(), DataError> {
+        let n_points = self.n_points().unwrap_or(0) as u64;
+        let n_features = self.n_features as u64;
+        let n_values = n_points.saturating_mul(n_features);
+        if let Features::Idx(rows) = &self.features
+            && rows.is_gzip()
+            && n_values > crate::idx::MAX_DATA_BYTES
+        {
+            return Ok(());
+        }
+        let needed_bytes = n_values.saturating_mul(4);
+        if needed_bytes > limit {
+            return Err(DataError::TooLargeForMemory {
+                path: self.path.clone(),
+                n_points,
+                n_features,
+                needed_bytes,
+                limit_bytes: limit,
+            });
+        }
+        Ok(())
+    }
+
     /// The index of the next row to be read.
     pub fn next_row(&self) -> usize {
         self.next_row
@@ -442,19 +477,20 @@ impl RowStream {
         Ok(())
     }
 
-    /// Ends the reading. A CSV file's remaining records are still parsed and checked, as
-    /// [`load`](crate::load) checks every record, and they decide how its labels show
-    /// ([`DataError::LabelsReread`]); the rows of an NPY or IDX file past the last one read are
-    /// not read.
+    /// Ends the reading and returns the number of rows the file holds. A CSV file's remaining
+    /// records are still parsed and checked, as [`load`](crate::load) checks every record, and
+    /// they decide how its labels show ([`DataError::LabelsReread`]); the rows of an NPY or IDX
+    /// file past the last one read are not read (their number is the header's).
     ///
     /// # Errors
     ///
     /// As [`RowStream::next_chunk`], for the remaining CSV records.
-    pub fn finish(mut self) -> Result<(), DataError> {
-        if matches!(self.features, Features::Csv { .. }) {
-            while self.next_chunk(SKIP_ROWS)?.is_some() {}
+    pub fn finish(mut self) -> Result<usize, DataError> {
+        if let Some(n_points) = self.n_points() {
+            return Ok(n_points);
         }
-        Ok(())
+        while self.next_chunk(SKIP_ROWS)?.is_some() {}
+        Ok(self.next_row)
     }
 }
 

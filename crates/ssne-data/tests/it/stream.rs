@@ -26,7 +26,8 @@ fn drain(mut stream: RowStream, chunk: usize) -> (Array2<f32>, Option<Vec<String
             all.extend(part);
         }
     }
-    stream.finish().unwrap();
+    let n_points = features.nrows();
+    assert_eq!(stream.finish().unwrap(), n_points);
     (features, labels)
 }
 
