@@ -1,4 +1,5 @@
-//! The tasks behind `cargo xtask`: fetching the MNIST data sets and checking the tree.
+//! The tasks behind `cargo xtask`: fetching the MNIST data sets, making a large image set from
+//! one, and checking the tree.
 //!
 //! The binary (`src/main.rs`) only parses arguments and prints; the logic lives here so the
 //! tests in `tests/it` can run it in-process against a local HTTP server.
@@ -6,6 +7,7 @@
 pub mod args;
 pub mod fetch;
 mod http;
+pub mod large;
 pub mod tidy;
 pub mod verify;
 

@@ -10,7 +10,9 @@ use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
 use ssne_data::csv::{CsvOptions, LABEL_COLUMN_NAMES, LabelColumn};
 use ssne_data::mnist::SplitName;
-use ssne_data::{Dataset, Format};
+use ssne_data::ndarray::{Array2, s};
+use ssne_data::stream::RowStream;
+use ssne_data::{DataError, Dataset, Format, LoadOptions};
 
 use crate::progress::Ui;
 
@@ -338,27 +340,16 @@ impl DataArgs {
         };
         let read_as;
         let mut data = if path.is_dir() {
-            anyhow::ensure!(
-                matches!(self.format, FormatArg::Auto | FormatArg::Idx) && self.labels.is_none(),
-                "{} is a folder: it is read as MNIST-style IDX files, so --format {} and --labels do not apply",
-                path.display(),
-                self.format
-                    .to_possible_value()
-                    .map_or_else(String::new, |v| v.get_name().to_owned()),
-            );
+            self.check_folder_flags(path)?;
             let split = match self.split.unwrap_or(SplitArg::Train) {
                 SplitArg::Train => SplitName::Train,
                 SplitArg::Test => SplitName::Test,
             };
             read_as = ReadAs::Folder;
+            RowStream::open_mnist_dir(path, split)?.check_memory(memory_limit())?;
             ssne_data::mnist::load_dir(path, split)?
         } else {
-            if self.split.is_some() {
-                bail!(
-                    "--split chooses a split of an MNIST-style folder, and {} is a file",
-                    path.display()
-                );
-            }
+            self.check_file_flags(path)?;
             let format = match self.format(path) {
                 Format::Auto => ssne_data::detect_format(path)?,
                 format => format,
@@ -368,7 +359,8 @@ impl DataArgs {
                 Format::Npy => ReadAs::Npy,
                 _ => ReadAs::Csv,
             };
-            ssne_data::load(path, format)?
+            let options = LoadOptions::default().with_memory_limit(memory_limit());
+            ssne_data::load_with(path, format, &options)?
         };
         if let Some(labels_path) = &self.labels {
             attach_labels(&mut data, path, labels_path)?;
@@ -377,6 +369,111 @@ impl DataArgs {
             data = with_image_shape(data, shape, path)?;
         }
         Ok((data, Some(read_as)))
+    }
+
+    /// The data read a chunk of rows at a time, for `embed`: files are streamed
+    /// ([`ssne_data::stream`]) with the checks and messages of [`DataArgs::load`]; the bundled
+    /// sample is loaded (it is small). With `text_labels`, a CSV file's labels are shown as
+    /// written (after [`ssne_data::DataError::LabelsReread`]).
+    pub(crate) fn stream(&self, text_labels: bool, ui: &Ui) -> anyhow::Result<Streamed> {
+        let source = self.source();
+        let path = match &source {
+            DataSource::Bundled => {
+                let loaded = self.load(ui)?;
+                let labels = loaded.data.shown_labels();
+                return Ok(Streamed {
+                    rows: Rows::Memory {
+                        loaded: Box::new(loaded),
+                        labels,
+                        next: 0,
+                    },
+                    source,
+                    rows_arg: None,
+                    range: None,
+                    pending_skip: 0,
+                    labels_path: None,
+                });
+            }
+            DataSource::Path(path) => path.clone(),
+        };
+        let stream = self.open_stream(&path, text_labels).context("reading the data")?;
+        let range = match (self.rows, stream.n_points()) {
+            (Some(rows), Some(n_points)) => Some(
+                rows.resolve(n_points)
+                    .map_err(|problem| anyhow::anyhow!("{problem} ({source})"))?,
+            ),
+            _ => None,
+        };
+        anyhow::ensure!(stream.n_points() != Some(0), "{source} has no points");
+        let pending_skip = match (&range, self.rows) {
+            (Some(range), _) => range.start,
+            (None, rows) => rows.and_then(|rows| rows.start).unwrap_or(0),
+        };
+        Ok(Streamed {
+            rows: Rows::File(Box::new(stream)),
+            source,
+            rows_arg: self.rows,
+            range,
+            pending_skip,
+            labels_path: self.labels.clone(),
+        })
+    }
+
+    fn open_stream(&self, path: &Path, text_labels: bool) -> anyhow::Result<RowStream> {
+        let mut stream = if path.is_dir() {
+            self.check_folder_flags(path)?;
+            let split = match self.split.unwrap_or(SplitArg::Train) {
+                SplitArg::Train => SplitName::Train,
+                SplitArg::Test => SplitName::Test,
+            };
+            RowStream::open_mnist_dir(path, split)?
+        } else {
+            self.check_file_flags(path)?;
+            let format = match self.format(path) {
+                Format::Auto => ssne_data::detect_format(path)?,
+                format => format,
+            };
+            RowStream::open(path, format)?
+        };
+        if let Some(labels_path) = &self.labels {
+            stream = match stream.with_labels_file(labels_path) {
+                Err(DataError::LabelCount { images, labels, .. }) => {
+                    bail!(label_count_message(labels_path, labels, path, images))
+                }
+                other => other?,
+            };
+        }
+        if let Some(ImageShapeArg(shape)) = self.image_shape {
+            check_image_shape(stream.image_shape(), stream.n_features(), shape, path)?;
+        }
+        if text_labels {
+            stream = stream.with_text_labels()?;
+        }
+        Ok(stream)
+    }
+
+    /// A folder is read as MNIST-style IDX files.
+    fn check_folder_flags(&self, path: &Path) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            matches!(self.format, FormatArg::Auto | FormatArg::Idx) && self.labels.is_none(),
+            "{} is a folder: it is read as MNIST-style IDX files, so --format {} and --labels do not apply",
+            path.display(),
+            self.format
+                .to_possible_value()
+                .map_or_else(String::new, |v| v.get_name().to_owned()),
+        );
+        Ok(())
+    }
+
+    /// `--split` names a split of a folder.
+    fn check_file_flags(&self, path: &Path) -> anyhow::Result<()> {
+        if self.split.is_some() {
+            bail!(
+                "--split chooses a split of an MNIST-style folder, and {} is a file",
+                path.display()
+            );
+        }
+        Ok(())
     }
 
     /// The flags that only make sense for files.
@@ -417,11 +514,42 @@ impl DataArgs {
     }
 }
 
+/// The memory used when the machine's available memory cannot be read: 16 GiB.
+const FALLBACK_MEMORY_BYTES: u64 = 16 << 30;
+
+/// The most bytes a data set's features may take to be loaded whole: the machine's available
+/// memory (`MemAvailable` of `/proc/meminfo`), or [`FALLBACK_MEMORY_BYTES`] where it cannot be
+/// read. Larger files are refused before loading, with the streaming `embed` named.
+pub(crate) fn memory_limit() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| mem_available(&text))
+        .unwrap_or(FALLBACK_MEMORY_BYTES)
+}
+
+/// `MemAvailable` of a `/proc/meminfo` text, in bytes.
+fn mem_available(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|line| line.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
+
 /// Gives the rows of `data` (read from `path`) the shape of `--image-shape`, which must cover each
 /// row exactly and agree with a shape the file already has.
 fn with_image_shape(data: Dataset, shape: [usize; 2], path: &Path) -> anyhow::Result<Dataset> {
+    check_image_shape(data.image_shape, data.n_features(), shape, path)?;
+    Ok(data.with_image_shape(shape)?)
+}
+
+/// Whether `--image-shape` fits rows of `n_features` values from `path`, which may have a shape.
+fn check_image_shape(
+    file_shape: Option<[usize; 2]>,
+    n_features: usize,
+    shape: [usize; 2],
+    path: &Path,
+) -> anyhow::Result<()> {
     let [height, width] = shape;
-    if let Some([h, w]) = data.image_shape
+    if let Some([h, w]) = file_shape
         && [h, w] != shape
     {
         bail!(
@@ -429,14 +557,23 @@ fn with_image_shape(data: Dataset, shape: [usize; 2], path: &Path) -> anyhow::Re
             path.display()
         );
     }
-    let n_features = data.n_features();
-    data.with_image_shape(shape).map_err(|_| {
-        anyhow::anyhow!(
+    if height.checked_mul(width) != Some(n_features) {
+        bail!(
             "--image-shape {height}x{width} has {} pixels, but each row of {} has {n_features} values",
             height.saturating_mul(width),
             path.display()
-        )
-    })
+        );
+    }
+    Ok(())
+}
+
+/// The message for labels that are not one per point.
+fn label_count_message(labels_path: &Path, n_labels: usize, data_path: &Path, n_points: usize) -> String {
+    format!(
+        "{} holds {n_labels} labels but {} has {n_points} points; give the labels file that belongs to the data",
+        labels_path.display(),
+        data_path.display(),
+    )
 }
 
 /// Replaces the labels of `data` with those of `--labels` (IDX labels, or NPY by extension).
@@ -450,13 +587,12 @@ fn attach_labels(data: &mut Dataset, data_path: &Path, labels_path: &Path) -> an
         ssne_data::idx::read_labels(labels_path)?
     };
     if labels.len() != data.n_points() {
-        bail!(
-            "{} holds {} labels but {} has {} points; give the labels file that belongs to the data",
-            labels_path.display(),
+        bail!(label_count_message(
+            labels_path,
             labels.len(),
-            data_path.display(),
+            data_path,
             data.n_points()
-        );
+        ));
     }
     // Names that came with the features' own labels describe other numbers now; the new labels
     // are made compact like every loader's (ssne_data::compact_labels).
@@ -464,6 +600,139 @@ fn attach_labels(data: &mut Dataset, data_path: &Path, labels_path: &Path) -> an
     data.labels = Some(labels);
     data.label_names = names;
     Ok(())
+}
+
+/// Rows of the data handed out a chunk at a time ([`DataArgs::stream`]), `--rows` applied.
+pub(crate) struct Streamed {
+    rows: Rows,
+    source: DataSource,
+    /// `--rows` as given.
+    rows_arg: Option<RowRange>,
+    /// `--rows` resolved, when the number of points was known from the start.
+    range: Option<Range<usize>>,
+    /// Rows still to skip before the first one handed out.
+    pending_skip: usize,
+    labels_path: Option<PathBuf>,
+}
+
+enum Rows {
+    File(Box<RowStream>),
+    /// The bundled sample, already loaded with `--rows` applied.
+    Memory {
+        loaded: Box<Loaded>,
+        labels: Option<Vec<String>>,
+        next: usize,
+    },
+}
+
+/// One chunk of rows: features and, when the data has them, the labels as the user wrote them.
+pub(crate) type Chunk = (Array2<f32>, Option<Vec<String>>);
+
+impl Streamed {
+    /// The number of rows that will be handed out, when known before reading (not for CSV).
+    pub(crate) fn n_points(&self) -> Option<usize> {
+        match &self.rows {
+            Rows::Memory { loaded, .. } => Some(loaded.data.n_points()),
+            Rows::File(stream) => match (&self.range, self.rows_arg) {
+                (Some(range), _) => Some(range.len()),
+                (None, None) => stream.n_points(),
+                (None, Some(_)) => None,
+            },
+        }
+    }
+
+    /// Whether the rows come with labels.
+    pub(crate) fn has_labels(&self) -> bool {
+        match &self.rows {
+            Rows::Memory { labels, .. } => labels.is_some(),
+            Rows::File(stream) => stream.has_labels(),
+        }
+    }
+
+    /// The end of the wanted rows, when there is one.
+    fn wanted_end(&self) -> Option<usize> {
+        match (&self.range, self.rows_arg) {
+            (Some(range), _) => Some(range.end),
+            (None, rows) => rows.and_then(|rows| rows.end),
+        }
+    }
+
+    /// The next rows, at most `max_rows`; `None` when the wanted rows are done.
+    pub(crate) fn next_chunk(&mut self, max_rows: usize) -> anyhow::Result<Option<Chunk>> {
+        let wanted_end = self.wanted_end();
+        let labels_path = self.labels_path.clone();
+        match &mut self.rows {
+            Rows::Memory { loaded, labels, next } => {
+                let n_points = loaded.data.n_points();
+                if *next >= n_points {
+                    return Ok(None);
+                }
+                let end = (*next + max_rows).min(n_points);
+                let features = loaded.data.features.slice(s![*next..end, ..]).to_owned();
+                let part = labels.as_ref().map(|labels| labels[*next..end].to_vec());
+                *next = end;
+                Ok(Some((features, part)))
+            }
+            Rows::File(stream) => {
+                if self.pending_skip > 0 {
+                    let wanted = self.pending_skip;
+                    let skipped = stream.skip(wanted).context("reading the data")?;
+                    self.pending_skip = 0;
+                    if skipped < wanted {
+                        // Only a CSV file's length is unknown until now: the range lies outside.
+                        let n_points = stream.next_row();
+                        return Err(self.outside(n_points));
+                    }
+                }
+                let max_rows = match wanted_end {
+                    Some(end) => max_rows.min(end.saturating_sub(stream.next_row())),
+                    None => max_rows,
+                };
+                if max_rows == 0 {
+                    return Ok(None);
+                }
+                let chunk = match stream.next_chunk(max_rows) {
+                    Err(DataError::LabelCount { images, labels, .. }) if labels_path.is_some() => {
+                        let labels_path = labels_path.unwrap_or_default();
+                        bail!(label_count_message(&labels_path, labels, stream.path(), images))
+                    }
+                    other => other.context("reading the data")?,
+                };
+                let Some(chunk) = chunk else {
+                    return Ok(None);
+                };
+                Ok(Some((chunk.features, chunk.labels)))
+            }
+        }
+    }
+
+    /// The `--rows` error once the number of points is known.
+    fn outside(&self, n_points: usize) -> anyhow::Error {
+        let problem = self
+            .rows_arg
+            .map(|rows| rows.resolve(n_points))
+            .and_then(Result::err)
+            .unwrap_or_else(|| format!("--rows lies outside the data: it has {n_points} rows"));
+        anyhow::anyhow!("{problem} ({})", self.source)
+    }
+
+    /// Ends the reading (a CSV file is read to its end, as loading checks it whole); returns how
+    /// to name the rows handed out, e.g. `data.csv, rows 10..20`.
+    pub(crate) fn finish(self) -> anyhow::Result<String> {
+        let stream = match self.rows {
+            Rows::Memory { loaded, .. } => return Ok(loaded.description),
+            Rows::File(stream) => *stream,
+        };
+        let n_points = stream.finish().context("reading the data")?;
+        let Some(rows) = self.rows_arg else {
+            anyhow::ensure!(n_points > 0, "{} has no points", self.source);
+            return Ok(self.source.to_string());
+        };
+        match rows.resolve(n_points) {
+            Ok(range) => Ok(format!("{}, rows {}..{}", self.source, range.start, range.end)),
+            Err(problem) => bail!("{problem} ({})", self.source),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -519,6 +788,14 @@ mod tests {
         assert!(
             csv_columns_hint(&names(&["p0", "p1", "p2", "p3", "p4"])).starts_with("read 5 feature columns: p0 .. p4;")
         );
+    }
+
+    #[test]
+    fn available_memory_is_read_from_meminfo() {
+        let text = "MemTotal:       24576000 kB\nMemFree:  100 kB\nMemAvailable:   20000000 kB\n";
+        assert_eq!(mem_available(text), Some(20_000_000 * 1024));
+        assert_eq!(mem_available("MemTotal: 5 kB\n"), None);
+        assert_eq!(mem_available("MemAvailable: lots\n"), None);
     }
 
     #[test]

@@ -83,6 +83,9 @@ fn data_fix(err: &DataError) -> Option<&'static str> {
             "the file is damaged or not in the format it seems to be: fetch it again (`cargo xtask fetch-mnist`) or set --format",
         ),
         DataError::UnknownFormat { .. } => Some("name the format with --format idx, npy or csv"),
+        DataError::TooLargeForMemory { .. } => Some(
+            "this command loads the whole file first: give it a smaller file (a sample of the rows), or map this one with `salient-sne embed --model MODEL`, which streams it in bounded memory",
+        ),
         DataError::LabelCount { .. } => Some("give the labels file that belongs to these points with --labels"),
         DataError::MissingFile { .. } => {
             Some("fetch the MNIST files with `cargo xtask fetch-mnist`, or give one file with --data")

@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use std::io::Write as _;
+
 use anyhow::{Context as _, bail};
 use ssne_data::ndarray::{Array2, ArrayView2};
 
@@ -101,62 +103,135 @@ pub(crate) fn ensure_parent(path: &Path) -> anyhow::Result<()> {
 
 /// Writes 2-D coordinates: CSV `x,y[,label][,shift]`, or NPY `n x 2` with the labels (as the
 /// user wrote them) one per line in a text file beside it ([`labels_path_beside`]), written first
-/// so that a finished NPY always has its labels.
+/// so that a finished NPY always has its labels. The same file as an [`EmbeddingWriter`] fed the
+/// rows in parts.
 pub(crate) fn write_embedding(
     path: &Path,
     embedding: ArrayView2<'_, f32>,
     labels: Option<&[String]>,
     shifts: Option<&[f32]>,
 ) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        embedding.ncols() == 2,
-        "the model maps to {} dimensions, not 2",
-        embedding.ncols()
-    );
-    ensure_parent(path)?;
-    match TableFormat::from_path(path)? {
-        TableFormat::Npy => {
-            if let Some(labels) = labels {
-                let beside = labels_path_beside(path);
-                ssne_data::write_atomic(&beside, |out| {
-                    for label in labels {
-                        writeln!(out, "{label}")?;
-                    }
-                    Ok(())
-                })?;
+    let mut writer = EmbeddingWriter::create(path, labels.is_some(), shifts.is_some())?;
+    writer.write(embedding, labels, shifts)?;
+    writer.finish()
+}
+
+/// An embedding written as its rows come (see [`write_embedding`] for the formats), atomically:
+/// the labels file and the table appear only at [`finish`](Self::finish), the labels first.
+pub(crate) struct EmbeddingWriter {
+    out: EmbeddingOut,
+    labels: bool,
+    shifts: bool,
+    n_rows: usize,
+}
+
+enum EmbeddingOut {
+    Npy {
+        table: ssne_data::npy::F32Writer,
+        labels: Option<ssne_data::AtomicFile>,
+    },
+    Csv(Box<ssne_data::csv::TableWriter>),
+}
+
+impl EmbeddingWriter {
+    /// Starts writing `path` (its folder is created), with a label column (or labels file) and a
+    /// shift column as asked.
+    pub(crate) fn create(path: &Path, labels: bool, shifts: bool) -> anyhow::Result<Self> {
+        ensure_parent(path)?;
+        let out = match TableFormat::from_path(path)? {
+            TableFormat::Npy => EmbeddingOut::Npy {
+                labels: labels
+                    .then(|| ssne_data::AtomicFile::create(&labels_path_beside(path)))
+                    .transpose()?,
+                table: ssne_data::npy::F32Writer::create(path, 2)?,
+            },
+            TableFormat::Csv => {
+                let mut names = vec!["x", "y"];
+                if labels {
+                    names.push("label");
+                }
+                if shifts {
+                    names.push("shift");
+                }
+                EmbeddingOut::Csv(Box::new(ssne_data::csv::TableWriter::create(path, &names)?))
             }
-            ssne_data::npy::write_f32(path, &embedding)?;
-        }
-        TableFormat::Csv => {
-            use ssne_data::csv::Column;
-            let mut columns = vec![
-                Column::Numbers {
-                    name: "x",
-                    values: embedding.column(0),
-                },
-                Column::Numbers {
-                    name: "y",
-                    values: embedding.column(1),
-                },
-            ];
-            if let Some(labels) = labels {
-                columns.push(Column::Text {
-                    name: "label",
-                    values: labels,
-                });
-            }
-            let shifts = shifts.map(ssne_data::ndarray::ArrayView1::from);
-            if let Some(shifts) = shifts {
-                columns.push(Column::Numbers {
-                    name: "shift",
-                    values: shifts,
-                });
-            }
-            ssne_data::csv::write_table(path, &columns)
-                .context("the labels or shifts do not match the embedded points")?;
-        }
+        };
+        Ok(EmbeddingWriter {
+            out,
+            labels,
+            shifts,
+            n_rows: 0,
+        })
     }
-    Ok(())
+
+    /// Appends rows: their coordinates and, as the writer was created, their labels and shifts.
+    pub(crate) fn write(
+        &mut self,
+        embedding: ArrayView2<'_, f32>,
+        labels: Option<&[String]>,
+        shifts: Option<&[f32]>,
+    ) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            embedding.ncols() == 2,
+            "the model maps to {} dimensions, not 2",
+            embedding.ncols()
+        );
+        let n_rows = embedding.nrows();
+        let fits = |len: Option<usize>, wanted: bool| match len {
+            Some(len) => wanted && len == n_rows,
+            None => !wanted,
+        };
+        anyhow::ensure!(
+            fits(labels.map(<[String]>::len), self.labels) && fits(shifts.map(<[f32]>::len), self.shifts),
+            "the labels or shifts do not match the embedded points"
+        );
+        match &mut self.out {
+            EmbeddingOut::Npy { table, labels: file } => {
+                if let (Some(file), Some(labels)) = (file.as_mut(), labels) {
+                    for label in labels {
+                        writeln!(file, "{label}").context("writing the labels file")?;
+                    }
+                }
+                table.write_rows(&embedding)?;
+            }
+            EmbeddingOut::Csv(table) => {
+                use ssne_data::csv::Cell;
+                let mut cells = Vec::with_capacity(4);
+                for (row, point) in embedding.rows().into_iter().enumerate() {
+                    cells.clear();
+                    cells.extend([Cell::Number(point[0]), Cell::Number(point[1])]);
+                    if let Some(labels) = labels {
+                        cells.push(Cell::Text(&labels[row]));
+                    }
+                    if let Some(shifts) = shifts {
+                        cells.push(Cell::Number(shifts[row]));
+                    }
+                    table.write_row(&cells)?;
+                }
+            }
+        }
+        self.n_rows += n_rows;
+        Ok(())
+    }
+
+    /// The rows written so far.
+    pub(crate) fn n_rows(&self) -> usize {
+        self.n_rows
+    }
+
+    /// Renames the files into place: the labels file first, then the table.
+    pub(crate) fn finish(self) -> anyhow::Result<()> {
+        match self.out {
+            EmbeddingOut::Npy { table, labels } => {
+                if let Some(labels) = labels {
+                    labels.commit()?;
+                }
+                table.finish()?;
+            }
+            EmbeddingOut::Csv(table) => table.finish()?,
+        }
+        Ok(())
+    }
 }
 
 /// Where the labels of an NPY embedding go: `map.npy` -> `map.labels.txt`.

@@ -95,77 +95,34 @@ pub fn read(path: &Path, options: &CsvOptions) -> Result<Dataset, DataError> {
 
 /// [`read`], optionally accepting NaN and infinity.
 pub(crate) fn read_with(path: &Path, options: &CsvOptions, allow_non_finite: bool) -> Result<Dataset, DataError> {
-    let mut records = Records::open(path, options.delimiter)?;
-    let mut first = StringRecord::new();
-    let Some(first_line) = records.next(&mut first)? else {
-        return Err(DataError::Empty {
-            path: path.to_path_buf(),
-        });
-    };
-    // The header is decided from the first two records, so the second is read ahead.
-    let mut second = StringRecord::new();
-    let second_line = records.next(&mut second)?;
-    let n_columns = first.len();
-    let has_header = match options.has_header {
-        HeaderMode::Yes => true,
-        HeaderMode::No => false,
-        HeaderMode::Auto => looks_like_header(&first, second_line.map(|_| &second)),
-    };
-    let header = has_header.then_some(&first);
-    let label_idx = label_column(path, header, n_columns, options.label_column.as_ref())?;
-    let n_features = n_columns - usize::from(label_idx.is_some());
-    if n_features == 0 {
-        return Err(DataError::Empty {
-            path: path.to_path_buf(),
-        });
-    }
-    let mut table = Table {
-        path,
-        n_columns,
-        label_idx,
-        values: Vec::new(),
-        labels: LabelCells::default(),
-        n_rows: 0,
-    };
-    if !has_header {
-        table.push(&first, first_line)?;
-    }
-    if let Some(line) = second_line {
-        table.push(&second, line)?;
-    }
+    let mut opened = Opened::open(path, options)?;
+    let mut values = Vec::new();
+    let mut labels = LabelCells::default();
+    let mut n_rows = 0;
     // One record buffer for the whole file: no String per cell is ever kept.
-    let mut record = second;
-    while let Some(line) = records.next(&mut record)? {
-        table.push(&record, line)?;
+    let mut record = StringRecord::new();
+    while let Some(line) = opened.next(&mut record)? {
+        if let Some(cell) = opened.layout.parse(path, &record, line, &mut values)? {
+            labels.push(cell);
+        }
+        n_rows += 1;
     }
-    let Table {
-        mut values,
-        labels,
-        n_rows,
-        ..
-    } = table;
+    let Opened { layout, .. } = opened;
     values.shrink_to_fit();
-    let features = Array2::from_shape_vec((n_rows, n_features), values).map_err(|_| DataError::Empty {
+    let features = Array2::from_shape_vec((n_rows, layout.n_features()), values).map_err(|_| DataError::Empty {
         path: path.to_path_buf(),
     })?;
     if !allow_non_finite {
         check_finite(&features, path)?;
     }
-    let (labels, label_names) = match label_idx {
+    let (labels, label_names) = match layout.label_idx {
         Some(_) => {
             let (labels, names) = labels.finish();
             (Some(labels), names)
         }
         None => (None, None),
     };
-    let feature_names = header.map(|header| {
-        header
-            .iter()
-            .enumerate()
-            .filter(|&(col_idx, _)| Some(col_idx) != label_idx)
-            .map(|(_, name)| name.to_owned())
-            .collect()
-    });
+    let feature_names = layout.feature_names();
     let mut data = Dataset::unchecked(features, labels, path)?.with_name(source::stem(path));
     if let Some(names) = label_names {
         data.set_label_names(names);
@@ -174,43 +131,208 @@ pub(crate) fn read_with(path: &Path, options: &CsvOptions, allow_non_finite: boo
     Ok(data)
 }
 
-/// The data rows parsed so far.
-struct Table<'a> {
-    path: &'a Path,
+/// Which columns of a file hold what, decided from its first records.
+#[derive(Debug)]
+struct Layout {
     n_columns: usize,
     label_idx: Option<usize>,
-    /// Row-major features.
-    values: Vec<f32>,
-    labels: LabelCells,
-    n_rows: usize,
+    /// The header row, when the file has one.
+    header: Option<StringRecord>,
 }
 
-impl Table<'_> {
-    /// Parses one data record found at `line` into the features and the labels.
-    fn push(&mut self, record: &StringRecord, line: u64) -> Result<(), DataError> {
+impl Layout {
+    fn n_features(&self) -> usize {
+        self.n_columns - usize::from(self.label_idx.is_some())
+    }
+
+    /// The header names of the feature columns.
+    fn feature_names(&self) -> Option<Vec<String>> {
+        self.header.as_ref().map(|header| {
+            header
+                .iter()
+                .enumerate()
+                .filter(|&(col_idx, _)| Some(col_idx) != self.label_idx)
+                .map(|(_, name)| name.to_owned())
+                .collect()
+        })
+    }
+
+    /// Parses one data record found at `line`: appends its features to `values` and returns its
+    /// label cell.
+    fn parse<'r>(
+        &self,
+        path: &Path,
+        record: &'r StringRecord,
+        line: u64,
+        values: &mut Vec<f32>,
+    ) -> Result<Option<&'r str>, DataError> {
         if record.len() != self.n_columns {
             return Err(DataError::Ragged {
-                path: self.path.to_path_buf(),
+                path: path.to_path_buf(),
                 line,
                 expected: self.n_columns,
                 found: record.len(),
             });
         }
+        let mut label = None;
         for (col_idx, cell) in record.iter().enumerate() {
             if Some(col_idx) == self.label_idx {
-                self.labels.push(cell);
+                label = Some(cell);
                 continue;
             }
             let value = parse_number(cell).ok_or_else(|| DataError::NotNumeric {
-                path: self.path.to_path_buf(),
+                path: path.to_path_buf(),
                 line,
                 column: col_idx + 1,
                 value: cell.to_owned(),
             })?;
-            self.values.push(value);
+            values.push(value);
         }
-        self.n_rows += 1;
-        Ok(())
+        Ok(label)
+    }
+}
+
+/// A CSV file whose layout is decided, ready to hand out its data records in order.
+#[derive(Debug)]
+struct Opened {
+    records: Records,
+    layout: Layout,
+    /// The first data records, read ahead to decide the header, last first.
+    pending: Vec<(StringRecord, u64)>,
+}
+
+impl Opened {
+    fn open(path: &Path, options: &CsvOptions) -> Result<Self, DataError> {
+        let mut records = Records::open(path, options.delimiter)?;
+        let mut first = StringRecord::new();
+        let Some(first_line) = records.next(&mut first)? else {
+            return Err(DataError::Empty {
+                path: path.to_path_buf(),
+            });
+        };
+        // The header is decided from the first two records, so the second is read ahead.
+        let mut second = StringRecord::new();
+        let second_line = records.next(&mut second)?;
+        let n_columns = first.len();
+        let has_header = match options.has_header {
+            HeaderMode::Yes => true,
+            HeaderMode::No => false,
+            HeaderMode::Auto => looks_like_header(&first, second_line.map(|_| &second)),
+        };
+        let header = has_header.then_some(&first);
+        let label_idx = label_column(path, header, n_columns, options.label_column.as_ref())?;
+        let layout = Layout {
+            n_columns,
+            label_idx,
+            header: header.cloned(),
+        };
+        if layout.n_features() == 0 {
+            return Err(DataError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        let mut pending = Vec::new();
+        if let Some(line) = second_line {
+            pending.push((second, line));
+        }
+        if !has_header {
+            pending.push((first, first_line));
+        }
+        Ok(Opened {
+            records,
+            layout,
+            pending,
+        })
+    }
+
+    /// The next data record into `record`, with its line; `None` at the end of the file.
+    fn next(&mut self, record: &mut StringRecord) -> Result<Option<u64>, DataError> {
+        if let Some((pending, line)) = self.pending.pop() {
+            *record = pending;
+            return Ok(Some(line));
+        }
+        self.records.next(record)
+    }
+}
+
+/// A CSV file read a few records at a time, for streamed work on files of any size: the
+/// features as [`read`] parses them, and each label as [`read`] shows it (see
+/// [`CsvRows::read`]).
+#[derive(Debug)]
+pub(crate) struct CsvRows {
+    opened: Opened,
+    path: std::path::PathBuf,
+    record: StringRecord,
+    /// Labels are shown as their text: not every cell is an integer, or the caller asked so.
+    text_labels: bool,
+    /// An integer cell was written otherwise than its value prints (`007`, `+7`).
+    reformatted_integer: bool,
+}
+
+impl CsvRows {
+    /// Opens `path` and decides its layout from its first records, as [`read`] does. With
+    /// `text_labels`, every label is shown as written.
+    pub(crate) fn open(path: &Path, options: &CsvOptions, text_labels: bool) -> Result<Self, DataError> {
+        Ok(CsvRows {
+            opened: Opened::open(path, options)?,
+            path: path.to_path_buf(),
+            record: StringRecord::new(),
+            text_labels,
+            reformatted_integer: false,
+        })
+    }
+
+    /// Values per row.
+    pub(crate) fn n_features(&self) -> usize {
+        self.opened.layout.n_features()
+    }
+
+    /// Whether a column holds labels.
+    pub(crate) fn has_labels(&self) -> bool {
+        self.opened.layout.label_idx.is_some()
+    }
+
+    /// Appends up to `max_rows` records: features to `features`, and labels to `labels` as
+    /// [`read`] would show them. [`read`] shows integer labels as their values (`007` as `7`)
+    /// when every cell is an integer, and as written otherwise; a text cell after an integer
+    /// that was shown otherwise than written is [`DataError::LabelsReread`]. Returns the rows
+    /// read.
+    pub(crate) fn read(
+        &mut self,
+        max_rows: usize,
+        features: &mut Vec<f32>,
+        mut labels: Option<&mut Vec<String>>,
+    ) -> Result<usize, DataError> {
+        let mut n_read = 0;
+        while n_read < max_rows {
+            let Some(line) = self.opened.next(&mut self.record)? else {
+                break;
+            };
+            let cell = self.opened.layout.parse(&self.path, &self.record, line, features)?;
+            if let (Some(cell), Some(labels)) = (cell, labels.as_deref_mut()) {
+                let shown = match cell.parse::<u32>() {
+                    Ok(value) if !self.text_labels => {
+                        let printed = value.to_string();
+                        self.reformatted_integer |= printed != cell;
+                        printed
+                    }
+                    Ok(_) => cell.to_owned(),
+                    Err(_) => {
+                        if !self.text_labels && self.reformatted_integer {
+                            return Err(DataError::LabelsReread {
+                                path: self.path.clone(),
+                                line,
+                            });
+                        }
+                        self.text_labels = true;
+                        cell.to_owned()
+                    }
+                };
+                labels.push(shown);
+            }
+            n_read += 1;
+        }
+        Ok(n_read)
     }
 }
 
@@ -291,24 +413,115 @@ pub fn write_f32(path: &Path, header: &[&str], data: ArrayView2<'_, f32>) -> Res
             columns: data.ncols(),
         });
     }
-    crate::write_atomic(path, |out| {
-        let mut writer = ::csv::Writer::from_writer(out);
-        if !header.is_empty() {
-            writer.write_record(header)?;
+    let mut writer = TableWriter::create(path, header)?;
+    let mut cells = Vec::with_capacity(data.ncols());
+    for row in data.rows() {
+        cells.clear();
+        cells.extend(row.iter().map(|&value| Cell::Number(value)));
+        writer.write_row(&cells)?;
+    }
+    writer.finish()
+}
+
+/// One cell of a row written by [`TableWriter`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell<'a> {
+    /// A number, in its shortest round-trip form.
+    Number(f32),
+    /// Text as it is (quoted where CSV needs it).
+    Text(&'a str),
+}
+
+/// Writes a CSV table row by row, atomically: only the current row is held, and nothing appears
+/// under the path before [`finish`](Self::finish). [`write_f32`] and [`write_table`] are this
+/// writer, so a table streamed row by row is the same file, byte for byte.
+///
+/// ```
+/// use ssne_data::csv::{Cell, TableWriter};
+///
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("map.csv");
+/// let mut writer = TableWriter::create(&path, &["x", "label"])?;
+/// writer.write_row(&[Cell::Number(0.5), Cell::Text("cat")])?;
+/// writer.write_row(&[Cell::Number(-1.0), Cell::Text("dog")])?;
+/// writer.finish()?;
+/// assert_eq!(std::fs::read_to_string(&path)?, "x,label\n0.5,cat\n-1,dog\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct TableWriter {
+    writer: ::csv::Writer<crate::AtomicFile>,
+    path: std::path::PathBuf,
+    /// Cells per row: the header's length, or the first row's without a header.
+    n_columns: Option<usize>,
+    cell: String,
+}
+
+impl TableWriter {
+    /// Starts the table with the header row `names` (none when `names` is empty).
+    ///
+    /// # Errors
+    ///
+    /// [`DataError::Io`] when the temporary file cannot be created or written.
+    pub fn create(path: &Path, names: &[&str]) -> Result<Self, DataError> {
+        let mut writer = TableWriter {
+            writer: ::csv::Writer::from_writer(crate::AtomicFile::create(path)?),
+            path: path.to_path_buf(),
+            n_columns: None,
+            cell: String::new(),
+        };
+        if !names.is_empty() {
+            writer.n_columns = Some(names.len());
+            let result = writer.writer.write_record(names);
+            result.map_err(|err| csv_error(path, err))?;
         }
-        let mut cell = String::new();
-        for row in data.rows() {
-            for value in row {
-                cell.clear();
-                // Writing to a String cannot fail.
-                let _ = std::fmt::Write::write_fmt(&mut cell, format_args!("{value}"));
-                writer.write_field(&cell)?;
+        Ok(writer)
+    }
+
+    /// Appends one row.
+    ///
+    /// # Errors
+    ///
+    /// [`DataError::ColumnLengths`] when the row's length differs from the header's (or from the
+    /// first row's), [`DataError::Io`] when the file cannot be written.
+    pub fn write_row(&mut self, cells: &[Cell<'_>]) -> Result<(), DataError> {
+        let n_columns = *self.n_columns.get_or_insert(cells.len());
+        if cells.len() != n_columns {
+            return Err(DataError::ColumnLengths {
+                path: self.path.clone(),
+                first: n_columns,
+                other: cells.len(),
+            });
+        }
+        let result = (|| {
+            for cell in cells {
+                match *cell {
+                    Cell::Number(value) => {
+                        self.cell.clear();
+                        // Writing to a String cannot fail.
+                        let _ = std::fmt::Write::write_fmt(&mut self.cell, format_args!("{value}"));
+                        self.writer.write_field(&self.cell)?;
+                    }
+                    Cell::Text(text) => self.writer.write_field(text)?,
+                }
             }
-            writer.write_record(None::<&[u8]>)?;
-        }
-        writer.flush()?;
-        writer.into_inner().map_err(|err| err.into_error())?.flush()
-    })
+            self.writer.write_record(None::<&[u8]>)
+        })();
+        result.map_err(|err| csv_error(&self.path, err))
+    }
+
+    /// Flushes the table and renames it into place.
+    ///
+    /// # Errors
+    ///
+    /// [`DataError::Io`] when a step fails; nothing is left under the path then.
+    pub fn finish(self) -> Result<(), DataError> {
+        let file = self.writer.into_inner().map_err(|err| DataError::Io {
+            path: self.path.clone(),
+            source: err.into_error(),
+        })?;
+        file.commit()
+    }
 }
 
 /// One named column of a table written by [`write_table`].
@@ -376,37 +589,36 @@ pub fn write_table(path: &Path, columns: &[Column<'_>]) -> Result<(), DataError>
             other: other.len(),
         });
     }
-    crate::write_atomic(path, |out| {
-        let mut writer = ::csv::Writer::from_writer(out);
-        writer.write_record(columns.iter().map(Column::name))?;
-        let mut cell = String::new();
-        for row in 0..n_rows {
-            for column in columns {
-                match column {
-                    Column::Numbers { values, .. } => {
-                        cell.clear();
-                        // Writing to a String cannot fail.
-                        let _ = std::fmt::Write::write_fmt(&mut cell, format_args!("{}", values[row]));
-                        writer.write_field(&cell)?;
-                    }
-                    Column::Text { values, .. } => writer.write_field(&values[row])?,
-                }
-            }
-            writer.write_record(None::<&[u8]>)?;
-        }
-        writer.flush()?;
-        writer.into_inner().map_err(|err| err.into_error())?.flush()
-    })
+    let names: Vec<&str> = columns.iter().map(Column::name).collect();
+    let mut writer = TableWriter::create(path, &names)?;
+    let mut cells = Vec::with_capacity(columns.len());
+    for row in 0..n_rows {
+        cells.clear();
+        cells.extend(columns.iter().map(|column| match column {
+            Column::Numbers { values, .. } => Cell::Number(values[row]),
+            Column::Text { values, .. } => Cell::Text(&values[row]),
+        }));
+        writer.write_row(&cells)?;
+    }
+    writer.finish()
 }
 
 /// The records of a CSV file, cells trimmed, read one at a time.
-struct Records<'a> {
+struct Records {
     reader: ::csv::Reader<std::io::BufReader<std::fs::File>>,
-    path: &'a Path,
+    path: std::path::PathBuf,
 }
 
-impl<'a> Records<'a> {
-    fn open(path: &'a Path, delimiter: u8) -> Result<Self, DataError> {
+impl std::fmt::Debug for Records {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Records")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Records {
+    fn open(path: &Path, delimiter: u8) -> Result<Self, DataError> {
         let file = std::fs::File::open(path).map_err(|source| DataError::Io {
             path: path.to_path_buf(),
             source,
@@ -418,7 +630,10 @@ impl<'a> Records<'a> {
             .trim(::csv::Trim::All)
             .delimiter(delimiter)
             .from_reader(std::io::BufReader::new(file));
-        Ok(Records { reader, path })
+        Ok(Records {
+            reader,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Reads the next record into `record` and returns its 1-based line number, or `None` at the
@@ -427,7 +642,7 @@ impl<'a> Records<'a> {
         match self.reader.read_record(record) {
             Ok(true) => Ok(Some(record.position().map_or(0, ::csv::Position::line))),
             Ok(false) => Ok(None),
-            Err(err) => Err(csv_error(self.path, err)),
+            Err(err) => Err(csv_error(&self.path, err)),
         }
     }
 }

@@ -92,6 +92,39 @@ pub enum DataError {
         /// The limit, in data bytes after the header.
         limit_bytes: u64,
     },
+    /// Holding the file's values in memory, as `f32` features, would take more than the limit a
+    /// caller set ([`LoadOptions::memory_limit`](crate::LoadOptions)). Found from the header,
+    /// before anything is read; [`stream`](crate::stream) reads such a file in bounded memory.
+    #[error(
+        "{}: its {n_points} x {n_features} values need {needed_bytes} bytes in memory as f32, more than the {limit_bytes} allowed",
+        path.display()
+    )]
+    TooLargeForMemory {
+        /// The file.
+        path: PathBuf,
+        /// Rows, from the header.
+        n_points: u64,
+        /// Values per row, from the header.
+        n_features: u64,
+        /// `n_points * n_features * 4`.
+        needed_bytes: u64,
+        /// The limit.
+        limit_bytes: u64,
+    },
+    /// A streamed CSV file showed integer labels as their values (`007` as `7`, as a whole file
+    /// of integer labels is shown), then met a label that is not an integer, so every label
+    /// should have been shown as written. Read the file again with text labels
+    /// ([`RowStream::with_text_labels`](crate::stream::RowStream::with_text_labels)).
+    #[error(
+        "{}: line {line}: a label that is not an integer follows integer labels written in another form (as 007); read the file again with text labels",
+        path.display()
+    )]
+    LabelsReread {
+        /// The file.
+        path: PathBuf,
+        /// The line of the first label that is not an integer.
+        line: u64,
+    },
     /// Images (or feature rows) and labels disagree on the number of points.
     #[error("{}: {labels} labels for {images} points", path.display())]
     LabelCount {

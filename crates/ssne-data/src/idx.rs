@@ -125,7 +125,7 @@ pub fn read_labels_from(reader: impl Read, source: &Path) -> Result<Vec<u32>, Da
 /// As [`read_images`]; [`DataError::BadMagic`] names the images magic when the file is neither.
 pub fn inspect(path: &Path) -> Result<IdxInfo, DataError> {
     let mut stream = Decoded::open(path)?;
-    let header = read_header(&mut stream, Expected::Either)?;
+    let header = read_header(&mut stream, Expected::Either, MAX_DATA_BYTES)?;
     // Every byte is still read, to check the size (and, for gzip, the checksum).
     read_data(&mut stream, &header, |_| Ok(()))?;
     match *header.dims.as_slice() {
@@ -188,7 +188,7 @@ pub(crate) fn pair(
 }
 
 fn images_from(mut stream: Decoded<impl Read>) -> Result<(Array2<f32>, [usize; 2]), DataError> {
-    let header = read_header(&mut stream, Expected::Images)?;
+    let header = read_header(&mut stream, Expected::Images, MAX_DATA_BYTES)?;
     let &[n_images, rows, cols] = header.dims.as_slice() else {
         return Err(bad_dimensions(&header, stream.path(), "images have 3 of them"));
     };
@@ -196,7 +196,7 @@ fn images_from(mut stream: Decoded<impl Read>) -> Result<(Array2<f32>, [usize; 2
     let path = stream.path().to_path_buf();
     read_data(&mut stream, &header, |bytes| {
         reserve(&mut values, bytes.len(), header.n_values, &path)?;
-        values.extend(bytes.iter().map(|&byte| f32::from(byte) / 255.0));
+        values.extend(bytes.iter().map(|&byte| pixel_value(byte)));
         Ok(())
     })?;
     // Checked after the data, so that it is known to be empty, as such a header says.
@@ -211,7 +211,7 @@ fn images_from(mut stream: Decoded<impl Read>) -> Result<(Array2<f32>, [usize; 2
 }
 
 fn labels_from(mut stream: Decoded<impl Read>) -> Result<Vec<u32>, DataError> {
-    let header = read_header(&mut stream, Expected::Labels)?;
+    let header = read_header(&mut stream, Expected::Labels, MAX_DATA_BYTES)?;
     let mut labels: Vec<u32> = Vec::new();
     let path = stream.path().to_path_buf();
     read_data(&mut stream, &header, |bytes| {
@@ -220,6 +220,140 @@ fn labels_from(mut stream: Decoded<impl Read>) -> Result<Vec<u32>, DataError> {
         Ok(())
     })?;
     Ok(labels)
+}
+
+/// An open IDX file (images or labels, gzip or raw) read a few rows at a time, for streamed
+/// work on files of any size: no more than one buffer of decoded bytes is held. A raw file's
+/// header is checked against the file's length before any row is read; a gzip file's length is
+/// only known at its end, where a short or long stream is an error.
+pub(crate) struct IdxRows {
+    stream: Decoded<std::fs::File>,
+    header: Header,
+    n_points: usize,
+    /// Bytes per row: `rows * cols` for images, 1 for labels.
+    row_len: usize,
+    image_shape: Option<[usize; 2]>,
+    next_row: usize,
+}
+
+impl IdxRows {
+    /// Opens an images file (`labels == false`) or a labels file and checks its header. A header
+    /// announcing more than the file holds is refused here for a raw file; the size a header
+    /// announces is never allocated.
+    pub(crate) fn open(path: &Path, labels: bool) -> Result<Self, DataError> {
+        let mut stream = Decoded::open(path)?;
+        let expected = if labels { Expected::Labels } else { Expected::Images };
+        // Nothing is allocated by the header, so no limit but the address space applies.
+        let header = read_header(&mut stream, expected, u64::MAX)?;
+        let (n_points, row_len, image_shape) = match *header.dims.as_slice() {
+            [n_labels] => (n_labels, 1, None),
+            [n_images, rows, cols] => (n_images, rows * cols, Some([rows, cols])),
+            _ => return Err(bad_dimensions(&header, path, "images have 3 of them")),
+        };
+        if !stream.is_gzip() {
+            let file_len = std::fs::metadata(path)
+                .map_err(|source| DataError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })?
+                .len();
+            let expected_bytes = header.header_len.saturating_add(header.n_values as u64);
+            if file_len < expected_bytes {
+                return Err(DataError::Truncated {
+                    path: path.to_path_buf(),
+                    expected_bytes,
+                    found_bytes: file_len,
+                });
+            }
+            if file_len > expected_bytes {
+                return Err(DataError::TrailingData {
+                    path: path.to_path_buf(),
+                    expected_bytes,
+                });
+            }
+        }
+        if row_len == 0 {
+            return Err(bad_dimensions(&header, path, "an image has no pixels"));
+        }
+        Ok(IdxRows {
+            stream,
+            header,
+            n_points,
+            row_len,
+            image_shape,
+            next_row: 0,
+        })
+    }
+
+    /// Whether the file is gzip-compressed.
+    pub(crate) fn is_gzip(&self) -> bool {
+        self.stream.is_gzip()
+    }
+
+    /// The number of rows (images or labels) the header announces.
+    pub(crate) fn n_points(&self) -> usize {
+        self.n_points
+    }
+
+    /// Values per row (1 for labels).
+    pub(crate) fn n_features(&self) -> usize {
+        self.row_len
+    }
+
+    /// `[rows, cols]` of the images.
+    pub(crate) fn image_shape(&self) -> Option<[usize; 2]> {
+        self.image_shape
+    }
+
+    /// Hands the bytes of up to `max_rows` rows to `sink`, in pieces; returns the rows read.
+    /// After the last row, checks that the stream ends there.
+    pub(crate) fn read_rows(&mut self, max_rows: usize, mut sink: impl FnMut(&[u8])) -> Result<usize, DataError> {
+        let n_rows = max_rows.min(self.n_points - self.next_row);
+        let mut remaining = n_rows * self.row_len;
+        while remaining > 0 {
+            let chunk = self.stream.fill()?;
+            if chunk.is_empty() {
+                let done = self.next_row * self.row_len + (n_rows * self.row_len - remaining);
+                return Err(DataError::Truncated {
+                    path: self.stream.path().to_path_buf(),
+                    expected_bytes: self.header.header_len + self.header.n_values as u64,
+                    found_bytes: self.header.header_len + done as u64,
+                });
+            }
+            let n = chunk.len().min(remaining);
+            sink(&chunk[..n]);
+            self.stream.consume(n);
+            remaining -= n;
+        }
+        self.next_row += n_rows;
+        if n_rows > 0 && self.next_row == self.n_points && !self.stream.fill()?.is_empty() {
+            // For gzip this also reads the member's trailer, so its checksum is verified.
+            return Err(DataError::TrailingData {
+                path: self.stream.path().to_path_buf(),
+                expected_bytes: self.header.header_len + self.header.n_values as u64,
+            });
+        }
+        Ok(n_rows)
+    }
+
+    /// Appends up to `max_rows` images as `v / 255` (as [`read_images`] converts them).
+    pub(crate) fn read_features(&mut self, max_rows: usize, out: &mut Vec<f32>) -> Result<usize, DataError> {
+        self.read_rows(max_rows, |bytes| {
+            out.extend(bytes.iter().map(|&byte| pixel_value(byte)))
+        })
+    }
+
+    /// Appends up to `max_rows` labels.
+    pub(crate) fn read_labels(&mut self, max_rows: usize, out: &mut Vec<u32>) -> Result<usize, DataError> {
+        self.read_rows(max_rows, |bytes| {
+            out.extend(bytes.iter().map(|&label| u32::from(label)))
+        })
+    }
+}
+
+/// A pixel byte as a feature in `[0, 1]`.
+fn pixel_value(byte: u8) -> f32 {
+    f32::from(byte) / 255.0
 }
 
 /// Which magic a reader accepts.
@@ -245,7 +379,7 @@ struct Header {
 }
 
 /// Reads and checks the magic and the dimensions; leaves `stream` at the first data byte.
-fn read_header(stream: &mut Decoded<impl Read>, expected: Expected) -> Result<Header, DataError> {
+fn read_header(stream: &mut Decoded<impl Read>, expected: Expected, limit: u64) -> Result<Header, DataError> {
     let path = stream.path().to_path_buf();
     let mut magic_bytes = [0; 4];
     let found = stream.read_up_to(&mut magic_bytes)?;
@@ -286,7 +420,7 @@ fn read_header(stream: &mut Decoded<impl Read>, expected: Expected) -> Result<He
     let n_values = dims_u64
         .iter()
         .try_fold(1_u64, |product, &dim| product.checked_mul(dim));
-    let n_values = match n_values.filter(|&n| n <= MAX_DATA_BYTES).map(usize::try_from) {
+    let n_values = match n_values.filter(|&n| n <= limit).map(usize::try_from) {
         Some(Ok(n_values)) => n_values,
         _ => return Err(oversized(stream, dims_u64, header_len, n_values)),
     };

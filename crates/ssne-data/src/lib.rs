@@ -16,8 +16,9 @@ pub mod npy;
 mod scaling;
 mod source;
 mod split;
+pub mod stream;
 
-pub use atomic::write_atomic;
+pub use atomic::{AtomicFile, write_atomic};
 pub use dataset::Dataset;
 pub use error::DataError;
 pub use labels::compact_labels;

@@ -32,9 +32,21 @@ pub enum Format {
 pub struct LoadOptions {
     /// Accept NaN and infinite feature values instead of failing with [`DataError::NonFinite`].
     pub allow_non_finite: bool,
+    /// Refuse, from its header and before reading its values, an NPY or IDX file (or MNIST-style
+    /// folder) whose features would take more than this many bytes as `f32`
+    /// ([`DataError::TooLargeForMemory`]). A CSV file's size is only known once it is read, so
+    /// it is not checked. `None`: no limit.
+    pub memory_limit: Option<u64>,
 }
 
 impl LoadOptions {
+    /// These options, refusing files whose features need more than `bytes` in memory.
+    #[must_use]
+    pub fn with_memory_limit(mut self, bytes: u64) -> Self {
+        self.memory_limit = Some(bytes);
+        self
+    }
+
     /// These options, accepting NaN and infinity.
     #[must_use]
     pub fn allowing_non_finite(mut self) -> Self {
@@ -81,6 +93,9 @@ pub fn load(path: &Path, format: Format) -> Result<Dataset, DataError> {
 ///
 /// As [`load`].
 pub fn load_with(path: &Path, format: Format, options: &LoadOptions) -> Result<Dataset, DataError> {
+    if let Some(limit) = options.memory_limit {
+        check_memory(path, &format, limit)?;
+    }
     let format = match format {
         Format::Auto if path.is_dir() => return mnist::load_dir(path, SplitName::Train),
         Format::Auto => detect_format(path)?,
@@ -95,6 +110,22 @@ pub fn load_with(path: &Path, format: Format, options: &LoadOptions) -> Result<D
             path: path.to_path_buf(),
         }),
     }
+}
+
+/// Refuses `path` when its header announces features of more than `limit` bytes as `f32`; CSV
+/// files pass (their size is only known once read).
+fn check_memory(path: &Path, format: &Format, limit: u64) -> Result<(), DataError> {
+    let is_csv = match format {
+        Format::Csv(_) => true,
+        Format::Auto if !path.is_dir() => matches!(detect_format(path)?, Format::Csv(_)),
+        _ => false,
+    };
+    if is_csv {
+        return Ok(());
+    }
+    // Opening a stream reads and checks the headers only (against the file's length for raw
+    // files), so a short file with a huge header is Truncated, not TooLargeForMemory.
+    crate::stream::RowStream::open(path, format.clone())?.check_memory(limit)
 }
 
 /// The format [`Format::Auto`] reads the file at `path` as: NPY or IDX from its first bytes,
@@ -145,7 +176,7 @@ pub fn detect_format(path: &Path) -> Result<Format, DataError> {
 }
 
 /// The labels file next to an IDX images file, whether it is gzip-compressed or not.
-fn companion_labels(images: &Path) -> Option<PathBuf> {
+pub(crate) fn companion_labels(images: &Path) -> Option<PathBuf> {
     let labels = idx::labels_path_for(images)?;
     let name = labels.file_name()?.to_str()?;
     let toggled = match name.strip_suffix(".gz") {

@@ -171,16 +171,29 @@ pub fn fashion_label_names() -> Vec<String> {
 pub fn load_dir(dir: &Path, split: SplitName) -> Result<Dataset, DataError> {
     let images = find(dir, split, FileKind::Images)?;
     let labels = find(dir, split, FileKind::Labels)?;
-    let folder_name = dir
-        .canonicalize()
-        .ok()
-        .and_then(|dir| dir.file_name().map(|name| name.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "mnist".to_owned());
+    let folder_name = folder_name(dir);
     let mut data = idx::load_pair(&images, Some(&labels))?.with_name(format!("{folder_name}-{}", split.prefix()));
-    if folder_name.to_lowercase().contains("fashion") {
+    if is_fashion_name(&folder_name) {
         data.set_label_names(fashion_label_names());
     }
     Ok(data)
+}
+
+/// The folder's own name (after resolving `.` and links), `mnist` when it has none.
+fn folder_name(dir: &Path) -> String {
+    dir.canonicalize()
+        .ok()
+        .and_then(|dir| dir.file_name().map(|name| name.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "mnist".to_owned())
+}
+
+fn is_fashion_name(folder_name: &str) -> bool {
+    folder_name.to_lowercase().contains("fashion")
+}
+
+/// Whether [`load_dir`] gives the folder's labels [`fashion_label_names`].
+pub(crate) fn is_fashion_folder(dir: &Path) -> bool {
+    is_fashion_name(&folder_name(dir))
 }
 
 /// The candidate names of one file, in the order they are tried.
@@ -198,7 +211,8 @@ pub fn candidate_names(split: SplitName, kind: FileKind) -> [String; 4] {
     ]
 }
 
-fn find(dir: &Path, split: SplitName, kind: FileKind) -> Result<PathBuf, DataError> {
+/// The first existing file of [`candidate_names`] in `dir`.
+pub(crate) fn find(dir: &Path, split: SplitName, kind: FileKind) -> Result<PathBuf, DataError> {
     let names = candidate_names(split, kind);
     names
         .iter()

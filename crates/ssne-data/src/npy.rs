@@ -16,6 +16,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::io::Write as _;
 use std::path::Path;
 
 use ndarray::{Array2, ArrayD, ArrayView2, IxDyn, ShapeBuilder};
@@ -25,6 +26,9 @@ use crate::error::DataError;
 use crate::source;
 
 mod header;
+mod rows;
+
+pub(crate) use rows::{Holds, NpyRows};
 
 use header::{Dtype, Header};
 
@@ -57,7 +61,14 @@ pub fn read_labels(path: &Path) -> Result<Vec<u32>, DataError> {
     }
     let n_labels = match header.shape.as_slice() {
         [n] | [n, 1] => *n,
-        _ => return Err(wrong_axes(&header, data, path, "labels must be 1-D (or n x 1)")),
+        _ => {
+            return Err(wrong_axes(
+                &header,
+                data.len() as u64,
+                path,
+                "labels must be 1-D (or n x 1)",
+            ));
+        }
     };
     let values = header.values(data, path)?.into_i64();
     values
@@ -105,16 +116,97 @@ pub(crate) fn load_with(features: &Path, labels: Option<&Path>, allow_non_finite
 ///
 /// [`DataError::Io`] when the file cannot be written; nothing is left under `path` then.
 pub fn write_f32(path: &Path, data: &ArrayView2<'_, f32>) -> Result<(), DataError> {
-    let header = header::encode_f32_header(data.nrows(), data.ncols());
-    crate::write_atomic(path, |out| {
-        out.write_all(&header)?;
-        let mut buf = Vec::with_capacity(data.len() * 4);
-        // `iter` walks the logical (row-major) order whatever the view's strides.
-        for &value in data.iter() {
-            buf.extend_from_slice(&value.to_le_bytes());
+    let mut writer = F32Writer::create(path, data.ncols())?;
+    writer.write_rows(data)?;
+    writer.finish()
+}
+
+/// Writes an `n x n_cols` NPY file of little-endian `f32` rows as they come, atomically: the
+/// number of rows need not be known in advance and only the rows of one call are held. The file
+/// is the one [`write_f32`] writes for the same rows, byte for byte ([`write_f32`] is this
+/// writer); nothing appears under the path before [`finish`](Self::finish).
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("map.npy");
+/// let mut writer = ssne_data::npy::F32Writer::create(&path, 2)?;
+/// writer.write_rows(&ndarray::array![[0.5_f32, 1.0]].view())?;
+/// writer.write_rows(&ndarray::array![[2.0_f32, 3.0], [4.0, 5.0]].view())?;
+/// writer.finish()?;
+/// assert_eq!(ssne_data::npy::read_features(&path)?, ndarray::array![[0.5_f32, 1.0], [2.0, 3.0], [4.0, 5.0]]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct F32Writer {
+    file: crate::AtomicFile,
+    n_cols: usize,
+    n_rows: usize,
+    buf: Vec<u8>,
+}
+
+impl F32Writer {
+    /// Starts the file with a placeholder header of the final header's length.
+    ///
+    /// # Errors
+    ///
+    /// [`DataError::Io`] when the temporary file cannot be created or written.
+    pub fn create(path: &Path, n_cols: usize) -> Result<Self, DataError> {
+        let mut file = crate::AtomicFile::create(path)?;
+        file.write_all(&header::encode_f32_header(0, n_cols))
+            .map_err(|source| io_error(path, source))?;
+        Ok(F32Writer {
+            file,
+            n_cols,
+            n_rows: 0,
+            buf: Vec::new(),
+        })
+    }
+
+    /// Appends the rows of `rows`.
+    ///
+    /// # Errors
+    ///
+    /// [`DataError::HeaderMismatch`] when `rows` does not have the file's number of columns,
+    /// [`DataError::Io`] when the file cannot be written.
+    pub fn write_rows(&mut self, rows: &ArrayView2<'_, f32>) -> Result<(), DataError> {
+        if rows.ncols() != self.n_cols {
+            return Err(DataError::HeaderMismatch {
+                path: self.file.path().to_path_buf(),
+                header: self.n_cols,
+                columns: rows.ncols(),
+            });
         }
-        out.write_all(&buf)
-    })
+        self.buf.clear();
+        self.buf.reserve(rows.len() * 4);
+        // `iter` walks the logical (row-major) order whatever the view's strides.
+        for &value in rows {
+            self.buf.extend_from_slice(&value.to_le_bytes());
+        }
+        let path = self.file.path().to_path_buf();
+        self.file
+            .write_all(&self.buf)
+            .map_err(|source| io_error(&path, source))?;
+        self.n_rows += rows.nrows();
+        Ok(())
+    }
+
+    /// Writes the header with the final row count and renames the file into place.
+    ///
+    /// # Errors
+    ///
+    /// [`DataError::Io`] when a step fails; nothing is left under the path then.
+    pub fn finish(mut self) -> Result<(), DataError> {
+        self.file
+            .rewrite_start(&header::encode_f32_header(self.n_rows, self.n_cols))?;
+        self.file.commit()
+    }
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> DataError {
+    DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Reads features and, for 3-D arrays, the image shape; checks finiteness unless allowed.
@@ -124,21 +216,7 @@ pub(crate) fn read_features_with(
 ) -> Result<(Array2<f32>, Option<[usize; 2]>), DataError> {
     let bytes = source::read_file(path)?;
     let (header, data) = Header::parse(&bytes, path)?;
-    let (n_points, n_features, image_shape) = match header.shape.as_slice() {
-        [n, d] => (*n, *d, None),
-        [n, h, w] => match h.checked_mul(*w) {
-            Some(area) => (*n, area, Some([*h, *w])),
-            None => return Err(wrong_axes(&header, data, path, "their product overflows")),
-        },
-        _ => {
-            return Err(wrong_axes(
-                &header,
-                data,
-                path,
-                "features must be 2-D (n x d) or 3-D (n x h x w)",
-            ));
-        }
-    };
+    let (n_points, n_features, image_shape) = feature_axes(&header, data.len() as u64, path)?;
     let values = header.values(data, path)?.into_f32();
     let shape = IxDyn(&header.shape);
     let array = if header.fortran_order {
@@ -146,23 +224,45 @@ pub(crate) fn read_features_with(
     } else {
         ArrayD::from_shape_vec(shape, values)
     }
-    .map_err(|_| wrong_axes(&header, data, path, "they do not match the data"))?;
+    .map_err(|_| wrong_axes(&header, data.len() as u64, path, "they do not match the data"))?;
     let features = array
         .as_standard_layout()
         .into_owned()
         .into_shape_with_order((n_points, n_features))
-        .map_err(|_| wrong_axes(&header, data, path, "they do not match the data"))?;
+        .map_err(|_| wrong_axes(&header, data.len() as u64, path, "they do not match the data"))?;
     if !allow_non_finite {
         check_finite(&features, path)?;
     }
     Ok((features, image_shape))
 }
 
-fn wrong_axes(header: &Header, data: &[u8], path: &Path, reason: &'static str) -> DataError {
+/// `(n_points, n_features, image_shape)` of a 2-D (`n x d`) or 3-D (`n x h x w`) features array
+/// of `data_bytes` data bytes.
+fn feature_axes(
+    header: &Header,
+    data_bytes: u64,
+    path: &Path,
+) -> Result<(usize, usize, Option<[usize; 2]>), DataError> {
+    match header.shape.as_slice() {
+        [n, d] => Ok((*n, *d, None)),
+        [n, h, w] => match h.checked_mul(*w) {
+            Some(area) => Ok((*n, area, Some([*h, *w]))),
+            None => Err(wrong_axes(header, data_bytes, path, "their product overflows")),
+        },
+        _ => Err(wrong_axes(
+            header,
+            data_bytes,
+            path,
+            "features must be 2-D (n x d) or 3-D (n x h x w)",
+        )),
+    }
+}
+
+fn wrong_axes(header: &Header, data_bytes: u64, path: &Path, reason: &'static str) -> DataError {
     DataError::BadDimensions {
         path: path.to_path_buf(),
         dims: header.shape.iter().map(|&dim| dim as u64).collect(),
-        data_bytes: data.len() as u64,
+        data_bytes,
         reason,
     }
 }

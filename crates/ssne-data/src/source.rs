@@ -122,6 +122,11 @@ impl<R: Read> Decoded<R> {
         })
     }
 
+    /// Whether the stream is gunzipped (so its decoded length is unknown until its end).
+    pub(crate) fn is_gzip(&self) -> bool {
+        matches!(self.stream.get_ref(), Stream::Gzip(_))
+    }
+
     /// The source named in errors.
     pub(crate) fn path(&self) -> &Path {
         &self.path

@@ -33,6 +33,11 @@ pub use model::{Checkpointing, ModelStage, ParametricTsne, Reference, ReferenceS
 pub use network::{BoundNetwork, Dense, Forward, HeadInput, Network, NetworkOutput, NetworkSpec, Trainable};
 pub use observer::{EpochSummary, Silent, Stage, TrainObserver};
 pub use optim::{Adam, AdamConfig, AdamState, LrSchedule};
+/// The rows [`ParametricTsne::embed`] maps as one block: a row's last bits may depend on the
+/// other rows of its block (the sparse-or-dense choice of the first layer is made per block), so
+/// a caller that embeds a long input in parts gets the bits of one whole call exactly when every
+/// part starts at a multiple of this many rows from the input's start.
+pub const EMBED_BLOCK_ROWS: usize = network::INFER_CHUNK;
 pub use pretrain::{Labelled, PretrainReport, accuracy, pretrain};
 pub use training_state::{DataFingerprint, Phase, TrainingState, TrainingStateFile, TrainingStateSink};
 

@@ -4,6 +4,7 @@
 mod cli;
 mod fetch;
 mod import;
+mod large;
 mod server;
 mod tidy;
 

@@ -28,6 +28,9 @@ use crate::progress::{TrainProgress, Ui};
 /// the bar moves on big files.
 pub(crate) const EMBED_BATCH_ROWS: usize = 8192;
 
+// Streamed and whole embeddings agree bit for bit only when batches start on the model's blocks.
+const _: () = assert!(EMBED_BATCH_ROWS.is_multiple_of(ssne_model::EMBED_BLOCK_ROWS));
+
 /// Reads a model file under a spinner.
 pub(crate) fn load_model(path: &Path, ui: &Ui) -> anyhow::Result<ParametricTsne> {
     ui.step(format!("loading the model {}", path.display()), || {

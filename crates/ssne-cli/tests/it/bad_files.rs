@@ -255,3 +255,31 @@ fn a_csv_with_a_target_column_is_read_with_labels() {
     let embedding = std::fs::read_to_string(&out).expect("embedding");
     assert_eq!(embedding.lines().next(), Some("x,y,label"));
 }
+
+#[test]
+fn a_file_too_large_for_memory_is_refused_before_loading_naming_embed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let huge = dir.path().join("huge.npy");
+    // 10^8 images of 784 bytes: 78.4 GB on disk but sparse (nothing stored), 313.6 GB as f32,
+    // more than any memory this machine could have available.
+    let dict = "{'descr': '|u1', 'fortran_order': False, 'shape': (100000000, 784), }";
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    let padded = format!("{dict:<117}\n");
+    bytes.extend(u16::try_from(padded.len()).expect("short header").to_le_bytes());
+    bytes.extend(padded.as_bytes());
+    std::fs::write(&huge, &bytes).expect("fixture");
+    let file = std::fs::OpenOptions::new().write(true).open(&huge).expect("fixture");
+    file.set_len(bytes.len() as u64 + 78_400_000_000)
+        .expect("a sparse file");
+    drop(file);
+    let (output, took) = train_on(&huge, dir.path());
+    fails_with(
+        &output,
+        &["huge.npy", "100000000 x 784", "313600000000 bytes", "salient-sne embed"],
+    );
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    let model = crate::shared_model();
+    let output = run(["eval", "--model", &path_arg(model), "--data", &path_arg(&huge)]);
+    fails_with(&output, &["huge.npy", "salient-sne embed"]);
+    assert_eq!(listing(dir.path()), ["huge.npy"]);
+}

@@ -135,6 +135,23 @@ impl Header {
         Ok((header, &bytes[data_offset..]))
     }
 
+    /// Where the data starts in the file (the header's length).
+    pub(super) fn data_offset(&self) -> usize {
+        self.data_offset
+    }
+
+    /// The bytes of one element.
+    pub(super) fn element_bytes(&self) -> usize {
+        self.dtype.size()
+    }
+
+    /// The data bytes the shape announces, `None` when their product overflows.
+    pub(super) fn data_bytes(&self) -> Option<usize> {
+        self.shape
+            .iter()
+            .try_fold(self.dtype.size(), |product, &dim| product.checked_mul(dim))
+    }
+
     /// Decodes `data` after checking its length against the shape.
     pub(super) fn values(&self, data: &[u8], path: &Path) -> Result<Values, DataError> {
         let bad = |reason: &'static str| DataError::BadDimensions {
@@ -143,11 +160,7 @@ impl Header {
             data_bytes: data.len() as u64,
             reason,
         };
-        let n_bytes = self
-            .shape
-            .iter()
-            .try_fold(self.dtype.size(), |product, &dim| product.checked_mul(dim))
-            .ok_or_else(|| bad("their product overflows"))?;
+        let n_bytes = self.data_bytes().ok_or_else(|| bad("their product overflows"))?;
         if data.len() < n_bytes {
             return Err(DataError::Truncated {
                 path: path.to_path_buf(),
@@ -158,8 +171,14 @@ impl Header {
         if data.len() > n_bytes {
             return Err(bad("the file holds more bytes than they account for"));
         }
+        Ok(self.decode(data))
+    }
+
+    /// Decodes whole elements of `data` (a part of the data, e.g. some rows) in the file's type
+    /// and byte order; a partial element at the end is ignored.
+    pub(super) fn decode(&self, data: &[u8]) -> Values {
         let big = self.big_endian;
-        Ok(match self.dtype {
+        match self.dtype {
             Dtype::U8 => Values::U8(data.to_vec()),
             Dtype::F32 => Values::F32(decode(data, |b| {
                 if big {
@@ -189,16 +208,44 @@ impl Header {
                     i64::from_le_bytes(b)
                 }
             })),
-        })
+        }
     }
 }
 
+/// The length of the header that `preamble` (the file's first bytes, at least 12 of them when the
+/// file has that many) starts, for versions 1 to 3; `None` when it does not start like one (then
+/// [`Header::parse`] of the same bytes says why).
+pub(super) fn declared_data_offset(preamble: &[u8]) -> Option<usize> {
+    if !preamble.starts_with(MAGIC) {
+        return None;
+    }
+    match preamble.get(6) {
+        Some(1) => preamble
+            .get(8..10)
+            .map(|b| 10 + usize::from(u16::from_le_bytes([b[0], b[1]]))),
+        Some(2 | 3) => preamble
+            .get(8..12)
+            .map(|b| 12 + u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize),
+        _ => None,
+    }
+}
+
+/// The longest row count [`encode_f32_header`] leaves room for: `usize::MAX` has 20 digits.
+const ROW_COUNT_DIGITS: usize = 20;
+
 /// The NPY 1.0 header of a C-order little-endian `f32` array of `n_rows x n_cols`, padded so the
 /// data starts at a multiple of 64 bytes as NumPy does.
+///
+/// The padding leaves room for a row count of [`ROW_COUNT_DIGITS`] digits, so the header's length
+/// does not depend on `n_rows`: a streamed file is started with a placeholder header and gets the
+/// true row count, in the same bytes, at the end. (For 2 columns the header is 128 bytes for any
+/// row count, as it always was.)
 pub(super) fn encode_f32_header(n_rows: usize, n_cols: usize) -> Vec<u8> {
     let dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({n_rows}, {n_cols}), }}");
+    let row_digits = n_rows.to_string().len();
     let unpadded = MAGIC.len() + 2 + 2 + dict.len() + 1;
-    let padding = (64 - unpadded % 64) % 64;
+    let widest = unpadded - row_digits + ROW_COUNT_DIGITS;
+    let padding = (64 - widest % 64) % 64 + (ROW_COUNT_DIGITS - row_digits);
     let header_len = dict.len() + padding + 1;
     let mut header = Vec::with_capacity(unpadded + padding);
     header.extend_from_slice(MAGIC);
@@ -328,6 +375,21 @@ mod tests {
             (Dtype::F32, false, vec![60_000, 784])
         );
         assert!(data.is_empty());
+    }
+
+    #[test]
+    fn our_header_length_does_not_depend_on_the_row_count() {
+        // A streamed file is started with the header of 0 rows and rewritten in place at the end.
+        for n_cols in [1, 2, 784, 100_000] {
+            let first = encode_f32_header(0, n_cols);
+            for n_rows in [1, 9, 10, 1_000_000, usize::MAX] {
+                let header = encode_f32_header(n_rows, n_cols);
+                assert_eq!(header.len(), first.len(), "{n_rows} x {n_cols}");
+                let (parsed, _) = Header::parse(&header, Path::new("x")).unwrap();
+                assert_eq!(parsed.shape, vec![n_rows, n_cols]);
+            }
+        }
+        assert_eq!(encode_f32_header(60_000, 2).len(), 128);
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod npy;
 mod props;
 #[cfg(feature = "serde")]
 mod serde_scaling;
+mod stream;
 
 use std::io::Write;
 use std::path::Path;

@@ -18,7 +18,7 @@ use crate::{ModelError, Result};
 /// the sparse-or-dense choice made per chunk) never depends on the thread
 /// count; small enough that a chunk's input and activations stay in the L2
 /// cache while its layers run.
-pub(super) const INFER_CHUNK: usize = 128;
+pub(crate) const INFER_CHUNK: usize = 128;
 
 impl Network {
     /// The forward pass without a tape: `(logits, embedding)` of the rows of `x`.

@@ -7,6 +7,8 @@
 //! activation functions of `ssne_tensor`.
 
 mod inference;
+
+pub(crate) use inference::INFER_CHUNK;
 mod spec;
 mod tape;
 mod vjp;
