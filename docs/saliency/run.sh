@@ -10,18 +10,26 @@ OUT=${1:-out/saliency-study}
 STEPS=${STEPS:-2000}
 SEEDS=${SEEDS:-"1 2 3 4 5 6 7 8 9 10"}
 mkdir -p "$OUT/models" "$OUT/eval" "$OUT/maps"
-train() { # name, seed, flags...
+train() { # name, seed, flags...: the study's length, --finetune-steps $STEPS
+  local name=$1 seed=$2; shift 2
+  train_as "$name" "$seed" --finetune-steps "$STEPS" "$@"
+}
+train_as() { # name, seed, flags...: the length the flags (or the preset) give
   local name=$1 seed=$2; shift 2
   local model="$OUT/models/$name.ssne"
   [ -f "$model" ] && return
   local t0=$(date +%s.%N)
-  "$BIN" --quiet train --rows 0..8000 --seed "$seed" --finetune-steps "$STEPS" --model "$model" "$@" > /dev/null
+  "$BIN" --quiet train --rows 0..8000 --seed "$seed" --model "$model" "$@" > /dev/null
   echo "$name $(echo "$(date +%s.%N) - $t0" | bc)" >> "$OUT/train-seconds.txt"
   "$BIN" --quiet --json eval --model "$model" --rows 8000..10000 > "$OUT/eval/$name.json"
 }
 train default-1 1
 train additive-1 1 --preset additive
 train small-1 1 --hidden-widths 20
+# The paper's method at its own length (200 epochs of fixed batches of 1000: 1600 steps here), and
+# the default preset at its full length (6000 steps).
+train_as paper-1 1 --preset paper
+train_as full-1 1
 for s in $SEEDS; do train "default-$s" "$s"; done
 
 # Faithfulness of every method: `saliency --evaluate` at the centre of each cluster of the training
@@ -43,6 +51,8 @@ for m in gradient input-x-gradient integrated smoothgrad additive; do
 done
 for m in gradient integrated smoothgrad; do
   saliency "small-1-$m" small-1 --method "$m"
+  saliency "paper-1-$m" paper-1 --method "$m"
+  saliency "full-1-$m" full-1 --method "$m"
 done
 # Ensembles of seeds 1..k (their mean map, measured against the seed-1 model).
 members() { local k=$1 list=""; for s in $(seq 2 "$k"); do list="$list $OUT/models/default-$s.ssne"; done; echo "$list"; }

@@ -3,7 +3,8 @@
 
 use std::num::NonZeroUsize;
 
-use ssne_tensor::ndarray::{Array1, Array2, ArrayView2, Axis, s};
+use rayon::prelude::*;
+use ssne_tensor::ndarray::{Array1, Array2, ArrayView2, Axis, Zip, s};
 
 use crate::attribution::{Attribution, Gradient};
 use crate::error::invalid;
@@ -162,30 +163,51 @@ impl IntegratedGradients {
         let rows_per_chunk = (CHUNK_ROWS / n_steps).max(1);
         let n_features = x.ncols();
         let mut maps = Array2::zeros(x.raw_dim());
-        let mut sums = vec![0.0_f64; n_features];
+        // One path buffer for every chunk; each point's rows are written by one task.
+        let mut path = Array2::zeros((rows_per_chunk.min(x.nrows()) * n_steps, n_features));
         let mut start = 0;
         while start < x.nrows() {
             let rows = start..(start + rows_per_chunk).min(x.nrows());
             let n_rows = rows.len();
             let x_chunk = x.slice(s![rows.clone(), ..]);
             let b_chunk = baseline.slice(s![rows.clone(), ..]);
-            let path = Array2::from_shape_fn((n_rows * n_steps, n_features), |(r, j)| {
-                let (i, k) = (r / n_steps, r % n_steps);
-                b_chunk[[i, j]] + alphas[k] * (x_chunk[[i, j]] - b_chunk[[i, j]])
-            });
-            let grads = Gradient.attribute(networks, path.view(), &target.select(rows.clone()).repeat_each(n_steps))?;
-            for (i, mut out) in maps.slice_mut(s![rows, ..]).axis_iter_mut(Axis(0)).enumerate() {
-                sums.fill(0.0);
-                for g in grads.slice(s![i * n_steps..(i + 1) * n_steps, ..]).axis_iter(Axis(0)) {
-                    for (sum, &g) in sums.iter_mut().zip(g) {
-                        *sum += f64::from(g);
+            let mut path = path.slice_mut(s![..n_rows * n_steps, ..]);
+            path.axis_chunks_iter_mut(Axis(0), n_steps)
+                .into_par_iter()
+                .zip(x_chunk.axis_iter(Axis(0)))
+                .zip(b_chunk.axis_iter(Axis(0)))
+                .for_each(|((mut block, x_row), b_row)| {
+                    for (mut row, &alpha) in block.axis_iter_mut(Axis(0)).zip(&alphas) {
+                        Zip::from(&mut row)
+                            .and(&x_row)
+                            .and(&b_row)
+                            .for_each(|p, &x, &b| *p = b + alpha * (x - b));
                     }
-                }
-                for (j, o) in out.iter_mut().enumerate() {
-                    let diff = f64::from(x_chunk[[i, j]]) - f64::from(b_chunk[[i, j]]);
-                    *o = (diff * sums[j] / n_steps as f64) as f32;
-                }
-            }
+                });
+            let grads = Gradient.attribute(networks, path.view(), &target.select(rows.clone()).repeat_each(n_steps))?;
+            maps.slice_mut(s![rows, ..])
+                .axis_iter_mut(Axis(0))
+                .into_par_iter()
+                .zip(grads.axis_chunks_iter(Axis(0), n_steps))
+                .zip(x_chunk.axis_iter(Axis(0)))
+                .zip(b_chunk.axis_iter(Axis(0)))
+                .for_each(|(((mut out, grads), x_row), b_row)| {
+                    // The path's gradients summed in f64, in path order.
+                    let mut sums = vec![0.0_f64; n_features];
+                    for g in grads.axis_iter(Axis(0)) {
+                        for (sum, &g) in sums.iter_mut().zip(g) {
+                            *sum += f64::from(g);
+                        }
+                    }
+                    Zip::from(&mut out)
+                        .and(&sums)
+                        .and(&x_row)
+                        .and(&b_row)
+                        .for_each(|o, &sum, &x, &b| {
+                            let diff = f64::from(x) - f64::from(b);
+                            *o = (diff * sum / n_steps as f64) as f32;
+                        });
+                });
             start += n_rows;
         }
         Ok(maps)

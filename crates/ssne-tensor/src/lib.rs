@@ -7,6 +7,7 @@ mod error;
 mod gemm;
 mod real;
 mod reduce;
+mod row_dots;
 mod rowwise;
 mod sparse;
 
@@ -16,6 +17,7 @@ pub use gemm::{Trans, gemm, gemm_serial, matmul};
 pub use ndarray;
 pub use real::Real;
 pub use reduce::{SUM_BLOCK, sum_blocks_f64, sum_f64};
+pub use row_dots::gemm_nt_rows;
 pub use rowwise::{
     add_row_bias, argmax_rows, log_sum_exp_rows, relu, relu_derivative, sigmoid, sigmoid_derivative, softmax_row,
     softmax_row_vjp, softmax_rows, tanh_derivative,

@@ -615,7 +615,8 @@ fn csr_gemm_impl<R: Real>(
     Ok(())
 }
 
-fn fma_available() -> bool {
+/// Whether this CPU fuses multiply-adds in 8-wide vectors (AVX2 and FMA).
+pub(crate) fn fma_available() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
@@ -786,7 +787,8 @@ impl<R: Real> Panel<'_, R> {
     }
 }
 
+/// `acc + a b`, fused when `FMA` (only compiled so inside an AVX2+FMA function).
 #[inline(always)]
-fn mul_add<R: Real, const FMA: bool>(a: R, b: R, acc: R) -> R {
+pub(crate) fn mul_add<R: Real, const FMA: bool>(a: R, b: R, acc: R) -> R {
     if FMA { a.mul_add(b, acc) } else { acc + a * b }
 }

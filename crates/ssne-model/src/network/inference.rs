@@ -257,13 +257,13 @@ thread_local! {
 }
 
 /// `buf[..rows * cols]` as a row-major matrix.
-fn view(buf: &[f32], rows: usize, cols: usize) -> ArrayView2<'_, f32> {
+pub(super) fn view(buf: &[f32], rows: usize, cols: usize) -> ArrayView2<'_, f32> {
     // Cannot fail: callers size `buf` to at least `rows * cols` first.
     ArrayView2::from_shape((rows, cols), &buf[..rows * cols]).expect("buffer sized for the layer")
 }
 
 /// `buf[..rows * cols]` as a mutable row-major matrix.
-fn view_mut(buf: &mut [f32], rows: usize, cols: usize) -> ArrayViewMut2<'_, f32> {
+pub(super) fn view_mut(buf: &mut [f32], rows: usize, cols: usize) -> ArrayViewMut2<'_, f32> {
     // Cannot fail: callers size `buf` to at least `rows * cols` first.
     ArrayViewMut2::from_shape((rows, cols), &mut buf[..rows * cols]).expect("buffer sized for the layer")
 }

@@ -1,14 +1,27 @@
 //! The vector-Jacobian product of the network with respect to its input rows,
 //! without a tape: what every saliency map is built from, at inference speed.
 
+use std::cell::Cell;
+
 use rayon::prelude::*;
 use ssne_tensor::ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
-use ssne_tensor::{TensorError, Trans, add_row_bias, gemm_serial};
+use ssne_tensor::{
+    Csr, SPARSE_MAX_DENSITY, TensorError, Trans, add_row_bias, csr_gemm_serial, gemm_nt_rows, gemm_serial,
+    worth_compressing,
+};
 
-use super::inference::INFER_CHUNK;
+use super::inference::{INFER_CHUNK, view, view_mut};
 use super::{HeadInput, Network};
 use crate::Result;
 use crate::activation::Activation;
+
+/// Calls with fewer rows take the few-rows kernels, which read the weights
+/// where they lie: the first layer as a sparse row product at any density
+/// (for a dense row it is a sum of weight rows), the backward products as dot
+/// products with weight rows. One point then pays for no GEMM packing of the
+/// 784 x 100 first layer, which costs more than its multiply-adds. From this
+/// many rows on, the GEMM's packing is shared by enough rows to pay off.
+const FEW_ROWS: usize = 16;
 
 /// Which output of the network a seed of [`Network::input_vjp`] weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -26,11 +39,14 @@ impl Network {
     /// The same product as a backward pass of [`Network::forward_on`] on a tape
     /// with the parameters bound as constants, computed without a tape: each
     /// fixed chunk of rows runs the forward pass with the inference kernels
-    /// (GEMM, `add_row_bias`, the activations), keeps every layer's output, and
-    /// carries the seed back through the head and the layers with the tape's
-    /// own derivative functions. Chunks run in parallel and never depend on the
-    /// thread count, so neither do the results; they equal the tape's up to
-    /// `f32` rounding.
+    /// (the sparse first-layer product for mostly-zero rows, GEMM,
+    /// `add_row_bias`, the activations), keeps every layer's output in reused
+    /// per-thread buffers, and carries the seed back through the head and the
+    /// layers with the tape's own derivative functions. A call of a few rows
+    /// (one point's Jacobian) runs on the calling thread with kernels that read
+    /// the weights in place instead of packing them for a GEMM. Chunks run
+    /// in parallel and never depend on the thread count, so neither do the
+    /// results; they equal the tape's up to `f32` rounding.
     ///
     /// # Errors
     /// [`crate::ModelError::FeatureCount`] when `x` has the wrong width,
@@ -72,98 +88,177 @@ impl Network {
             .into());
         }
         let mut maps = Array2::zeros(x.raw_dim());
-        x.axis_chunks_iter(Axis(0), INFER_CHUNK)
-            .into_par_iter()
-            .zip(seed.axis_chunks_iter(Axis(0), INFER_CHUNK))
-            .zip(maps.axis_chunks_iter_mut(Axis(0), INFER_CHUNK))
-            .try_for_each(|((x, seed), maps)| self.vjp_chunk(x, output, seed, maps))?;
+        if x.nrows() == 0 {
+            return Ok(maps);
+        }
+        let few = x.nrows() < FEW_ROWS;
+        let run = |x: ArrayView2<'_, f32>, seed: ArrayView2<'_, f32>, maps: ArrayViewMut2<'_, f32>| {
+            let mut scratch = VJP_SCRATCH.take().unwrap_or_default();
+            let result = self.vjp_chunk(&mut scratch, few, x, output, seed, maps);
+            VJP_SCRATCH.set(Some(scratch));
+            result
+        };
+        if x.nrows() <= INFER_CHUNK {
+            // One chunk: on the calling thread, without a trip through the pool.
+            run(x, seed, maps.view_mut())?;
+        } else {
+            x.axis_chunks_iter(Axis(0), INFER_CHUNK)
+                .into_par_iter()
+                .zip(seed.axis_chunks_iter(Axis(0), INFER_CHUNK))
+                .zip(maps.axis_chunks_iter_mut(Axis(0), INFER_CHUNK))
+                .try_for_each(|((x, seed), maps)| run(x, seed, maps))?;
+        }
         Ok(maps)
     }
 
     /// [`Network::input_vjp`] of one chunk of rows, on the calling thread.
     fn vjp_chunk(
         &self,
+        scratch: &mut VjpScratch,
+        few: bool,
         x: ArrayView2<'_, f32>,
         output: NetworkOutput,
         seed: ArrayView2<'_, f32>,
-        maps: ArrayViewMut2<'_, f32>,
+        mut maps: ArrayViewMut2<'_, f32>,
     ) -> std::result::Result<(), TensorError> {
         let rows = x.nrows();
         let n_layers = self.layers.len();
+        let VjpScratch {
+            csr,
+            outputs,
+            grad,
+            below,
+            features,
+        } = scratch;
         // outputs[i]: layer i's output, after its activation for hidden layers.
-        let mut outputs: Vec<Array2<f32>> = Vec::with_capacity(n_layers);
-        for (idx, layer) in self.layers.iter().enumerate() {
-            let mut z = Array2::zeros((rows, layer.weight.ncols()));
-            let input = if idx == 0 { x } else { outputs[idx - 1].view() };
-            gemm_serial(1.0, input, Trans::N, layer.weight.view(), Trans::N, 0.0, z.view_mut())?;
+        outputs.resize_with(n_layers.max(outputs.len()), Vec::new);
+        for idx in 0..n_layers {
+            let (done, rest) = outputs.split_at_mut(idx);
+            let layer = &self.layers[idx];
+            let width = layer.weight.ncols();
+            rest[0].resize(rows * width, 0.0);
+            let mut z = view_mut(&mut rest[0], rows, width);
+            if idx == 0 {
+                // One sparse row product reads the weight in place; a GEMM
+                // would pack all of it first, which dominates for a few rows.
+                let max_density = if few { 1.0 } else { SPARSE_MAX_DENSITY };
+                let k = x.ncols();
+                if (few || worth_compressing(rows, k, width)) && csr.assign_if_sparse(x, max_density) {
+                    csr_gemm_serial(1.0, csr, layer.weight.view(), 0.0, z.view_mut())?;
+                } else {
+                    gemm_serial(1.0, x, Trans::N, layer.weight.view(), Trans::N, 0.0, z.view_mut())?;
+                }
+            } else {
+                let input = view(&done[idx - 1], rows, self.layers[idx - 1].weight.ncols());
+                gemm_serial(1.0, input, Trans::N, layer.weight.view(), Trans::N, 0.0, z.view_mut())?;
+            }
             add_row_bias(z.view_mut(), layer.bias.row(0));
             if idx + 1 < n_layers {
-                self.spec.hidden_activation.apply_in_place(z.view_mut());
+                self.spec.hidden_activation.apply_in_place(z);
             }
-            outputs.push(z);
         }
-        // The gradient with respect to the output of layer `top`.
-        let (mut grad, top) = match output {
-            NetworkOutput::Logits => (seed.to_owned(), n_layers - 1),
+        // The gradient with respect to the output of layer `top`, in `grad`.
+        let top = match output {
+            NetworkOutput::Logits => {
+                grad.clear();
+                grad.extend(seed.iter());
+                n_layers - 1
+            }
             NetworkOutput::Embedding => {
                 let top = match self.spec.head_input {
                     HeadInput::Logits => n_layers - 1,
                     HeadInput::Hidden => n_layers - 2,
                 };
-                (self.head_vjp(outputs[top].view(), seed)?, top)
+                let head_in = view(&outputs[top], rows, self.head.weight.nrows());
+                self.head_vjp(head_in, seed, grad, features)?;
+                top
             }
         };
-        let mut maps = Some(maps);
         for idx in (0..=top).rev() {
+            let width = self.layers[idx].weight.ncols();
+            let mut g = view_mut(grad, rows, width);
             if idx + 1 < n_layers {
                 self.spec
                     .hidden_activation
-                    .backward_in_place(outputs[idx].view(), grad.view_mut());
+                    .backward_in_place(view(&outputs[idx], rows, width), g.view_mut());
             }
             let weight = self.layers[idx].weight.view();
             if idx == 0 {
-                if let Some(maps) = maps.take() {
-                    gemm_serial(1.0, grad.view(), Trans::N, weight, Trans::T, 0.0, maps)?;
+                if few {
+                    gemm_nt_rows(g.view(), weight, maps.view_mut())?;
+                } else {
+                    // A sparse product with a transposed copy of the weight, skipping
+                    // ReLU's zeros, measured slower than this GEMM (which packs the
+                    // weight itself) on the 784-100 layer.
+                    gemm_serial(1.0, g.view(), Trans::N, weight, Trans::T, 0.0, maps.view_mut())?;
                 }
             } else {
-                let mut below = Array2::zeros((rows, weight.nrows()));
-                gemm_serial(1.0, grad.view(), Trans::N, weight, Trans::T, 0.0, below.view_mut())?;
-                grad = below;
+                below.resize(rows * weight.nrows(), 0.0);
+                let out = view_mut(below, rows, weight.nrows());
+                if few {
+                    gemm_nt_rows(g.view(), weight, out)?;
+                } else {
+                    gemm_serial(1.0, g.view(), Trans::N, weight, Trans::T, 0.0, out)?;
+                }
+                std::mem::swap(grad, below);
             }
         }
         Ok(())
     }
 
-    /// The gradient with respect to the head's input `head_in` of `seed · map`:
-    /// back through the output scale, the head and the feature activation.
+    /// Writes into `grad` the gradient with respect to the head's input
+    /// `head_in` of `seed · map`: back through the output scale, the head and
+    /// the feature activation (whose output goes to `features`).
     fn head_vjp(
         &self,
         head_in: ArrayView2<'_, f32>,
         seed: ArrayView2<'_, f32>,
-    ) -> std::result::Result<Array2<f32>, TensorError> {
+        grad: &mut Vec<f32>,
+        features: &mut Vec<f32>,
+    ) -> std::result::Result<(), TensorError> {
+        let (rows, width) = head_in.dim();
         let scale = self.spec.output_scale;
-        let mut seed = seed.to_owned();
-        if scale != 1.0 {
-            seed.mapv_inplace(|v| v * scale);
-        }
-        let mut grad = Array2::zeros(head_in.raw_dim());
-        gemm_serial(
-            1.0,
-            seed.view(),
-            Trans::N,
+        // The seed of the head's product: `seed · scale`, as the tape's backward
+        // of the scaling computes it. Kept in `features` until that is needed.
+        features.clear();
+        features.extend(seed.iter().map(|&v| if scale != 1.0 { v * scale } else { v }));
+        grad.resize(rows * width, 0.0);
+        let mut g = view_mut(grad, rows, width);
+        // `head.weight` is `[width, embedding]`: row j holds feature j's weights.
+        gemm_nt_rows(
+            view(features, rows, seed.ncols()),
             self.head.weight.view(),
-            Trans::T,
-            0.0,
-            grad.view_mut(),
+            g.view_mut(),
         )?;
         let activation = self.spec.feature_activation;
         if activation != Activation::Identity {
-            let mut features = head_in.to_owned();
-            activation.apply_in_place(features.view_mut());
-            activation.backward_in_place(features.view(), grad.view_mut());
+            features.clear();
+            features.extend(head_in.iter());
+            let mut activated = view_mut(features, rows, width);
+            activation.apply_in_place(activated.view_mut());
+            activation.backward_in_place(activated.view(), g);
         }
-        Ok(grad)
+        Ok(())
     }
+}
+
+/// Reused buffers of one VJP task: the compressed input chunk,
+/// every layer's output, the gradient at the current layer and the one below,
+/// and the head's scaled seed and activated input.
+#[derive(Debug, Default)]
+struct VjpScratch {
+    csr: Csr<f32>,
+    outputs: Vec<Vec<f32>>,
+    grad: Vec<f32>,
+    below: Vec<f32>,
+    features: Vec<f32>,
+}
+
+thread_local! {
+    /// One scratch per thread, taken out while a chunk runs and put back after,
+    /// so a nested use on the same thread gets a fresh one instead of a
+    /// borrow error.
+    static VJP_SCRATCH: Cell<Option<Box<VjpScratch>>> = const { Cell::new(None) };
 }
 
 #[cfg(test)]
@@ -194,8 +289,19 @@ mod tests {
     }
 
     fn matrix(rows: usize, cols: usize, seed: u64) -> Array2<f32> {
+        sparse_matrix(rows, cols, 0.0, seed)
+    }
+
+    /// Entries in [-1, 1), about `zeros` of them exactly 0 (image-like rows).
+    fn sparse_matrix(rows: usize, cols: usize, zeros: f64, seed: u64) -> Array2<f32> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        Array2::from_shape_simple_fn((rows, cols), || rng.random_range(-1.0..1.0))
+        Array2::from_shape_simple_fn((rows, cols), || {
+            if rng.random_bool(zeros) {
+                0.0
+            } else {
+                rng.random_range(-1.0..1.0)
+            }
+        })
     }
 
     fn activation(index: usize) -> Activation {
@@ -208,46 +314,138 @@ mod tests {
         ][index]
     }
 
+    /// A network of every shape the strategy draws: depth, widths, hidden and
+    /// feature activations, head input, output scale.
+    fn drawn_network(
+        n_features: usize,
+        widths: Vec<usize>,
+        hidden: usize,
+        feature: usize,
+        head_on_hidden: bool,
+        scale: f32,
+        seed: u64,
+    ) -> Network {
+        let mut layer_widths = vec![n_features];
+        layer_widths.extend(widths);
+        let head_input = if head_on_hidden && layer_widths.len() >= 3 {
+            HeadInput::Hidden
+        } else {
+            HeadInput::Logits
+        };
+        let spec = NetworkSpec {
+            layer_widths,
+            hidden_activation: activation(hidden),
+            head_input,
+            feature_activation: activation(feature),
+            embedding_dim: 2,
+            output_scale: scale,
+            biases: true,
+        };
+        test_network(spec, seed)
+    }
+
+    fn output_width(net: &Network, output: NetworkOutput) -> usize {
+        match output {
+            NetworkOutput::Embedding => net.spec.embedding_dim,
+            NetworkOutput::Logits => net.spec.n_outputs(),
+        }
+    }
+
+    /// `seed · output(x)` of one row, on an `f64` tape.
+    fn seeded_output_f64(net: &Network, x: &Array2<f64>, output: NetworkOutput, seed: &[f64]) -> f64 {
+        let mut tape = Tape::<f64>::new();
+        let bound = net.bind(&mut tape, Trainable::None);
+        let xv = tape.constant_from(x.view());
+        let fwd = net.forward_on(&mut tape, &bound, xv).expect("shapes agree");
+        let out = match output {
+            NetworkOutput::Logits => fwd.logits,
+            NetworkOutput::Embedding => fwd.embedding,
+        };
+        let y = tape.value(out).expect("a value");
+        y.iter().zip(seed).map(|(y, s)| y * s).sum()
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
 
-        /// Every network shape: depth, widths, hidden and feature activations,
-        /// head input, output scale, both outputs, and several chunks of rows.
+        /// Every network shape, both outputs, inputs dense and mostly zeros
+        /// (the sparse first layer), and each path of the product: a few rows
+        /// (weights read in place), one chunk, and several chunks in parallel.
         #[test]
         fn the_tape_free_vjp_equals_the_tapes(
+            wide in any::<bool>(),
             widths in proptest::collection::vec(1usize..12, 2..5),
             hidden in 1usize..4,
             feature in 0usize..5,
             head_on_hidden in any::<bool>(),
             scale in prop_oneof![Just(1.0f32), 0.5f32..20.0],
-            rows in prop_oneof![1usize..5, 120usize..300],
+            rows in prop_oneof![1usize..5, 14usize..40, 120usize..300],
+            zeros in prop_oneof![Just(0.0), 0.7f64..0.95],
             seed in any::<u64>(),
         ) {
-            let mut layer_widths = vec![7];
-            layer_widths.extend(widths);
-            let head_input = if head_on_hidden && layer_widths.len() >= 3 { HeadInput::Hidden } else { HeadInput::Logits };
-            let spec = NetworkSpec {
-                layer_widths,
-                hidden_activation: activation(hidden),
-                head_input,
-                feature_activation: activation(feature),
-                embedding_dim: 2,
-                output_scale: scale,
-                biases: true,
-            };
-            let net = test_network(spec, seed);
-            let x = matrix(rows, 7, seed ^ 1);
+            // 40 inputs and a first layer of at least 8 units let the sparse
+            // first-layer product run on a chunk, as it does on images.
+            let (n_features, mut widths) = if wide { (40, widths) } else { (7, widths) };
+            if wide {
+                widths[0] += 8;
+            }
+            let net = drawn_network(n_features, widths, hidden, feature, head_on_hidden, scale, seed);
+            let x = sparse_matrix(rows, n_features, zeros, seed ^ 1);
             for output in [NetworkOutput::Embedding, NetworkOutput::Logits] {
-                let width = match output {
-                    NetworkOutput::Embedding => 2,
-                    NetworkOutput::Logits => net.spec.n_outputs(),
-                };
-                let s = matrix(rows, width, seed ^ 2);
+                let s = matrix(rows, output_width(&net, output), seed ^ 2);
                 let fast = net.input_vjp(x.view(), output, s.view()).expect("valid shapes");
                 let reference = on_tape(&net, x.view(), output, s.view());
                 let norm = reference.iter().fold(0.0f32, |m, v| m.max(v.abs()));
                 for (a, b) in fast.iter().zip(&reference) {
                     prop_assert!((a - b).abs() <= 1e-5 * (1.0 + norm), "{a} vs {b} ({output:?})");
+                }
+            }
+        }
+
+        /// The tape-free product against central finite differences of
+        /// `seed · output(x)` computed in `f64`, on sampled rows and inputs,
+        /// through each path (a few rows, one chunk of GEMMs).
+        #[test]
+        fn the_tape_free_vjp_matches_finite_differences(
+            wide in any::<bool>(),
+            widths in proptest::collection::vec(1usize..12, 2..4),
+            hidden in 1usize..4,
+            feature in 0usize..5,
+            head_on_hidden in any::<bool>(),
+            scale in prop_oneof![Just(1.0f32), 0.5f32..20.0],
+            rows in prop_oneof![1usize..4, 16usize..40],
+            zeros in prop_oneof![Just(0.0), 0.7f64..0.95],
+            seed in any::<u64>(),
+        ) {
+            let (n_features, mut widths) = if wide { (40, widths) } else { (7, widths) };
+            if wide {
+                widths[0] += 8;
+            }
+            let net = drawn_network(n_features, widths, hidden, feature, head_on_hidden, scale, seed);
+            let x = sparse_matrix(rows, n_features, zeros, seed ^ 3);
+            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 4);
+            for output in [NetworkOutput::Embedding, NetworkOutput::Logits] {
+                let s = matrix(rows, output_width(&net, output), seed ^ 5);
+                let fast = net.input_vjp(x.view(), output, s.view()).expect("valid shapes");
+                for row in [0, rows / 2, rows - 1] {
+                    let x_row = x.slice(ssne_tensor::ndarray::s![row..row + 1, ..]).mapv(f64::from);
+                    let seed_row: Vec<f64> = s.row(row).iter().map(|&v| f64::from(v)).collect();
+                    let norm = fast.row(row).iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                    for _ in 0..6 {
+                        let pixel = rng.random_range(0..n_features);
+                        let h = 1e-6 * x_row[[0, pixel]].abs().max(1.0);
+                        let (mut plus, mut minus) = (x_row.clone(), x_row.clone());
+                        plus[[0, pixel]] += h;
+                        minus[[0, pixel]] -= h;
+                        let fd = (seeded_output_f64(&net, &plus, output, &seed_row)
+                            - seeded_output_f64(&net, &minus, output, &seed_row))
+                            / (2.0 * h);
+                        let got = f64::from(fast[[row, pixel]]);
+                        prop_assert!(
+                            (got - fd).abs() <= 1e-4 * (1.0 + f64::from(norm)),
+                            "row {row} pixel {pixel}: {got} vs finite differences {fd} ({output:?})"
+                        );
+                    }
                 }
             }
         }
