@@ -474,7 +474,7 @@ impl FinetuneArgs {
             None => {}
         }
         match (self.mid_near_weight, self.mid_near_pairs) {
-            (Some(weight), _) if weight == 0.0 => {
+            (Some(0.0), _) => {
                 if self.mid_near_pairs.is_some() {
                     bail!("--mid-near-pairs needs a --mid-near-weight above 0");
                 }

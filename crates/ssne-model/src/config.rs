@@ -124,7 +124,7 @@ impl Scheme {
     /// ```
     pub fn steps_for_graph_epochs(epochs: f64, n_edges: usize, edges_per_step: usize) -> Result<usize> {
         let steps = (epochs * Self::graph_epoch_steps(n_edges, edges_per_step)).round();
-        if !(steps <= Self::MAX_STEPS as f64) {
+        if steps.is_nan() || steps > Self::MAX_STEPS as f64 {
             return Err(config_error(
                 "finetune.graph_epochs",
                 epochs,
