@@ -175,11 +175,6 @@ impl TrainObserver for TrainProgress<'_> {
 
     fn graph_epoch_steps(&mut self, steps_per_epoch: f64) {
         self.graph_epoch_steps = Some(steps_per_epoch);
-        self.log.push(json!({
-            "stage": "fine-tuning",
-            "steps_per_graph_epoch": steps_per_epoch,
-            "steps": self.total,
-        }));
         self.ui.note(format!(
             "fine-tuning: {} steps, {:.2} epochs over the kNN graph ({steps_per_epoch:.0} steps an epoch)",
             self.total,
@@ -202,8 +197,10 @@ impl TrainObserver for TrainProgress<'_> {
             .graph_epoch_steps
             .zip(self.bar.as_ref())
             .map(|(per_epoch, bar)| graph_epochs(bar.position() as usize, per_epoch));
-        if let (Some(done), Some(object)) = (graph_epoch, line.as_object_mut()) {
+        if let (Some(done), Some(per_epoch), Some(object)) = (graph_epoch, self.graph_epoch_steps, line.as_object_mut())
+        {
             object.insert("graph_epochs".into(), json!(done));
+            object.insert("steps_per_graph_epoch".into(), json!(per_epoch));
         }
         self.log.push(line);
         if let Some(bar) = &self.bar {
