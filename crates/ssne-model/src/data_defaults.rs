@@ -80,8 +80,8 @@ impl TrainConfig {
     /// preset's steps: 6000 steps of 500 edges are 750 passes over 8000 rows. In passes over the
     /// kNN graph ([`crate::FinetuneConfig::graph_epochs`]) the preset's 6000 steps are 5.9
     /// epochs of the 8000-digit sample (1021 steps an epoch) and 0.92 of 50,000 Fashion-MNIST
-    /// images (6506 steps an epoch; `docs/QUALITY.md`, "Training length in passes over the kNN
-    /// graph").
+    /// images (6506 steps an epoch; `docs/QUALITY.md`, "Training length and training-loop levers
+    /// at full size").
     pub const FINETUNE_POINT_PASSES: usize = 750;
     /// The fewest fine-tuning steps the epoch rule gives, however few the rows.
     pub const MIN_FINETUNE_STEPS: usize = 1000;
