@@ -110,7 +110,7 @@ pub enum AutodiffError {
         n_rows: usize,
     },
     /// [`tsne_coupled`](crate::Tape::tsne_coupled) was given no edges.
-    #[error("the t-SNE edge losses (tsne_coupled, tsne_negative) need at least one edge")]
+    #[error("the t-SNE edge losses (tsne_coupled, tsne_negative, log_mean_kernel) need at least one edge")]
     NoEdges,
     /// The loss of `op` is not finite, e.g. every kernel weight underflowed to 0.
     #[error("{op}: the result is not finite ({value})")]

@@ -94,6 +94,10 @@ pub(crate) struct TrainProgress<'a> {
     bar: Option<ProgressBar>,
     last: Option<EpochSummary>,
     log: Vec<serde_json::Value>,
+    /// Steps per pass over the kNN graph of the running edge-sampling fine-tuning.
+    graph_epoch_steps: Option<f64>,
+    /// Steps of the running stage.
+    total: usize,
 }
 
 impl<'a> TrainProgress<'a> {
@@ -103,6 +107,8 @@ impl<'a> TrainProgress<'a> {
             bar: None,
             last: None,
             log: Vec::new(),
+            graph_epoch_steps: None,
+            total: 0,
         }
     }
 
@@ -134,6 +140,15 @@ fn finite(value: Option<f64>) -> serde_json::Value {
     }
 }
 
+/// `steps` in passes over a kNN graph of `steps_per_epoch` steps.
+fn graph_epochs(steps: usize, steps_per_epoch: f64) -> f64 {
+    if steps_per_epoch > 0.0 {
+        steps as f64 / steps_per_epoch
+    } else {
+        0.0
+    }
+}
+
 /// A recall of the approximate neighbours below which training warns (pynndescent aims at 0.9 to 0.99).
 const LOW_KNN_RECALL: f64 = 0.9;
 
@@ -143,6 +158,8 @@ impl TrainObserver for TrainProgress<'_> {
             old.finish_and_clear();
         }
         self.last = None;
+        self.graph_epoch_steps = None;
+        self.total = total;
         let bar = self.ui.bar(total as u64, stage_label(stage));
         if stage == Stage::Affinities {
             bar.set_message("input affinities of the training points");
@@ -156,8 +173,17 @@ impl TrainObserver for TrainProgress<'_> {
         }
     }
 
+    fn graph_epoch_steps(&mut self, steps_per_epoch: f64) {
+        self.graph_epoch_steps = Some(steps_per_epoch);
+        self.ui.note(format!(
+            "fine-tuning: {} steps, {:.2} epochs over the kNN graph ({steps_per_epoch:.0} steps an epoch)",
+            self.total,
+            graph_epochs(self.total, steps_per_epoch)
+        ));
+    }
+
     fn epoch_finished(&mut self, summary: &EpochSummary) {
-        self.log.push(json!({
+        let mut line = json!({
             "stage": summary.stage.name(),
             "epoch": summary.epoch,
             "loss": finite(Some(summary.loss)),
@@ -165,9 +191,23 @@ impl TrainObserver for TrainProgress<'_> {
             "val_accuracy": finite(summary.val_accuracy),
             "kl": finite(summary.kl),
             "seconds": summary.seconds,
-        }));
+        });
+        // The edge-sampling loops report every period of steps; the graph epochs done say how far.
+        let graph_epoch = self
+            .graph_epoch_steps
+            .zip(self.bar.as_ref())
+            .map(|(per_epoch, bar)| graph_epochs(bar.position() as usize, per_epoch));
+        if let (Some(done), Some(per_epoch), Some(object)) = (graph_epoch, self.graph_epoch_steps, line.as_object_mut())
+        {
+            object.insert("graph_epochs".into(), json!(done));
+            object.insert("steps_per_graph_epoch".into(), json!(per_epoch));
+        }
+        self.log.push(line);
         if let Some(bar) = &self.bar {
             let mut message = format!("loss {:.4}", summary.loss);
+            if let (Some(done), Some(per_epoch)) = (graph_epoch, self.graph_epoch_steps) {
+                message = format!("epoch {done:.2}/{:.2}  {message}", graph_epochs(self.total, per_epoch));
+            }
             if let Some(acc) = summary.accuracy {
                 message.push_str(&format!("  acc {acc:.3}"));
             }
@@ -239,6 +279,13 @@ mod tests {
     fn the_bar_templates_parse() {
         assert!(ProgressStyle::with_template(super::BAR_TEMPLATE).is_ok());
         assert!(ProgressStyle::with_template(super::SPINNER_TEMPLATE).is_ok());
+    }
+
+    #[test]
+    fn steps_become_graph_epochs() {
+        assert_eq!(super::graph_epochs(1200, 600.0), 2.0);
+        assert_eq!(super::graph_epochs(0, 600.0), 0.0);
+        assert_eq!(super::graph_epochs(5, 0.0), 0.0);
     }
 
     #[test]

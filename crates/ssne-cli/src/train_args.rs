@@ -8,8 +8,8 @@ use anyhow::bail;
 use clap::{Args, ValueEnum};
 use ssne_data::ScalingKind;
 use ssne_model::{
-    Activation, Adaptation, DataSummary, FinetuneConfig, HeadInput, KnnSearch, Preset, ReferenceSpace, Scheme, Setting,
-    TrainConfig, Trainable, adapted_preset, adapted_scaling,
+    Activation, Adaptation, DataSummary, FinetuneConfig, HeadInput, KnnSearch, LrSchedule, MidNearRepulsion, Preset,
+    ReferenceSpace, Scheme, Setting, TrainConfig, Trainable, adapted_preset, adapted_scaling,
 };
 
 /// `--preset`.
@@ -35,6 +35,15 @@ pub(crate) enum SchemeArg {
     Redrawn,
     /// Sampled edges like coupled, contrasted with --negatives pairs through a fixed --z-bar (Neg-t-SNE)
     Negative,
+}
+
+/// `--lr-decay`: the fine-tuning learning-rate schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LrDecayArg {
+    /// Linear decay from the rate to 0 at the last step (contrastive-ne)
+    Linear,
+    /// The rate throughout
+    None,
 }
 
 /// `--knn`: how the global P finds each point's neighbours.
@@ -187,12 +196,13 @@ pub(crate) struct FinetuneArgs {
     /// Points per batch of the batch schemes; must exceed perplexity + 1 [default: 1000]
     #[arg(long, value_name = "N")]
     batch_size: Option<usize>,
-    /// Passes over the data. With --scheme coupled one epoch is
-    /// ceil(n / (2 x edges-per-step)) steps [default: 200]
+    /// Passes over the data (batch schemes) or over the kNN graph (coupled, negative: one epoch is
+    /// nnz(P) / edges-per-step steps, fractions allowed) [default: 200 for the batch schemes; see
+    /// --finetune-steps]
     #[arg(long, value_name = "N", conflicts_with = "finetune_steps")]
-    finetune_epochs: Option<usize>,
-    /// Optimiser steps of the coupled scheme [default: 750 epochs over the graph, from 1000 to
-    /// 6000 steps]
+    finetune_epochs: Option<f64>,
+    /// Optimiser steps of the coupled scheme [default: 750 passes over the points, i.e.
+    /// 750 x n / (2 x edges-per-step) steps, from 1000 to 6000 steps]
     #[arg(long, value_name = "N")]
     finetune_steps: Option<usize>,
     /// Edges sampled per step of the coupled scheme [default: 500]
@@ -201,6 +211,9 @@ pub(crate) struct FinetuneArgs {
     /// Adam learning rate (of both stages with `train`; see --pretrain-lr) [default: 0.002 for fine-tuning, 0.001 for pretraining; paper: 0.001]
     #[arg(long, value_name = "RATE")]
     lr: Option<f32>,
+    /// Learning-rate schedule of fine-tuning: linear decay to 0 over the run, or none [default: none]
+    #[arg(long, value_enum)]
+    lr_decay: Option<LrDecayArg>,
     /// Weight of a cross-entropy term kept during fine-tuning [default: 0]
     #[arg(long, value_name = "W")]
     ce_weight: Option<f32>,
@@ -208,8 +221,19 @@ pub(crate) struct FinetuneArgs {
     #[arg(long, value_name = "FACTOR")]
     exaggeration: Option<f32>,
     /// Fraction of the run that is exaggerated [default: 0.25 when --exaggeration is given]
-    #[arg(long, value_name = "F")]
+    #[arg(long, value_name = "F", conflicts_with = "exaggeration_epochs")]
     exaggeration_fraction: Option<f32>,
+    /// Length of the exaggerated phase in epochs (over the kNN graph for coupled and negative,
+    /// over the data for the batch schemes), instead of --exaggeration-fraction
+    #[arg(long, value_name = "EPOCHS")]
+    exaggeration_epochs: Option<f64>,
+    /// Repel mid-near pairs (ParamRepulsor): add W x ln(mean kernel over mid-near pairs) to the
+    /// loss of coupled or negative; 0 = off [default: 0]
+    #[arg(long, value_name = "W")]
+    mid_near_weight: Option<f32>,
+    /// Mid-near pairs drawn per point of a step (with --mid-near-weight) [default: 1]
+    #[arg(long, value_name = "N", requires = "mid_near_weight")]
+    mid_near_pairs: Option<usize>,
     /// Degrees of freedom of the Student-t kernel (1 = classic t-SNE) [default: 1]
     #[arg(long, value_name = "DOF")]
     dof: Option<f64>,
@@ -299,7 +323,7 @@ impl TrainArgs {
             Some(components) => config.reference_space = ReferenceSpace::Pca { components },
             None => {}
         }
-        self.finetune.apply(&mut config.finetune, data.n_points)?;
+        self.finetune.apply(&mut config.finetune)?;
         let f = &self.finetune;
         let edge_sampling = matches!(
             config.finetune.scheme,
@@ -329,11 +353,12 @@ impl TrainArgs {
 }
 
 impl FinetuneArgs {
-    /// Overrides `config` with the flags given, for a run on `n_train` points.
+    /// Overrides `config` with the flags given.
     ///
     /// # Errors
-    /// A step count for a batch scheme (which counts epochs).
-    pub(crate) fn apply(&self, config: &mut FinetuneConfig, n_train: usize) -> anyhow::Result<()> {
+    /// A step count for a batch scheme (which counts epochs), a fractional or negative epoch
+    /// count for a batch scheme, mid-near pairs without a weight.
+    pub(crate) fn apply(&self, config: &mut FinetuneConfig) -> anyhow::Result<()> {
         let (old_epochs, old_steps, old_edges) = match config.scheme {
             Scheme::FixedBatches { epochs } | Scheme::RedrawnBatches { epochs } => (epochs, None, None),
             Scheme::Coupled { steps, edges_per_step }
@@ -366,7 +391,16 @@ impl FinetuneArgs {
                          the batch schemes count --finetune-epochs"
                     );
                 }
-                let epochs = self.finetune_epochs.unwrap_or(old_epochs);
+                let epochs = match self.finetune_epochs {
+                    Some(epochs) if epochs.fract() != 0.0 || !(0.0..=usize::MAX as f64).contains(&epochs) => {
+                        bail!(
+                            "--finetune-epochs of a batch scheme is a whole number of passes over the data (got {epochs})"
+                        )
+                    }
+                    Some(epochs) => epochs as usize,
+                    None => old_epochs,
+                };
+                config.graph_epochs = None;
                 if kind == SchemeArg::Fixed {
                     Scheme::FixedBatches { epochs }
                 } else {
@@ -379,11 +413,16 @@ impl FinetuneArgs {
                     .edges_per_step
                     .or(old_edges)
                     .unwrap_or(Scheme::DEFAULT_EDGES_PER_STEP);
-                let steps = match (self.finetune_steps, self.finetune_epochs) {
-                    (Some(steps), _) => steps,
-                    (None, Some(epochs)) => epochs.saturating_mul(Scheme::steps_per_epoch(n_train, edges_per_step)),
-                    (None, None) => old_steps.unwrap_or(Scheme::DEFAULT_STEPS),
-                };
+                // Epochs over the graph become steps once the graph is built; explicit steps
+                // replace any epoch count stored in the model.
+                if let Some(epochs) = self.finetune_epochs {
+                    config.graph_epochs = Some(epochs);
+                } else if self.finetune_steps.is_some() {
+                    config.graph_epochs = None;
+                }
+                let steps = self
+                    .finetune_steps
+                    .unwrap_or(old_steps.unwrap_or(Scheme::DEFAULT_STEPS));
                 if kind == SchemeArg::Coupled {
                     Scheme::Coupled { steps, edges_per_step }
                 } else {
@@ -424,6 +463,32 @@ impl FinetuneArgs {
         }
         if let Some(fraction) = self.exaggeration_fraction {
             config.exaggeration_fraction = fraction;
+            config.exaggeration_epochs = None;
+        }
+        if let Some(epochs) = self.exaggeration_epochs {
+            config.exaggeration_epochs = Some(epochs);
+        }
+        match self.lr_decay {
+            Some(LrDecayArg::Linear) => config.adam.schedule = LrSchedule::Linear,
+            Some(LrDecayArg::None) => config.adam.schedule = LrSchedule::Constant,
+            None => {}
+        }
+        match (self.mid_near_weight, self.mid_near_pairs) {
+            (Some(0.0), _) => {
+                if self.mid_near_pairs.is_some() {
+                    bail!("--mid-near-pairs needs a --mid-near-weight above 0");
+                }
+                config.mid_near = None;
+            }
+            (Some(weight), pairs) => {
+                config.mid_near = Some(MidNearRepulsion {
+                    weight,
+                    pairs_per_point: pairs
+                        .or(config.mid_near.map(|m| m.pairs_per_point))
+                        .unwrap_or(MidNearRepulsion::DEFAULT_PAIRS_PER_POINT),
+                });
+            }
+            (None, _) => {}
         }
         if let Some(dof) = self.dof {
             config.dof = dof;
@@ -567,16 +632,31 @@ mod tests {
     }
 
     #[test]
-    fn epochs_of_the_coupled_scheme_become_steps() -> anyhow::Result<()> {
-        // 8000 points, 500 edges (1000 endpoints) per step: 8 steps an epoch.
-        let c = config(&["--finetune-epochs", "10"])?;
+    fn epochs_of_the_coupled_scheme_are_passes_over_the_graph() -> anyhow::Result<()> {
+        // The steps follow from the graph once it is built; the scheme keeps its own.
+        let c = config(&["--finetune-epochs", "2.5"])?;
+        assert_eq!(c.finetune.graph_epochs, Some(2.5));
+        assert_eq!(c.finetune.scheme, Scheme::DEFAULT_COUPLED);
+        // Steps given instead clear an epoch count (e.g. one stored in a model being fine-tuned).
+        let mut stored = c.finetune.clone();
+        let harness = Harness::try_parse_from(["t", "--finetune-steps", "700"])?;
+        harness.train.finetune.apply(&mut stored)?;
+        assert_eq!(stored.graph_epochs, None);
         assert_eq!(
-            c.finetune.scheme,
+            stored.scheme,
             Scheme::Coupled {
-                steps: 80,
+                steps: 700,
                 edges_per_step: 500
             }
         );
+        // A batch scheme counts whole passes over the data.
+        let c = config(&["--scheme", "fixed", "--finetune-epochs", "4"])?;
+        assert_eq!(
+            (c.finetune.scheme, c.finetune.graph_epochs),
+            (Scheme::FixedBatches { epochs: 4 }, None)
+        );
+        assert!(config(&["--scheme", "fixed", "--finetune-epochs", "2.5"]).is_err());
+        assert!(config(&["--scheme", "redrawn", "--finetune-epochs=-1"]).is_err());
         let c = config(&["--preset", "paper", "--scheme", "coupled"])?;
         assert_eq!(c.finetune.scheme, Scheme::DEFAULT_COUPLED);
         let c = config(&["--scheme", "redrawn"])?;
@@ -659,6 +739,48 @@ mod tests {
         let t = training(&["--preset", "paper"], &digits)?;
         assert_eq!((settings(&t), t.scaling), (vec![], ScalingKind::None));
         assert_eq!(t.config, TrainConfig::preset(Preset::Paper, 42));
+        Ok(())
+    }
+
+    #[test]
+    fn schedule_and_repulsion_levers_are_flags() -> anyhow::Result<()> {
+        use ssne_model::{LrSchedule, MidNearRepulsion};
+        let c = config(&["--lr-decay", "linear"])?;
+        assert_eq!(c.finetune.adam.schedule, LrSchedule::Linear);
+        // Pretraining keeps its own schedule.
+        assert_eq!(c.pretrain.adam.schedule, LrSchedule::Constant);
+        assert_eq!(
+            config(&["--lr-decay", "none"])?.finetune.adam.schedule,
+            LrSchedule::Constant
+        );
+        assert!(config(&["--lr-decay", "cosine"]).is_err());
+        let c = config(&["--exaggeration", "4", "--exaggeration-epochs", "1.5"])?;
+        assert_eq!(
+            (c.finetune.exaggeration, c.finetune.exaggeration_epochs),
+            (4.0, Some(1.5))
+        );
+        assert!(config(&["--exaggeration-epochs", "1", "--exaggeration-fraction", "0.2"]).is_err());
+        let c = config(&["--mid-near-weight", "2"])?;
+        assert_eq!(
+            c.finetune.mid_near,
+            Some(MidNearRepulsion {
+                weight: 2.0,
+                pairs_per_point: MidNearRepulsion::DEFAULT_PAIRS_PER_POINT
+            })
+        );
+        let c = config(&["--mid-near-weight", "0.5", "--mid-near-pairs", "3"])?;
+        assert_eq!(
+            c.finetune.mid_near,
+            Some(MidNearRepulsion {
+                weight: 0.5,
+                pairs_per_point: 3
+            })
+        );
+        assert_eq!(config(&["--mid-near-weight", "0"])?.finetune.mid_near, None);
+        assert!(config(&["--mid-near-pairs", "3"]).is_err(), "pairs need a weight");
+        assert!(config(&["--mid-near-weight", "0", "--mid-near-pairs", "3"]).is_err());
+        // Ranges are the library's: a negative weight passes the CLI and fails validation.
+        assert!(config(&["--mid-near-weight=-1"])?.validate().is_err());
         Ok(())
     }
 

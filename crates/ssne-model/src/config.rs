@@ -84,8 +84,10 @@ impl Scheme {
     pub const DEFAULT_Z_BAR: f64 = 0.1;
 
     /// Coupled (or negative-sampling) steps that together sample about as many endpoints as there
-    /// are training points (each edge embeds two): what one epoch means for the edge-sampling
-    /// schemes, so that `epochs` over `n_train` points can be turned into steps. At least 1.
+    /// are training points (each edge embeds two): one pass over the points, the unit of the
+    /// data-dependent length rule ([`TrainConfig::FINETUNE_POINT_PASSES`]). Not the epoch of
+    /// [`FinetuneConfig::graph_epochs`], a pass over the graph's edges ([`Scheme::graph_epoch_steps`]),
+    /// which is about `nnz(P) / (2 n)` times longer. At least 1.
     ///
     /// ```
     /// use ssne_model::Scheme;
@@ -96,6 +98,47 @@ impl Scheme {
     pub fn steps_per_epoch(n_train: usize, edges_per_step: usize) -> usize {
         n_train.div_ceil(2 * edges_per_step.max(1)).max(1)
     }
+
+    /// Steps of one pass over a kNN graph of `n_edges` stored entries (both directions of each
+    /// edge) at `edges_per_step` edges a step: the epoch of [`FinetuneConfig::graph_epochs`].
+    ///
+    /// ```
+    /// use ssne_model::Scheme;
+    /// assert_eq!(Scheme::graph_epoch_steps(480_000, 500), 960.0);
+    /// ```
+    pub fn graph_epoch_steps(n_edges: usize, edges_per_step: usize) -> f64 {
+        n_edges as f64 / edges_per_step.max(1) as f64
+    }
+
+    /// The steps of `epochs` passes over a graph of `n_edges` entries: rounded, at least 1.
+    ///
+    /// # Errors
+    /// [`crate::ModelError::Config`] when that is more than [`Scheme::MAX_STEPS`].
+    ///
+    /// ```
+    /// use ssne_model::Scheme;
+    /// assert_eq!(Scheme::steps_for_graph_epochs(2.5, 480_000, 500)?, 2400);
+    /// assert_eq!(Scheme::steps_for_graph_epochs(1e-9, 480_000, 500)?, 1);
+    /// assert!(Scheme::steps_for_graph_epochs(1e12, 480_000, 500).is_err());
+    /// # Ok::<(), ssne_model::ModelError>(())
+    /// ```
+    pub fn steps_for_graph_epochs(epochs: f64, n_edges: usize, edges_per_step: usize) -> Result<usize> {
+        let steps = (epochs * Self::graph_epoch_steps(n_edges, edges_per_step)).round();
+        if steps.is_nan() || steps > Self::MAX_STEPS as f64 {
+            return Err(config_error(
+                "finetune.graph_epochs",
+                epochs,
+                format!(
+                    "at most {} steps; {epochs} epochs of {n_edges} edges at {edges_per_step} a step are {steps}",
+                    Self::MAX_STEPS
+                ),
+            ));
+        }
+        Ok((steps as usize).max(1))
+    }
+
+    /// The most steps an epoch count may ask for (a bound on typing errors, ~1000 days here).
+    pub const MAX_STEPS: usize = 1 << 32;
 
     /// A short name for logs and reports.
     pub fn name(&self) -> &'static str {
@@ -142,6 +185,42 @@ pub struct FinetuneConfig {
     /// top principal directions of the training points (e.g. PCA-50 for images).
     #[serde(default = "raw_space")]
     pub knn_space: ReferenceSpace,
+    /// The length of an edge-sampling run (coupled, negative sampling) in passes over the kNN
+    /// graph: one epoch is `nnz(P) / edges_per_step` steps, `nnz` counting both directions of
+    /// every edge of the symmetrised P ([`Scheme::graph_epoch_steps`]). When set it replaces the
+    /// scheme's `steps`; `None` keeps them.
+    #[serde(default)]
+    pub graph_epochs: Option<f64>,
+    /// The early-exaggeration phase in epochs (passes over the graph for the edge-sampling
+    /// schemes, over the data for the batch schemes). When set it replaces
+    /// `exaggeration_fraction`.
+    #[serde(default)]
+    pub exaggeration_epochs: Option<f64>,
+    /// Extra repulsion of mid-near pairs (edge-sampling schemes only; `None` = off).
+    #[serde(default)]
+    pub mid_near: Option<MidNearRepulsion>,
+}
+
+/// Repulsion of mid-near pairs in the style of ParamRepulsor (Huang, Wang & Rudin 2024): for
+/// each point of a step, `pairs_per_point` times, [`MidNearRepulsion::CANDIDATES`] other points
+/// of the step are drawn and the second nearest of them in input space is its mid-near partner;
+/// the loss gains `weight * ln(mean kernel over those pairs)`, an in-batch `ln Z` restricted to
+/// mid-near pairs, which pushes apart points that are close in the map but not neighbours.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MidNearRepulsion {
+    /// Factor on the mid-near term (1 gives it the weight of the in-batch `ln Z` of all pairs).
+    pub weight: f32,
+    /// Mid-near pairs drawn per point of a step.
+    pub pairs_per_point: usize,
+}
+
+impl MidNearRepulsion {
+    /// Random candidates behind each mid-near pair (PaCMAP's and ParamRepulsor's 6).
+    pub const CANDIDATES: usize = 6;
+    /// The most pairs per point a step may draw.
+    pub const MAX_PAIRS_PER_POINT: usize = 64;
+    /// Pairs per point when only a weight is chosen.
+    pub const DEFAULT_PAIRS_PER_POINT: usize = 1;
 }
 
 fn raw_space() -> ReferenceSpace {
@@ -337,6 +416,9 @@ impl TrainConfig {
                 shift_pixels: 0,
                 knn: KnnSearch::Auto,
                 knn_space: ReferenceSpace::Raw,
+                graph_epochs: None,
+                exaggeration_epochs: None,
+                mid_near: None,
             },
             // PCA-50 refines better than the raw pixels on the validation split
             // (denoised neighbours), in half the time, from a model file a tenth the size.
@@ -430,6 +512,55 @@ impl TrainConfig {
                 "a fraction in [0, 1]",
             ));
         }
+        if let Some(epochs) = f.exaggeration_epochs
+            && !(epochs.is_finite() && epochs >= 0.0)
+        {
+            return Err(config_error(
+                "finetune.exaggeration_epochs",
+                epochs,
+                "a number of epochs >= 0",
+            ));
+        }
+        let edge_sampling = matches!(f.scheme, Scheme::Coupled { .. } | Scheme::NegativeSampling { .. });
+        if let Some(epochs) = f.graph_epochs {
+            if !edge_sampling {
+                return Err(config_error(
+                    "finetune.graph_epochs",
+                    epochs,
+                    "unset for the batch schemes, whose scheme counts epochs over the data",
+                ));
+            }
+            if !(epochs.is_finite() && epochs > 0.0) {
+                return Err(config_error(
+                    "finetune.graph_epochs",
+                    epochs,
+                    "a finite number of epochs > 0",
+                ));
+            }
+        }
+        if let Some(mid_near) = f.mid_near {
+            if !edge_sampling {
+                return Err(config_error(
+                    "finetune.mid_near",
+                    f.scheme.name(),
+                    "the coupled or negative-sampling scheme (mid-near pairs are drawn among a step's points)",
+                ));
+            }
+            if !(mid_near.weight.is_finite() && mid_near.weight > 0.0) {
+                return Err(config_error(
+                    "finetune.mid_near.weight",
+                    mid_near.weight,
+                    "a finite number > 0 (leave mid-near repulsion unset to turn it off)",
+                ));
+            }
+            if !(1..=MidNearRepulsion::MAX_PAIRS_PER_POINT).contains(&mid_near.pairs_per_point) {
+                return Err(config_error(
+                    "finetune.mid_near.pairs_per_point",
+                    mid_near.pairs_per_point,
+                    format!("from 1 to {}", MidNearRepulsion::MAX_PAIRS_PER_POINT),
+                ));
+            }
+        }
         if !(f.ce_weight.is_finite() && f.ce_weight >= 0.0) {
             return Err(config_error("finetune.ce_weight", f.ce_weight, "a number >= 0"));
         }
@@ -511,6 +642,61 @@ mod tests {
         assert_eq!(Scheme::steps_per_epoch(10, 500), 1);
         assert_eq!(Scheme::steps_per_epoch(0, 500), 1);
         assert_eq!(Scheme::steps_per_epoch(7, 0), 4);
+    }
+
+    #[test]
+    fn graph_epochs_become_rounded_steps_within_a_bound() -> Result<()> {
+        // 8000 points with ~60 stored entries each, 500 edges a step: 960 steps an epoch.
+        assert_eq!(Scheme::graph_epoch_steps(480_000, 500), 960.0);
+        assert_eq!(Scheme::steps_for_graph_epochs(6.25, 480_000, 500)?, 6000);
+        assert_eq!(Scheme::steps_for_graph_epochs(0.0001, 480_000, 500)?, 1);
+        assert!(Scheme::steps_for_graph_epochs(f64::INFINITY, 480_000, 500).is_err());
+        assert!(Scheme::steps_for_graph_epochs(1e7, 480_000, 500).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn the_new_levers_are_validated_and_name_their_field() {
+        let field = |config: &TrainConfig| match config.validate() {
+            Err(crate::ModelError::Config { field, .. }) => Some(field),
+            _ => None,
+        };
+        let base = TrainConfig::preset(Preset::Default, 1);
+        assert_eq!(field(&base), None);
+        let mut c = base.clone();
+        c.finetune.graph_epochs = Some(0.0);
+        assert_eq!(field(&c), Some("finetune.graph_epochs"));
+        c.finetune.graph_epochs = Some(f64::NAN);
+        assert_eq!(field(&c), Some("finetune.graph_epochs"));
+        c.finetune.graph_epochs = Some(2.5);
+        assert_eq!(field(&c), None);
+        // The batch schemes count epochs over the data in the scheme itself.
+        c.finetune.scheme = Scheme::FixedBatches { epochs: 3 };
+        assert_eq!(field(&c), Some("finetune.graph_epochs"));
+        let mut c = base.clone();
+        c.finetune.exaggeration_epochs = Some(-1.0);
+        assert_eq!(field(&c), Some("finetune.exaggeration_epochs"));
+        c.finetune.exaggeration_epochs = Some(0.5);
+        assert_eq!(field(&c), None);
+        let mut c = base.clone();
+        let mid_near = |weight, pairs_per_point| {
+            Some(MidNearRepulsion {
+                weight,
+                pairs_per_point,
+            })
+        };
+        c.finetune.mid_near = mid_near(0.0, 1);
+        assert_eq!(field(&c), Some("finetune.mid_near.weight"));
+        c.finetune.mid_near = mid_near(f32::INFINITY, 1);
+        assert_eq!(field(&c), Some("finetune.mid_near.weight"));
+        c.finetune.mid_near = mid_near(1.0, 0);
+        assert_eq!(field(&c), Some("finetune.mid_near.pairs_per_point"));
+        c.finetune.mid_near = mid_near(1.0, MidNearRepulsion::MAX_PAIRS_PER_POINT + 1);
+        assert_eq!(field(&c), Some("finetune.mid_near.pairs_per_point"));
+        c.finetune.mid_near = mid_near(1.0, 2);
+        assert_eq!(field(&c), None);
+        c.finetune.scheme = Scheme::RedrawnBatches { epochs: 3 };
+        assert_eq!(field(&c), Some("finetune.mid_near"));
     }
 
     #[test]

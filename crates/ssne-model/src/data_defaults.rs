@@ -75,10 +75,14 @@ impl TrainConfig {
     /// Pretraining runs at least this many mini-batch steps (and at least the preset's epochs):
     /// 10 epochs of 8000 rows in batches of 128 are 630 steps; 1500 rows need 50 epochs for as many.
     pub const MIN_PRETRAIN_STEPS: usize = 600;
-    /// Fine-tuning of the coupled scheme runs this many epochs over the graph (see
-    /// [`Scheme::steps_per_epoch`]), but no more than the preset's steps: 6000 steps of 500 edges
-    /// are 750 epochs of 8000 rows.
-    pub const FINETUNE_EPOCHS: usize = 750;
+    /// Fine-tuning of the coupled scheme runs this many passes over the points (each point drawn
+    /// as an edge's endpoint about once a pass, [`Scheme::steps_per_epoch`]), but no more than the
+    /// preset's steps: 6000 steps of 500 edges are 750 passes over 8000 rows. In passes over the
+    /// kNN graph ([`crate::FinetuneConfig::graph_epochs`]) the preset's 6000 steps are 5.9
+    /// epochs of the 8000-digit sample (1021 steps an epoch) and 0.92 of 50,000 Fashion-MNIST
+    /// images (6506 steps an epoch; `docs/QUALITY.md`, "Training length and training-loop levers
+    /// at full size").
+    pub const FINETUNE_POINT_PASSES: usize = 750;
     /// The fewest fine-tuning steps the epoch rule gives, however few the rows.
     pub const MIN_FINETUNE_STEPS: usize = 1000;
 
@@ -90,7 +94,7 @@ impl TrainConfig {
     /// The rules (measured in `docs/QUALITY.md`):
     /// - the image shift is one pixel per [`Self::SHIFT_SIDE_PER_PIXEL`] pixels of the shorter side;
     /// - pretraining runs at least [`Self::MIN_PRETRAIN_STEPS`] steps;
-    /// - the coupled scheme runs [`Self::FINETUNE_EPOCHS`] epochs over the graph, between
+    /// - the coupled scheme runs [`Self::FINETUNE_POINT_PASSES`] passes over the points, between
     ///   [`Self::MIN_FINETUNE_STEPS`] and the preset's steps;
     /// - two classes feed the head from the hidden layer: two logits carry one direction (the
     ///   softmax depends only on their difference), so a map of them is a line;
@@ -147,15 +151,15 @@ impl TrainConfig {
         }
         if let Scheme::Coupled { steps, edges_per_step } = self.finetune.scheme {
             let per_epoch = Scheme::steps_per_epoch(data.n_points, edges_per_step);
-            let adapted = Self::FINETUNE_EPOCHS
+            let adapted = Self::FINETUNE_POINT_PASSES
                 .saturating_mul(per_epoch)
                 .clamp(Self::MIN_FINETUNE_STEPS.min(steps), steps);
             if adapted != steps {
                 changed.push(Adaptation {
                     setting: Setting::FinetuneSteps(adapted),
                     reason: format!(
-                        "{} epochs over the graph of {} rows ({per_epoch} steps of {edges_per_step} edges each), at least {}",
-                        Self::FINETUNE_EPOCHS,
+                        "{} passes over the {} rows ({per_epoch} steps of {edges_per_step} edges each), at least {}",
+                        Self::FINETUNE_POINT_PASSES,
                         data.n_points,
                         Self::MIN_FINETUNE_STEPS
                     ),

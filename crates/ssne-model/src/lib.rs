@@ -25,7 +25,7 @@ mod row_batches;
 pub mod training_state;
 
 pub use activation::Activation;
-pub use config::{FinetuneConfig, KnnSearch, Preset, PretrainConfig, Scheme, TrainConfig};
+pub use config::{FinetuneConfig, KnnSearch, MidNearRepulsion, Preset, PretrainConfig, Scheme, TrainConfig};
 pub use data_defaults::{Adaptation, DataSummary, Setting, adapted_preset, adapted_scaling};
 pub use error::{ModelError, Result};
 pub use finetune::{EdgeSampler, FinetuneReport, FinetuneRngs, TrainingPoints, finetune};

@@ -25,7 +25,9 @@ pub const MAGIC: [u8; 8] = *b"SSNEMODL";
 /// (4: the fine-tuning configuration gained `knn` and `knn_space`, and the network shape and the
 /// configuration say whether the layers have biases, `NetworkSpec::biases`, for the
 /// bias-free `Preset::Additive`.)
-pub const FORMAT_VERSION: u32 = 4;
+/// (5: the fine-tuning configuration gained `graph_epochs`, `exaggeration_epochs` and
+/// `mid_near`, and its learning-rate schedule the `Linear` variant.)
+pub const FORMAT_VERSION: u32 = 5;
 
 /// The framing of model files (shared with training states, `crate::envelope`).
 const KIND: FileKind = FileKind {

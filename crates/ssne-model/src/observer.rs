@@ -62,6 +62,9 @@ pub trait TrainObserver {
     fn progress(&mut self, _stage: Stage, _done: usize) {}
     /// An epoch or reporting period ended.
     fn epoch_finished(&mut self, _summary: &EpochSummary) {}
+    /// An edge-sampling fine-tuning run takes `steps_per_epoch` steps for each pass over the kNN
+    /// graph (reported once, after its stage started), so progress can be shown in epochs.
+    fn graph_epoch_steps(&mut self, _steps_per_epoch: f64) {}
     /// The perplexity search left some rows unconverged.
     fn unconverged_rows(&mut self, _n_rows: usize, _n_total: usize) {}
     /// The global P's neighbours were found by the approximate search, whose recall of the

@@ -70,6 +70,9 @@ pub enum LrSchedule {
         /// Fraction of the base rate reached at the last step.
         final_fraction: f32,
     },
+    /// Linear decay from the base rate to 0 at the end of the run (contrastive-ne's schedule):
+    /// step `s` of `T` runs at `1 - s / T` of the base rate.
+    Linear,
 }
 
 impl LrSchedule {
@@ -86,6 +89,7 @@ impl LrSchedule {
                 let cos = 0.5 * (1.0 + (std::f64::consts::PI * t.min(1.0)).cos());
                 (f64::from(final_fraction) + (1.0 - f64::from(final_fraction)) * cos) as f32
             }
+            LrSchedule::Linear => (1.0 - step as f64 / total_steps.max(1) as f64).max(0.0) as f32,
         }
     }
 }
@@ -205,5 +209,17 @@ mod tests {
         assert!((s.factor(10, 11) - 0.1).abs() < 1e-6);
         assert!((s.factor(5, 11) - 0.55).abs() < 1e-6);
         assert_eq!(LrSchedule::Constant.factor(3, 10), 1.0);
+    }
+
+    #[test]
+    fn linear_schedule_falls_to_zero_at_the_end_of_the_run() {
+        let s = LrSchedule::Linear;
+        assert_eq!(s.factor(0, 10), 1.0);
+        assert!((s.factor(5, 10) - 0.5).abs() < 1e-7);
+        // The last step still moves (1/T of the rate); past the run nothing does.
+        assert!((s.factor(9, 10) - 0.1).abs() < 1e-7);
+        assert_eq!(s.factor(10, 10), 0.0);
+        assert_eq!(s.factor(12, 10), 0.0);
+        assert_eq!(s.factor(0, 0), 1.0);
     }
 }

@@ -29,7 +29,9 @@ pub const STATE_MAGIC: [u8; 8] = *b"SSNESTAT";
 /// The version of the training-state layout; files of other versions are refused.
 /// (2: the fine-tuning configuration gained `knn` and `knn_space`; the configuration and
 /// the network shape say whether the layers have biases.)
-pub const STATE_FORMAT_VERSION: u32 = 2;
+/// (3: the fine-tuning configuration gained `graph_epochs`, `exaggeration_epochs` and `mid_near`,
+/// and its learning-rate schedule the `Linear` variant.)
+pub const STATE_FORMAT_VERSION: u32 = 3;
 const KIND: FileKind = FileKind {
     magic: STATE_MAGIC,
     version: STATE_FORMAT_VERSION,

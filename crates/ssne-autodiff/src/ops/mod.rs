@@ -3,6 +3,7 @@
 
 pub(crate) mod activation;
 pub(crate) mod elementwise;
+pub(crate) mod log_mean_kernel;
 pub(crate) mod matmul;
 pub(crate) mod pairwise;
 pub(crate) mod reduce;

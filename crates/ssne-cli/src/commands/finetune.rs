@@ -56,8 +56,7 @@ pub(crate) fn run(args: &FinetuneCmdArgs, ui: &Ui) -> anyhow::Result<()> {
     let mut model = load_model(&args.model, ui)?;
     let mut loaded = args.data.load(ui)?;
     prepare(&model, &mut loaded, &args.model)?;
-    args.finetune
-        .apply(&mut model.config.finetune, loaded.data.n_points())?;
+    args.finetune.apply(&mut model.config.finetune)?;
     if let Some(seed) = args.seed {
         model.config.seed = seed;
     }

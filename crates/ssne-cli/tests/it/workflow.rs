@@ -43,6 +43,13 @@ fn train_writes_the_model_and_a_json_lines_log() {
         for key in ["epoch", "loss", "accuracy", "kl", "seconds"] {
             assert!(record.get(key).is_some(), "{key} missing in {record}");
         }
+        // The coupled fine-tuning says how far it is in passes over the kNN graph.
+        if record["stage"] == "finetune" {
+            let done = record["graph_epochs"].as_f64();
+            let per_epoch = record["steps_per_graph_epoch"].as_f64();
+            assert!(done.is_some_and(|e| e > 0.0), "{record}");
+            assert!(per_epoch.is_some_and(|s| s >= 1.0), "{record}");
+        }
     }
 }
 

@@ -3,8 +3,9 @@
 use ssne_affinity::SparseP;
 
 use super::batches::resume_loop;
+use super::mid_near::draw_mid_near;
 use super::{EdgeSampler, FinetuneReport, FinetuneRngs, StepLoss, Stepper, TrainingPoints, check_trainable};
-use crate::config::FinetuneConfig;
+use crate::config::{FinetuneConfig, Scheme};
 use crate::network::Network;
 use crate::observer::{EpochSummary, Stage, TrainObserver, step_done};
 use crate::row_batches::gather_rows;
@@ -14,7 +15,8 @@ use crate::{ModelError, Result};
 /// Steps between two progress summaries.
 const REPORT_EVERY: usize = 100;
 
-/// The global P and the length of a full-coupling run.
+/// The global P and the length of a full-coupling run (`steps` unless
+/// `FinetuneConfig::graph_epochs` is set).
 pub(super) struct CoupledRun<'a> {
     pub(super) global: &'a SparseP<f32>,
     pub(super) steps: usize,
@@ -46,14 +48,22 @@ pub(super) fn run(
         needed: 2,
         found: points.x.nrows(),
     })?;
+    let steps_per_epoch = Scheme::graph_epoch_steps(sampler.n_edges(), edges_per_step);
+    let steps = match config.graph_epochs {
+        Some(epochs) => Scheme::steps_for_graph_epochs(epochs, sampler.n_edges(), edges_per_step)?,
+        None => steps,
+    };
     let mut stepper = Stepper::new(network, config, steps, &points, rngs);
+    stepper.steps_per_epoch = steps_per_epoch;
     observer.stage_started(Stage::Finetune, steps);
+    observer.graph_epoch_steps(steps_per_epoch);
     let mut indices = vec![0usize; 2 * edges_per_step];
     // Row k of the step's batch is the head of edge k; row E + k its tail.
     let edges: Vec<(u32, u32)> = (0..edges_per_step as u32)
         .map(|k| (k, edges_per_step as u32 + k))
         .collect();
     let mut negative_pairs = Vec::new();
+    let mut mid_near_pairs = Vec::new();
     let (mut period_loss, mut period_steps, mut final_loss) = (0.0, 0usize, f64::NAN);
     let periods_done = resume_loop(&mut stepper, &mut control, &mut rngs.edges, &mut final_loss, observer)?;
     for step in stepper.step..steps {
@@ -71,7 +81,17 @@ pub(super) fn run(
                 StepLoss::Negative(&edges, &negative_pairs, z_bar)
             }
         };
-        let stats = stepper.step(xb, labels.as_deref(), loss)?;
+        // After the negatives, so that a run without mid-near pairs draws what it always drew.
+        if let Some(repulsion) = config.mid_near {
+            draw_mid_near(
+                &mut mid_near_pairs,
+                points.x,
+                &indices,
+                repulsion.pairs_per_point,
+                &mut rngs.edges,
+            );
+        }
+        let stats = stepper.step_repelling(xb, labels.as_deref(), loss, &mid_near_pairs)?;
         period_loss += stats.loss;
         period_steps += 1;
         step_done(observer, Stage::Finetune, step + 1, steps)?;

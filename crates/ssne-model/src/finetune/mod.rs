@@ -3,6 +3,7 @@
 
 mod batches;
 mod coupled;
+mod mid_near;
 mod sampler;
 
 use std::time::Instant;
@@ -219,6 +220,9 @@ pub(crate) struct Stepper<'n> {
     config: FinetuneConfig,
     augment: Option<(ChaCha8Rng, [usize; 2])>,
     pub(crate) total_steps: usize,
+    /// Steps of one epoch, the unit of `exaggeration_epochs`: a pass over the data for the batch
+    /// schemes, over the kNN graph for the edge-sampling ones (set by their loop).
+    pub(crate) steps_per_epoch: f64,
     pub(crate) step: usize,
     pub(crate) started: Instant,
 }
@@ -249,6 +253,13 @@ impl<'n> Stepper<'n> {
                 (_, Some(shape)) => Some((rngs.augment.clone(), shape)),
             },
             total_steps,
+            steps_per_epoch: match config.scheme {
+                Scheme::FixedBatches { epochs } | Scheme::RedrawnBatches { epochs } => {
+                    total_steps as f64 / epochs.max(1) as f64
+                }
+                // The edge-sampling loop sets the graph's epoch once it has the graph.
+                _ => total_steps as f64,
+            },
             step: 0,
             started: Instant::now(),
         }
@@ -276,19 +287,25 @@ impl<'n> Stepper<'n> {
     }
 
     fn attraction_weight(&self) -> f32 {
-        let cutoff = (self.config.exaggeration_fraction as f64 * self.total_steps as f64).round() as usize;
-        if self.step < cutoff {
+        if self.step < exaggerated_steps(&self.config, self.steps_per_epoch, self.total_steps) {
             self.config.exaggeration
         } else {
             1.0
         }
     }
 
-    pub(crate) fn step(
+    pub(crate) fn step(&mut self, xb: Array2<f32>, labels: Option<&[u32]>, loss: StepLoss<'_>) -> Result<StepStats> {
+        self.step_repelling(xb, labels, loss, &[])
+    }
+
+    /// [`Stepper::step`] with the loss of `config.mid_near` on the step's `mid_near` pairs added
+    /// (nothing when there are none or it is off).
+    pub(crate) fn step_repelling(
         &mut self,
         mut xb: Array2<f32>,
         labels: Option<&[u32]>,
         loss: StepLoss<'_>,
+        mid_near: &[(u32, u32)],
     ) -> Result<StepStats> {
         let attraction = self.attraction_weight();
         if let Some((stream, shape)) = &self.augment {
@@ -308,6 +325,14 @@ impl<'n> Stepper<'n> {
             StepLoss::Negative(edges, negatives, z_bar) => {
                 tape.tsne_negative(fwd.embedding, edges, negatives, self.kernel, z_bar, attraction)?
             }
+        };
+        let tsne = match self.config.mid_near {
+            Some(repulsion) if !mid_near.is_empty() => {
+                let term = tape.log_mean_kernel(fwd.embedding, mid_near, self.kernel)?;
+                let weighted = tape.scale(term, repulsion.weight)?;
+                tape.add(tsne, weighted)?
+            }
+            _ => tsne,
         };
         let tsne_value = f64::from(tape.value(tsne)?[[0, 0]]);
         let mut total = tsne;
@@ -336,6 +361,16 @@ impl<'n> Stepper<'n> {
     }
 }
 
+/// The steps of the early-exaggeration phase of a run of `total_steps` with `steps_per_epoch`
+/// steps an epoch: `exaggeration_epochs` epochs when set, else `exaggeration_fraction` of the run.
+fn exaggerated_steps(config: &FinetuneConfig, steps_per_epoch: f64, total_steps: usize) -> usize {
+    let steps = match config.exaggeration_epochs {
+        Some(epochs) => epochs * steps_per_epoch,
+        None => f64::from(config.exaggeration_fraction) * total_steps as f64,
+    };
+    steps.round().min(usize::MAX as f64) as usize
+}
+
 /// Whether fine-tuning binds anything trainable.
 pub(crate) fn check_trainable(trainable: Trainable) -> Result<()> {
     if trainable == Trainable::None {
@@ -346,4 +381,25 @@ pub(crate) fn check_trainable(trainable: Trainable) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exaggerated_steps;
+    use crate::{Preset, TrainConfig};
+
+    #[test]
+    fn the_exaggerated_phase_counts_epochs_when_they_are_set() {
+        let mut config = TrainConfig::preset(Preset::Default, 1).finetune;
+        config.exaggeration_fraction = 0.25;
+        // A fraction of the run: a quarter of 6000 steps, whatever an epoch is.
+        assert_eq!(exaggerated_steps(&config, 1021.0, 6000), 1500);
+        assert_eq!(exaggerated_steps(&config, 6506.3, 6000), 1500);
+        // Epochs replace the fraction: 1.5 epochs of 1021 steps, or of 6506.3 steps.
+        config.exaggeration_epochs = Some(1.5);
+        assert_eq!(exaggerated_steps(&config, 1021.0, 6000), 1532);
+        assert_eq!(exaggerated_steps(&config, 6506.3, 6000), 9759);
+        config.exaggeration_epochs = Some(0.0);
+        assert_eq!(exaggerated_steps(&config, 1021.0, 6000), 0);
+    }
 }

@@ -93,6 +93,34 @@ fn resuming_from_every_kind_of_state_reproduces_the_uninterrupted_run() {
 }
 
 #[test]
+fn resuming_with_the_training_loop_levers_reproduces_the_uninterrupted_run() {
+    use ssne_model::{LrSchedule, MidNearRepulsion};
+    let data = sample(0..600);
+    // 600 points store ~36,000 entries: 0.6 epochs of 100 edges are ~216 steps, three states.
+    let mut config = config_with(Scheme::Coupled {
+        steps: 1,
+        edges_per_step: 100,
+    });
+    config.finetune.graph_epochs = Some(0.6);
+    config.finetune.adam.schedule = LrSchedule::Linear;
+    config.finetune.exaggeration = 4.0;
+    config.finetune.exaggeration_epochs = Some(0.2);
+    config.finetune.mid_near = Some(MidNearRepulsion {
+        weight: 0.5,
+        pairs_per_point: 2,
+    });
+    config.finetune.shift_pixels = 1;
+    let (plain, states) = fit_collecting(&data, &config);
+    let finetune: Vec<&TrainingState> = states.iter().filter(|s| s.phase != Phase::Pretrain).collect();
+    assert!(finetune.len() >= 2, "{} fine-tuning states", finetune.len());
+    for state in [finetune[0], finetune[finetune.len() - 1]] {
+        let what = format!("levers resumed {}", state.describe());
+        let resumed = resume_from(&data, &config, state.clone());
+        assert_same_map(&plain, &resumed, &what);
+    }
+}
+
+#[test]
 fn states_survive_a_file_round_trip() {
     let data = sample(0..400);
     let config = config_with(Scheme::FixedBatches { epochs: 2 });
