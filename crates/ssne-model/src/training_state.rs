@@ -29,7 +29,8 @@ pub const STATE_MAGIC: [u8; 8] = *b"SSNESTAT";
 /// The version of the training-state layout; files of other versions are refused.
 /// (2: the fine-tuning configuration gained `knn` and `knn_space`; the configuration and
 /// the network shape say whether the layers have biases.)
-pub const STATE_FORMAT_VERSION: u32 = 2;
+/// (3: a network may have a fixed input projection, and the configuration says so.)
+pub const STATE_FORMAT_VERSION: u32 = 3;
 const KIND: FileKind = FileKind {
     magic: STATE_MAGIC,
     version: STATE_FORMAT_VERSION,

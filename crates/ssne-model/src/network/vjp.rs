@@ -90,6 +90,16 @@ impl Network {
     ) -> std::result::Result<(), TensorError> {
         let rows = x.nrows();
         let n_layers = self.layers.len();
+        let projected = match &self.input_projection {
+            None => None,
+            Some(projection) => {
+                let mut z = Array2::zeros((rows, projection.weight.ncols()));
+                gemm_serial(1.0, x, Trans::N, projection.weight.view(), Trans::N, 0.0, z.view_mut())?;
+                add_row_bias(z.view_mut(), projection.bias.row(0));
+                Some(z)
+            }
+        };
+        let x = projected.as_ref().map_or(x, |z| z.view());
         // outputs[i]: layer i's output, after its activation for hidden layers.
         let mut outputs: Vec<Array2<f32>> = Vec::with_capacity(n_layers);
         for (idx, layer) in self.layers.iter().enumerate() {
@@ -123,7 +133,16 @@ impl Network {
             let weight = self.layers[idx].weight.view();
             if idx == 0 {
                 if let Some(maps) = maps.take() {
-                    gemm_serial(1.0, grad.view(), Trans::N, weight, Trans::T, 0.0, maps)?;
+                    match &self.input_projection {
+                        None => gemm_serial(1.0, grad.view(), Trans::N, weight, Trans::T, 0.0, maps)?,
+                        Some(projection) => {
+                            // Back through the first layer, then the projection, to the inputs.
+                            let mut below = Array2::zeros((rows, weight.nrows()));
+                            gemm_serial(1.0, grad.view(), Trans::N, weight, Trans::T, 0.0, below.view_mut())?;
+                            let p = projection.weight.view();
+                            gemm_serial(1.0, below.view(), Trans::N, p, Trans::T, 0.0, maps)?;
+                        }
+                    }
                 }
             } else {
                 let mut below = Array2::zeros((rows, weight.nrows()));
@@ -212,7 +231,8 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(48))]
 
         /// Every network shape: depth, widths, hidden and feature activations,
-        /// head input, output scale, both outputs, and several chunks of rows.
+        /// head input, output scale, an input projection or none, both
+        /// outputs, and several chunks of rows.
         #[test]
         fn the_tape_free_vjp_equals_the_tapes(
             widths in proptest::collection::vec(1usize..12, 2..5),
@@ -221,6 +241,7 @@ mod tests {
             head_on_hidden in any::<bool>(),
             scale in prop_oneof![Just(1.0f32), 0.5f32..20.0],
             rows in prop_oneof![1usize..5, 120usize..300],
+            projection in proptest::option::of(1usize..8),
             seed in any::<u64>(),
         ) {
             let mut layer_widths = vec![7];
@@ -234,6 +255,7 @@ mod tests {
                 embedding_dim: 2,
                 output_scale: scale,
                 biases: true,
+                input_projection: projection,
             };
             let net = test_network(spec, seed);
             let x = matrix(rows, 7, seed ^ 1);
