@@ -528,6 +528,5 @@ fn a_wide_encoder_with_the_head_on_a_hidden_layer_pretrains_and_fine_tunes() {
             Some(classifier),
             "the same pretraining, kept apart"
         );
-        println!("{input_pca:?}: classifier {accuracy}, 10-NN {before} -> {after}");
     }
 }
