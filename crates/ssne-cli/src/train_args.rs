@@ -147,7 +147,14 @@ pub(crate) struct TrainArgs {
     /// Hidden layer widths, comma-separated [default: 100]
     #[arg(long, value_delimiter = ',', value_name = "W,..", help_heading = "Training")]
     hidden_widths: Option<Vec<usize>>,
-    /// What feeds the 2-D head [default: logits, hidden for two classes]
+    /// Project the inputs on their top K principal components (fitted on the training rows,
+    /// stored in the model) before the first layer; saliency is still taken back to the inputs.
+    /// 0 = no projection [default: 0]
+    #[arg(long, value_name = "K", help_heading = "Training")]
+    input_pca: Option<usize>,
+    /// What feeds the 2-D head: the classifier's logits, or the last hidden layer (a map from a
+    /// wide layer, e.g. with --hidden-widths 100,100,100) [default: logits, hidden for two
+    /// classes]
     #[arg(long, value_enum, help_heading = "Training")]
     head_input: Option<HeadInputArg>,
     /// Nonlinearity on the head's input [default: tanh; paper: identity]
@@ -293,6 +300,9 @@ impl TrainArgs {
         let (mut config, mut adapted) = adapted_preset(preset, self.seed, self.finetune.edges_per_step, data);
         if let Some(widths) = &self.hidden_widths {
             config.hidden_widths.clone_from(widths);
+        }
+        if let Some(k) = self.input_pca {
+            config.input_pca = (k > 0).then_some(k);
         }
         match self.head_input {
             Some(HeadInputArg::Logits) => config.head_input = HeadInput::Logits,

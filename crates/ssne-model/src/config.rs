@@ -272,6 +272,10 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Hidden widths between the input and the classifier output (e.g. `[100]`).
     pub hidden_widths: Vec<usize>,
+    /// A fixed projection of the inputs on their top `K` principal directions
+    /// (fitted on the training rows, stored in the model) before the first
+    /// layer, or `None` ([`NetworkSpec::input_projection`]).
+    pub input_pca: Option<usize>,
     /// Units of the classifier output for unlabelled data (labelled data uses the class count).
     pub unlabelled_outputs: usize,
     /// Activation after hidden layers.
@@ -389,6 +393,7 @@ impl TrainConfig {
         let paper = TrainConfig {
             seed,
             hidden_widths: vec![100],
+            input_pca: None,
             unlabelled_outputs: 10,
             hidden_activation: Activation::Relu,
             feature_activation: Activation::Identity,
@@ -469,6 +474,7 @@ impl TrainConfig {
             embedding_dim: 2,
             output_scale: self.output_scale,
             biases: self.biases,
+            input_projection: self.input_pca,
         }
     }
 
@@ -609,6 +615,9 @@ impl TrainConfig {
         }
         if !(self.output_scale.is_finite() && self.output_scale > 0.0) {
             return Err(config_error("output_scale", self.output_scale, "a finite number > 0"));
+        }
+        if self.input_pca == Some(0) {
+            return Err(config_error("input_pca", 0, "at least 1 component (or no projection)"));
         }
         if self.hidden_widths.contains(&0) || self.unlabelled_outputs == 0 {
             return Err(config_error(

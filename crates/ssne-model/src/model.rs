@@ -272,9 +272,20 @@ impl ParametricTsne {
                 (network, Some(progress))
             }
             None => {
-                let mut network = Network::init(spec, &mut rng_for(config.seed, RngStream::Init))?;
-                if config.prune_constant_inputs {
-                    network.set_input_mask(varying_inputs(train.features.view()));
+                let mask = config
+                    .prune_constant_inputs
+                    .then(|| varying_inputs(train.features.view()));
+                let mut rng = rng_for(config.seed, RngStream::Init);
+                let mut network = match spec.input_projection {
+                    None => Network::init(spec, &mut rng)?,
+                    Some(k) => {
+                        let projection =
+                            input_projection(train.features.view(), k, mask.as_deref(), &spec, config.seed)?;
+                        Network::init_projected(spec, projection, &mut rng)?
+                    }
+                };
+                if let Some(mask) = mask {
+                    network.set_input_mask(mask);
                 }
                 (network, None)
             }
@@ -631,6 +642,28 @@ fn check_data(x: ArrayView2<'_, f32>) -> Result<()> {
         Some((row, col)) => Err(ModelError::NonFinite { row, col }),
         None => Ok(()),
     }
+}
+
+/// The fixed input projection of `spec` (`k` components): the PCA-k of the
+/// training inputs, seeded by the run's seed, with masked inputs' rows zero,
+/// centred when the network has biases.
+fn input_projection(
+    x: ArrayView2<'_, f32>,
+    k: usize,
+    keep: Option<&[bool]>,
+    spec: &crate::NetworkSpec,
+    seed: u64,
+) -> Result<crate::Dense> {
+    spec.validate()?;
+    let pca = Pca::fit(x, k, seed).map_err(|e| match e {
+        crate::pca::PcaError::Components { k, max, .. } => crate::error::config_error(
+            "input_pca",
+            k,
+            format!("1 to {max} components (the smaller of the training rows and features)"),
+        ),
+        other => other.into(),
+    })?;
+    Ok(crate::Dense::pca_projection(&pca, keep, spec.biases))
 }
 
 /// `true` for every input column that is not constant over the rows of `x`.

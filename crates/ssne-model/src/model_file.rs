@@ -10,7 +10,7 @@ use ssne_tensor::ndarray::{Array1, Array2};
 use crate::config::TrainConfig;
 use crate::envelope::{self, FileKind};
 use crate::model::{ModelStage, ParametricTsne, Reference, TrainReport};
-use crate::network::{Dense, Network, NetworkSpec};
+use crate::network::{Dense, Network, NetworkSpec, check_projection};
 use crate::pca::Pca;
 use crate::{ModelError, Result};
 
@@ -26,7 +26,9 @@ pub const MAGIC: [u8; 8] = *b"SSNEMODL";
 /// configuration say whether the layers have biases, `NetworkSpec::biases`, for the
 /// bias-free `Preset::Additive`.)
 /// (5: the fine-tuning configuration gained `graph_epochs`, `exaggeration_epochs` and
-/// `mid_near`, and its learning-rate schedule the `Linear` variant.)
+/// `mid_near`, and its learning-rate schedule the `Linear` variant; a network may have a fixed
+/// input projection, `NetworkSpec::input_projection` and `Network::input_projection`, and the
+/// configuration says so, `TrainConfig::input_pca`.)
 pub const FORMAT_VERSION: u32 = 5;
 
 /// The framing of model files (shared with training states, `crate::envelope`).
@@ -104,6 +106,7 @@ pub(crate) struct StoredNetwork {
     layers: Vec<(StoredMatrix, StoredMatrix)>,
     head: (StoredMatrix, StoredMatrix),
     input_mask: Option<Vec<bool>>,
+    input_projection: Option<(StoredMatrix, StoredMatrix)>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -133,6 +136,10 @@ pub(crate) fn store_network(n: &Network) -> StoredNetwork {
             .collect(),
         head: (StoredMatrix::from(&n.head.weight), StoredMatrix::from(&n.head.bias)),
         input_mask: n.input_mask.clone(),
+        input_projection: n
+            .input_projection
+            .as_ref()
+            .map(|p| (StoredMatrix::from(&p.weight), StoredMatrix::from(&p.bias))),
     }
 }
 
@@ -143,15 +150,30 @@ pub(crate) fn restore_network(s: StoredNetwork) -> std::result::Result<Network, 
         return Err(format!("{} layers stored for widths {widths:?}", s.layers.len()));
     }
     let mut layers = Vec::with_capacity(s.layers.len());
+    let input_projection = match s.input_projection {
+        Some((w, b)) => {
+            let projection = Dense {
+                weight: w.into_array("input projection")?,
+                bias: b.into_array("input projection offset")?,
+            };
+            check_projection(&s.spec, &projection).map_err(|need| format!("the input projection must be {need}"))?;
+            Some(projection)
+        }
+        None if s.spec.input_projection.is_some() => {
+            return Err("the spec has an input projection, but none is stored".into());
+        }
+        None => None,
+    };
     for (i, (w, b)) in s.layers.into_iter().enumerate() {
         let weight = w.into_array("layer weight")?;
         let bias = b.into_array("layer bias")?;
-        if weight.dim() != (widths[i], widths[i + 1]) || bias.dim() != (1, widths[i + 1]) {
+        let n_in = if i == 0 { s.spec.first_layer_inputs() } else { widths[i] };
+        if weight.dim() != (n_in, widths[i + 1]) || bias.dim() != (1, widths[i + 1]) {
             return Err(format!(
                 "layer {i} has shapes {:?} and {:?}, expected ({}, {}) and (1, {})",
                 weight.dim(),
                 bias.dim(),
-                widths[i],
+                n_in,
                 widths[i + 1],
                 widths[i + 1]
             ));
@@ -173,6 +195,7 @@ pub(crate) fn restore_network(s: StoredNetwork) -> std::result::Result<Network, 
         layers,
         head,
         input_mask: s.input_mask,
+        input_projection,
     };
     // A forward pass on one zero row proves the head's input width matches the spec.
     network
@@ -419,6 +442,7 @@ fn check_finite(
         n.layers
             .iter()
             .chain(std::iter::once(&n.head))
+            .chain(&n.input_projection)
             .all(|l| all_finite(&l.weight) && all_finite(&l.bias))
     };
     if !network_finite(network) {

@@ -30,7 +30,8 @@ pub const STATE_MAGIC: [u8; 8] = *b"SSNESTAT";
 /// (2: the fine-tuning configuration gained `knn` and `knn_space`; the configuration and
 /// the network shape say whether the layers have biases.)
 /// (3: the fine-tuning configuration gained `graph_epochs`, `exaggeration_epochs` and `mid_near`,
-/// and its learning-rate schedule the `Linear` variant.)
+/// and its learning-rate schedule the `Linear` variant; a network may have a fixed input
+/// projection, and the configuration says so.)
 pub const STATE_FORMAT_VERSION: u32 = 3;
 const KIND: FileKind = FileKind {
     magic: STATE_MAGIC,

@@ -326,8 +326,10 @@ fn mlp_nodes(
                 found: mask.len(),
             });
         }
-        // The mask holds first-layer weights at zero; only then is the plain product exact.
-        if let (Some(first), Some(input)) = (net.layers.first(), mask.iter().position(|&keep| !keep))
+        // The mask holds the weights that read the inputs (the input projection's, else the
+        // first layer's) at zero; only then is the plain product exact.
+        let reads_inputs = net.input_projection.as_ref().or(net.layers.first());
+        if let (Some(first), Some(input)) = (reads_inputs, mask.iter().position(|&keep| !keep))
             && first.weight.nrows() == d
         {
             for (i, _) in mask.iter().enumerate().skip(input).filter(|&(_, &keep)| !keep) {
@@ -339,6 +341,10 @@ fn mlp_nodes(
     }
     let mut h = input.to_string();
     let mut width = d;
+    // The fixed input projection: one more MatMul and Add, with no activation.
+    if let Some(projection) = &net.input_projection {
+        (h, width) = dense_nodes(g, network, "input_projection", projection, &h, width)?;
+    }
     let mut hidden = None;
     let n = net.layers.len();
     for (idx, layer) in net.layers.iter().enumerate() {

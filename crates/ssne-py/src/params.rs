@@ -20,6 +20,7 @@ pub(crate) const NAMES: &[&str] = &[
     "seed",
     "scaling",
     "hidden_widths",
+    "input_pca",
     "hidden_activation",
     "head_input",
     "feature_activation",
@@ -146,6 +147,9 @@ pub(crate) fn build(params: &Bound<'_, PyDict>, data: Option<&DataSummary>) -> P
     };
     if let Some(widths) = p.get::<Vec<usize>>("hidden_widths", "a sequence of positive integers")? {
         config.hidden_widths = widths;
+    }
+    if let Some(k) = p.get::<usize>("input_pca", "an integer >= 0 (0: no input projection)")? {
+        config.input_pca = (k > 0).then_some(k);
     }
     if let Some(i) = p.choice("hidden_activation", ACTIVATIONS)? {
         config.hidden_activation = ACTIVATION_VALUES[i];

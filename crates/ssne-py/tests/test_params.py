@@ -48,6 +48,8 @@ def test_get_set_params_and_clone():
 SETTINGS = [
     (dict(hidden_widths=(64, 32)), ["hidden_widths"], [64, 32]),
     (dict(hidden_widths=50), ["hidden_widths"], [50]),
+    (dict(input_pca=30), ["input_pca"], 30),
+    (dict(input_pca=0), ["input_pca"], None),
     (dict(hidden_activation="tanh"), ["hidden_activation"], "Tanh"),
     (dict(head_input="hidden"), ["head_input"], "Hidden"),
     (dict(head_input="softmax"), ["feature_activation"], "Softmax"),

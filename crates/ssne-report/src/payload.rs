@@ -136,6 +136,12 @@ fn network(net: &Network) -> Result<Value> {
         )));
     }
     let mut width = net.n_features();
+    if let Some(projection) = &net.input_projection {
+        if projection.weight.nrows() != width || projection.bias.len() != projection.weight.ncols() {
+            return Err(unsupported("an input projection that does not read the inputs".into()));
+        }
+        width = projection.weight.ncols();
+    }
     let mut widths = vec![width];
     for (idx, layer) in net.layers.iter().enumerate() {
         if layer.weight.nrows() != width || layer.bias.len() != layer.weight.ncols() {
@@ -158,12 +164,14 @@ fn network(net: &Network) -> Result<Value> {
         .layers
         .iter()
         .flat_map(|l| [&l.weight, &l.bias])
-        .chain([&net.head.weight, &net.head.bias]);
+        .chain([&net.head.weight, &net.head.bias])
+        .chain(net.input_projection.iter().flat_map(|p| [&p.weight, &p.bias]));
     if params.flat_map(|p| p.iter()).any(|v| !v.is_finite()) {
         return Err(unsupported("a parameter that is NaN or infinite".into()));
     }
     let dense = |w: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>| json!({ "rows": w.nrows(), "cols": w.ncols(), "w": f32_le(w.iter().copied()), "b": f32_le(b.iter().copied()) });
     Ok(json!({
+        "projection": net.input_projection.as_ref().map(|p| dense(p.weight.view(), p.bias.view())),
         "layers": net.layers.iter().map(|l| dense(l.weight.view(), l.bias.view())).collect::<Vec<_>>(),
         "hidden": net.spec.hidden_activation.name(),
         "head_input": match net.spec.head_input { HeadInput::Logits => "logits", HeadInput::Hidden => "hidden" },

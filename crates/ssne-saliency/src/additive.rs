@@ -121,7 +121,12 @@ fn check_homogeneous(networks: Networks<'_>, x: ArrayView2<'_, f32>, target: &Ta
     let network = plan.network;
     let spec = &network.spec;
     let map = matches!(plan.output, Output::Embedding);
-    let mut biases = network.layers.iter().any(|l| l.bias.iter().any(|&b| b != 0.0));
+    // An input projection's offset is a bias like any other.
+    let mut biases = network
+        .layers
+        .iter()
+        .chain(&network.input_projection)
+        .any(|l| l.bias.iter().any(|&b| b != 0.0));
     if map {
         biases |= network.head.bias.iter().any(|&b| b != 0.0);
     }

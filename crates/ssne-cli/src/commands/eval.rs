@@ -25,10 +25,20 @@ use crate::progress::Ui;
 const TRUSTWORTHINESS_K: usize = 12;
 /// The k of the two k-NN accuracies.
 const KNN_KS: [usize; 2] = [1, 10];
+/// Up to this many points trustworthiness is exact; above, it is estimated on this many
+/// seeded rows unless `--trust-sample` says otherwise (the exact figure is `O(n^2 d)`).
+const TRUST_EXACT_UP_TO: usize = 10_000;
+/// The seed of the sampled trustworthiness rows: fixed, so that one model and one data set
+/// always give one figure.
+const TRUST_SAMPLE_SEED: u64 = 0;
 
 const EXAMPLES: &str = "\
 KL uses dense affinities (memory grows with the square of the points), so it is measured on
 the first --kl-points rows; its perplexity is the model's, lowered to n - 1 for fewer points.
+Trustworthiness is exact up to 10,000 points; above, it is estimated on 10,000 seeded rows,
+each ranked among all points (--trust-sample). train_map_knn10_loo is the 10-NN accuracy of
+the model's own training map, each point classified by its 10 nearest other training points:
+beside knn10_accuracy it tells a map that fits badly from one that generalises badly.
 
 Examples:
   salient-sne eval --model m.ssne --rows 8000..10000
@@ -46,6 +56,10 @@ pub(crate) struct EvalArgs {
     /// Rows (from the first) on which the KL is measured
     #[arg(long, value_name = "N", default_value_t = 5000)]
     kl_points: usize,
+    /// Estimate trustworthiness on M seeded rows (each ranked among all the points) instead of
+    /// all of them; 0 = always exact [default: exact up to 10000 points, else 10000 rows]
+    #[arg(long, value_name = "M")]
+    trust_sample: Option<usize>,
     /// Also write the metrics to FILE: the JSON object that --json prints (replaced atomically)
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -61,6 +75,10 @@ pub(crate) struct Metrics {
     pub(crate) n_points: usize,
     pub(crate) knn: [Option<f64>; 2],
     pub(crate) trustworthiness: Option<f64>,
+    /// The rows trustworthiness was estimated on, `None` when it is exact.
+    pub(crate) trust_rows: Option<usize>,
+    /// Leave-one-out 10-NN accuracy of the model's training map.
+    pub(crate) train_map_knn10_loo: Option<f64>,
     pub(crate) kl: Option<f64>,
     pub(crate) kl_perplexity: Option<f64>,
     pub(crate) kl_points: usize,
@@ -75,6 +93,8 @@ impl Metrics {
         map.insert("knn1_accuracy".into(), finite(self.knn[0]));
         map.insert("knn10_accuracy".into(), finite(self.knn[1]));
         map.insert("trustworthiness".into(), finite(self.trustworthiness));
+        map.insert("trustworthiness_rows".into(), json!(self.trust_rows));
+        map.insert("train_map_knn10_loo".into(), finite(self.train_map_knn10_loo));
         map.insert("kl".into(), finite(self.kl));
         map.insert("classifier_accuracy".into(), finite(self.classifier_accuracy));
         map.insert("n_points".into(), json!(self.n_points));
@@ -94,8 +114,15 @@ impl Metrics {
             (format!("k-NN accuracy (k={})", KNN_KS[0]), figure(self.knn[0])),
             (format!("k-NN accuracy (k={})", KNN_KS[1]), figure(self.knn[1])),
             (
-                format!("trustworthiness (k={TRUSTWORTHINESS_K})"),
+                match self.trust_rows {
+                    None => format!("trustworthiness (k={TRUSTWORTHINESS_K})"),
+                    Some(m) => format!("trustworthiness (k={TRUSTWORTHINESS_K}, {m} sampled rows)"),
+                },
                 figure(self.trustworthiness),
+            ),
+            (
+                format!("training map k-NN (k={}, leave-one-out)", KNN_KS[1]),
+                figure(self.train_map_knn10_loo),
             ),
             (kl_label, figure(self.kl)),
             ("classifier accuracy".to_owned(), figure(self.classifier_accuracy)),
@@ -116,7 +143,14 @@ pub(crate) fn run(args: &EvalArgs, ui: &Ui) -> anyhow::Result<()> {
     let placed = args
         .refine
         .place(&model, loaded.data.features.view(), network_output, ui)?;
-    let metrics = evaluate(&model, &loaded, placed.positions.view(), args.kl_points, ui)?;
+    let metrics = evaluate_with(
+        &model,
+        &loaded,
+        placed.positions.view(),
+        args.kl_points,
+        args.trust_sample,
+        ui,
+    )?;
     let mut map = metrics.to_json();
     insert_summary(&mut map, placed.summary.as_ref());
     let summary = Value::Object(map);
@@ -146,12 +180,26 @@ pub(crate) fn print_table(rows: &[(String, String)]) {
     }
 }
 
-/// Measures `embedding` (the model's map of `data`, already prepared).
+/// Measures `embedding` (the model's map of `data`, already prepared), with trustworthiness
+/// sampled by the default rule.
 pub(crate) fn evaluate(
     model: &ParametricTsne,
     loaded: &Loaded,
     embedding: ArrayView2<'_, f32>,
     kl_points: usize,
+    ui: &Ui,
+) -> anyhow::Result<Metrics> {
+    evaluate_with(model, loaded, embedding, kl_points, None, ui)
+}
+
+/// [`evaluate`] with trustworthiness on `trust_sample` rows (`Some(0)`: exact; `None`: the
+/// default rule, exact up to [`TRUST_EXACT_UP_TO`] points).
+pub(crate) fn evaluate_with(
+    model: &ParametricTsne,
+    loaded: &Loaded,
+    embedding: ArrayView2<'_, f32>,
+    kl_points: usize,
+    trust_sample: Option<usize>,
     ui: &Ui,
 ) -> anyhow::Result<Metrics> {
     let data = &loaded.data;
@@ -174,9 +222,28 @@ pub(crate) fn evaluate(
             ui.note(hint);
         }
     }
+    let train_map_knn10_loo = match reference.labels.as_deref() {
+        Some(reference_labels) if KNN_KS[1] < reference.embedding.nrows() => {
+            Some(ui.step("training map k-NN (leave-one-out)", || {
+                metrics::knn_accuracy_leave_one_out(reference.embedding.view(), reference_labels, KNN_KS[1])
+                    .context("leave-one-out k-NN accuracy of the training map")
+            })?)
+        }
+        _ => None,
+    };
+    let trust_rows = match trust_sample {
+        Some(0) => None,
+        Some(m) => (m < n_points).then_some(m),
+        None => (n_points > TRUST_EXACT_UP_TO).then_some(TRUST_EXACT_UP_TO),
+    };
     let trustworthiness = if 2 * TRUSTWORTHINESS_K < n_points {
         Some(ui.step("trustworthiness", || {
-            metrics::trustworthiness(data.features.view(), embedding, TRUSTWORTHINESS_K).context("trustworthiness")
+            let (x, k) = (data.features.view(), TRUSTWORTHINESS_K);
+            match trust_rows {
+                None => metrics::trustworthiness(x, embedding, k),
+                Some(m) => metrics::trustworthiness_sampled(x, embedding, k, m, TRUST_SAMPLE_SEED),
+            }
+            .context("trustworthiness")
         })?)
     } else {
         ui.note(format!(
@@ -200,6 +267,8 @@ pub(crate) fn evaluate(
         n_points,
         knn,
         trustworthiness,
+        trust_rows,
+        train_map_knn10_loo,
         kl,
         kl_perplexity,
         kl_points,

@@ -18,8 +18,13 @@ const N_TRAIN: usize = 600;
 
 /// The page of the shared model: rows 600..800 over the map of 0..600, refined.
 fn shared_report(dir: &Path) -> PathBuf {
+    report_of(shared_model(), dir)
+}
+
+/// The page of `model` (trained on rows 0..600): rows 600..800 over its map, refined.
+fn report_of(model: &Path, dir: &Path) -> PathBuf {
     let out = dir.join("report.html");
-    let model = path_arg(shared_model());
+    let model = path_arg(model);
     ok(&run([
         "--quiet",
         "report",
@@ -311,12 +316,41 @@ fn hovering_a_point_shows_its_image_and_the_saliency_the_cli_and_library_compute
 fn the_javascript_networks_equal_the_rust_networks_on_every_row() {
     let dir = tempfile::tempdir().expect("temp dir");
     let page = shared_report(dir.path());
-    let model = load_model();
-    let data = shown_rows(&model);
+    javascript_equals_rust(&page, &load_model());
+}
+
+/// The same on a model whose network starts with a PCA-20 input projection and draws its map
+/// from the last of two hidden layers: the page projects, and takes gradients back through
+/// the projection, as the Rust network does.
+#[test]
+fn the_javascript_networks_equal_the_rust_networks_with_an_input_projection() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let model_path = dir.path().join("projected.ssne");
+    let mut args = vec!["train", "--rows", "0..600", "--model"];
+    let model_arg = path_arg(&model_path);
+    args.push(&model_arg);
+    args.extend_from_slice(QUICK_TRAINING);
+    args.extend_from_slice(&[
+        "--input-pca",
+        "20",
+        "--hidden-widths",
+        "50,50",
+        "--head-input",
+        "hidden",
+    ]);
+    ok(&run(&args));
+    let model = model_file::load(&model_path).expect("the projected model loads");
+    assert!(model.network.input_projection.is_some());
+    let page = report_of(&model_path, dir.path());
+    javascript_equals_rust(&page, &model);
+}
+
+fn javascript_equals_rust(page: &Path, model: &ParametricTsne) {
+    let data = shown_rows(model);
     let rust_map = model.embed(data.features.view()).expect("embedded");
     let rust_classes = model.classify(data.features.view()).expect("classified");
     let mut browser = Browser::launch(1000, 700);
-    browser.open(&page);
+    browser.open(page);
     // Every shown row through the page's decoding, scaling, network and classifier.
     let page_rows = browser.eval(&format!(
         "Array.from({{ length: {N_SHOWN} }}, (_, i) => {{ const e = __report.explainRaw(__report.pointRaw(i)); \
@@ -333,7 +367,7 @@ fn the_javascript_networks_equal_the_rust_networks_on_every_row() {
     let page_classes: Vec<u32> = page_rows.iter().map(|r| floats(r)[2] as u32).collect();
     assert_eq!(page_classes, rust_classes);
     // The map's vector-Jacobian product for both axes on 40 rows.
-    let networks = Networks::from(&model);
+    let networks = Networks::from(model);
     for i in (0..N_SHOWN).step_by(5) {
         let x_row = data.features.row(i).insert_axis(Axis(0)).to_owned();
         for v in [[1.0f32, 0.0], [0.0, 1.0]] {

@@ -82,6 +82,15 @@ impl Network {
         };
         let shape = |m: &Array2<f32>| [m.nrows(), m.ncols()];
         let mut width = self.n_features();
+        if let Some(projection) = &self.input_projection {
+            if projection.weight.nrows() != width {
+                return Err(mismatch([1, width], shape(&projection.weight)));
+            }
+            if shape(&projection.bias) != [1, projection.weight.ncols()] {
+                return Err(mismatch([1, projection.weight.ncols()], shape(&projection.bias)));
+            }
+            width = projection.weight.ncols();
+        }
         let mut last_hidden = width;
         for (idx, layer) in self.layers.iter().enumerate() {
             if layer.weight.nrows() != width {
@@ -167,7 +176,27 @@ impl Network {
     ) -> std::result::Result<Option<(usize, usize)>, TensorError> {
         let rows = x.nrows();
         let n_layers = self.layers.len();
-        let InferScratch { csr, buffers, features } = scratch;
+        let InferScratch {
+            csr,
+            buffers,
+            features,
+            projected,
+        } = scratch;
+        // The fixed projection reads the inputs (sparse when mostly zero, as a
+        // first layer would); the layers then read its dense output.
+        let x = match &self.input_projection {
+            None => x,
+            Some(projection) => {
+                let width = projection.weight.ncols();
+                projected.resize(rows * width, 0.0);
+                let mut out = view_mut(projected, rows, width);
+                if let Some(bad) = first_product(csr, x, projection.weight.view(), out.view_mut(), check_finite)? {
+                    return Ok(Some(bad));
+                }
+                add_row_bias(out.view_mut(), projection.bias.row(0));
+                view(projected, rows, width)
+            }
+        };
         // Layer i writes buffers[i % 2] and reads buffers[(i + 1) % 2], so the
         // logits and the last hidden layer end up in different buffers.
         let [even, odd] = buffers;
@@ -181,17 +210,10 @@ impl Network {
             out_buf.resize(rows * width, 0.0);
             let mut out = view_mut(out_buf, rows, width);
             if idx == 0 {
-                let k = x.ncols();
-                if worth_compressing(rows, k, width) && csr.assign_if_sparse(x, SPARSE_MAX_DENSITY) {
-                    if check_finite && let Some(bad) = first_non_finite_entry(csr) {
-                        return Ok(Some(bad));
-                    }
-                    csr_gemm_serial(1.0, csr, layer.weight.view(), 0.0, out.view_mut())?;
-                } else {
-                    if check_finite && let Some(bad) = find_non_finite(x) {
-                        return Ok(Some(bad));
-                    }
-                    gemm_serial(1.0, x, Trans::N, layer.weight.view(), Trans::N, 0.0, out.view_mut())?;
+                // A projection's output is finite where the inputs were (checked above).
+                let check = check_finite && self.input_projection.is_none();
+                if let Some(bad) = first_product(csr, x, layer.weight.view(), out.view_mut(), check)? {
+                    return Ok(Some(bad));
                 }
             } else {
                 let input = view(in_buf, rows, self.layers[idx - 1].weight.ncols());
@@ -239,14 +261,39 @@ impl Network {
     }
 }
 
+/// `out = x W` for the first product of a chunk, the one that reads the
+/// inputs: sparse when `x` is mostly zero, else dense. With `check_finite`,
+/// returns the first non-finite input (row-major) instead of computing.
+fn first_product(
+    csr: &mut Csr<f32>,
+    x: ArrayView2<'_, f32>,
+    weight: ArrayView2<'_, f32>,
+    mut out: ArrayViewMut2<'_, f32>,
+    check_finite: bool,
+) -> std::result::Result<Option<(usize, usize)>, TensorError> {
+    if worth_compressing(x.nrows(), x.ncols(), weight.ncols()) && csr.assign_if_sparse(x, SPARSE_MAX_DENSITY) {
+        if check_finite && let Some(bad) = first_non_finite_entry(csr) {
+            return Ok(Some(bad));
+        }
+        csr_gemm_serial(1.0, csr, weight, 0.0, out.view_mut())?;
+    } else {
+        if check_finite && let Some(bad) = find_non_finite(x) {
+            return Ok(Some(bad));
+        }
+        gemm_serial(1.0, x, Trans::N, weight, Trans::N, 0.0, out.view_mut())?;
+    }
+    Ok(None)
+}
+
 /// Reused buffers of one inference task: the compressed input chunk, two
-/// activation buffers that consecutive layers use in turn, and the activated
-/// head input.
+/// activation buffers that consecutive layers use in turn, the activated
+/// head input and the projected inputs.
 #[derive(Debug, Default)]
 struct InferScratch {
     csr: Csr<f32>,
     buffers: [Vec<f32>; 2],
     features: Vec<f32>,
+    projected: Vec<f32>,
 }
 
 thread_local! {
@@ -327,7 +374,8 @@ mod tests {
             (Activation::Sigmoid, Activation::Softmax, HeadInput::Hidden, 3.0),
             (Activation::Relu, Activation::Sigmoid, HeadInput::Hidden, 1.0),
         ];
-        for (seed, (hidden, feature, head_input, scale)) in activations.into_iter().enumerate() {
+        let cases = activations.into_iter().flat_map(|a| [(a, None), (a, Some(12))]);
+        for (seed, ((hidden, feature, head_input, scale), projection)) in cases.enumerate() {
             let spec = NetworkSpec {
                 layer_widths: vec![40, 30, 20, 10],
                 hidden_activation: hidden,
@@ -336,6 +384,7 @@ mod tests {
                 embedding_dim: 2,
                 output_scale: scale,
                 biases: true,
+                input_projection: projection,
             };
             let net = network(spec, seed as u64);
             let x = data(300, 40, 0.0, 7);
@@ -356,10 +405,19 @@ mod tests {
 
     /// Mostly-zero inputs take the sparse first layer (in both paths, with
     /// different chunks): equal up to rounding, and the same bits on any
-    /// number of threads.
+    /// number of threads; likewise the sparse product of an input projection.
     #[test]
     fn sparse_inputs_match_the_tape_and_do_not_depend_on_threads() {
-        let net = network(NetworkSpec::paper(300, 10), 3);
+        for projection in [None, Some(50)] {
+            let spec = NetworkSpec {
+                input_projection: projection,
+                ..NetworkSpec::paper(300, 10)
+            };
+            sparse_inputs_case(&network(spec, 3));
+        }
+    }
+
+    fn sparse_inputs_case(net: &Network) {
         let x = data(700, 300, 0.8, 8);
         let (logits, embedding) = on_threads(1, || net.infer(x.view())).expect("valid shapes");
         for threads in [2, 3] {
@@ -367,7 +425,7 @@ mod tests {
             assert_eq!(bits(&l), bits(&logits));
             assert_eq!(bits(&e), bits(&embedding));
         }
-        let (tape_logits, tape_embedding) = on_tape(&net, x.view());
+        let (tape_logits, tape_embedding) = on_tape(net, x.view());
         for (a, b) in logits
             .iter()
             .zip(&tape_logits)
@@ -380,11 +438,22 @@ mod tests {
         assert_eq!(bits(&out), bits(&embedding));
     }
 
-    /// Dense chunks are checked as they are, compressed ones on their entries.
+    /// Dense chunks are checked as they are, compressed ones on their entries;
+    /// with an input projection, the inputs before it.
     #[test]
     fn embed_into_reports_the_first_non_finite_input_in_row_major_order() {
-        for (width, outputs, zeros) in [(300, 10, 0.8), (50, 4, 0.5)] {
-            let net = network(NetworkSpec::paper(width, outputs), 5);
+        let cases = [
+            (300, 10, 0.8, None),
+            (50, 4, 0.5, None),
+            (300, 10, 0.8, Some(20)),
+            (50, 4, 0.5, Some(8)),
+        ];
+        for (width, outputs, zeros, projection) in cases {
+            let spec = NetworkSpec {
+                input_projection: projection,
+                ..NetworkSpec::paper(width, outputs)
+            };
+            let net = network(spec, 5);
             let mut x = data(400, width, zeros, 9);
             x[[300, 2]] = f32::INFINITY; // a later chunk
             x[[130, 40]] = f32::NAN; // chunk 1

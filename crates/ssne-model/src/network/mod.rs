@@ -7,6 +7,7 @@
 //! activation functions of `ssne_tensor`.
 
 mod inference;
+mod projection;
 
 pub(crate) use inference::INFER_CHUNK;
 mod spec;
@@ -18,6 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use ssne_tensor::ndarray::{Array2, Axis};
 
+pub(crate) use projection::check_projection;
 pub use spec::{HeadInput, NetworkSpec};
 pub use tape::{BoundNetwork, Forward, Trainable};
 pub use vjp::NetworkOutput;
@@ -64,7 +66,15 @@ pub struct Network {
     /// Inputs that were constant in the training data have their first-layer
     /// weights held at zero (`false` here): they carry no information, and
     /// untrained random weights would otherwise dominate gradient saliency.
+    /// With an input projection the mask holds the projection's rows instead.
     pub input_mask: Option<Vec<bool>>,
+    /// A fixed linear map of the inputs applied before the first layer,
+    /// `x W + b` with `W` of shape `[n_features, K]` (for a PCA-K of the
+    /// training inputs, the principal directions as columns and `b = -mean W`),
+    /// present exactly when [`NetworkSpec::input_projection`] is `Some(K)`.
+    /// It never trains and is not among [`Network::parameters_mut`]; every
+    /// forward pass and every gradient with respect to the inputs goes through it.
+    pub input_projection: Option<Dense>,
 }
 
 impl Network {
@@ -72,24 +82,42 @@ impl Network {
     /// Glorot uniform elsewhere, zero biases.
     ///
     /// # Errors
-    /// [`crate::ModelError::Config`] when the spec is invalid.
+    /// [`crate::ModelError::Config`] when the spec is invalid or asks for an
+    /// input projection (which comes from data: [`Network::init_projected`]).
     pub fn init(spec: NetworkSpec, rng: &mut ChaCha8Rng) -> Result<Self> {
         spec.validate()?;
+        if let Some(k) = spec.input_projection {
+            return Err(crate::error::config_error(
+                "network.input_projection",
+                k,
+                "a projection to start from (Network::init_projected)",
+            ));
+        }
+        Ok(Self::init_layers(spec, None, rng))
+    }
+
+    fn init_layers(spec: NetworkSpec, input_projection: Option<Dense>, rng: &mut ChaCha8Rng) -> Self {
         let n_layers = spec.layer_widths.len() - 1;
         let layers = (0..n_layers)
             .map(|i| {
                 let is_hidden = i + 1 < n_layers;
                 let he = is_hidden && spec.hidden_activation == Activation::Relu;
-                Dense::init(spec.layer_widths[i], spec.layer_widths[i + 1], he, rng)
+                let n_in = if i == 0 {
+                    spec.first_layer_inputs()
+                } else {
+                    spec.layer_widths[i]
+                };
+                Dense::init(n_in, spec.layer_widths[i + 1], he, rng)
             })
             .collect();
         let head = Dense::init(spec.head_in_width(), spec.embedding_dim, false, rng);
-        Ok(Network {
+        Network {
             spec,
             layers,
             head,
             input_mask: None,
-        })
+            input_projection,
+        }
     }
 
     /// Number of input features.
@@ -115,9 +143,14 @@ impl Network {
         self.apply_input_mask();
     }
 
-    /// Zeroes the first-layer weights of masked-out inputs (after an optimiser step).
+    /// Zeroes the first-layer weights of masked-out inputs (after an optimiser
+    /// step), or the projection's rows of them when there is a projection.
     pub fn apply_input_mask(&mut self) {
-        if let (Some(mask), Some(first)) = (&self.input_mask, self.layers.first_mut()) {
+        let reads_inputs = match &mut self.input_projection {
+            Some(projection) => Some(projection),
+            None => self.layers.first_mut(),
+        };
+        if let (Some(mask), Some(first)) = (&self.input_mask, reads_inputs) {
             for (mut row, &keep) in first.weight.axis_iter_mut(Axis(0)).zip(mask) {
                 if !keep {
                     row.fill(0.0);
@@ -127,12 +160,15 @@ impl Network {
     }
 
     /// Whether every bias of the layers and the head is exactly zero (always
-    /// so for a bias-free [`NetworkSpec`], whose biases never train).
+    /// so for a bias-free [`NetworkSpec`], whose biases never train). The
+    /// input projection's offset counts as a bias here: it breaks
+    /// homogeneity just the same.
     pub fn biases_are_zero(&self) -> bool {
         self.layers
             .iter()
             .map(|l| &l.bias)
             .chain(std::iter::once(&self.head.bias))
+            .chain(self.input_projection.as_ref().map(|p| &p.bias))
             .all(|b| b.iter().all(|&v| v == 0.0))
     }
 
@@ -163,11 +199,24 @@ impl Network {
     }
 }
 
-/// A network with non-zero biases, so that a bias added twice or not at all shows.
+/// A network with non-zero biases, so that a bias added twice or not at all
+/// shows; a spec with an input projection gets a random one with an offset.
 #[cfg(test)]
 pub(crate) fn test_network(spec: NetworkSpec, seed: u64) -> Network {
     use rand::SeedableRng;
-    let mut net = Network::init(spec, &mut ChaCha8Rng::seed_from_u64(seed)).expect("valid spec");
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut net = match spec.input_projection {
+        None => Network::init(spec, &mut rng).expect("valid spec"),
+        Some(k) => {
+            let d = spec.n_features();
+            let mut draw = ChaCha8Rng::seed_from_u64(seed ^ 0x5052_4f4a);
+            let projection = Dense {
+                weight: Array2::from_shape_simple_fn((d, k), || draw.random_range(-0.6..0.6)),
+                bias: Array2::from_shape_simple_fn((1, k), || draw.random_range(-0.5..0.5)),
+            };
+            Network::init_projected(spec, projection, &mut rng).expect("valid spec")
+        }
+    };
     let mut rng = ChaCha8Rng::seed_from_u64(seed + 1);
     for p in net.parameters_mut() {
         if p.nrows() == 1 {

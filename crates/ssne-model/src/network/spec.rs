@@ -36,6 +36,11 @@ pub struct NetworkSpec {
     /// splits exactly into per-input contributions. Bias-free networks keep
     /// their (zero-initialised) biases at zero: they never receive a gradient.
     pub biases: bool,
+    /// Width `K` of a fixed linear projection of the inputs applied before the
+    /// first layer ([`crate::Network::input_projection`], e.g. the training
+    /// inputs' PCA-K), or `None` for none. The first layer then reads `K`
+    /// values, while [`NetworkSpec::n_features`] stays the input width.
+    pub input_projection: Option<usize>,
 }
 
 impl NetworkSpec {
@@ -50,6 +55,7 @@ impl NetworkSpec {
             embedding_dim: 2,
             output_scale: 1.0,
             biases: true,
+            input_projection: None,
         }
     }
 
@@ -58,7 +64,8 @@ impl NetworkSpec {
     /// identity activations (the output scale is a positive constant, which
     /// keeps it). Such a network is piecewise linear through the origin, so
     /// `f(x) = J(x) x` exactly (Euler's theorem) and input x gradient is an
-    /// exact decomposition of `f(x)`.
+    /// exact decomposition of `f(x)`. An input projection keeps it only
+    /// without an offset, which [`crate::Network::is_homogeneous`] checks.
     ///
     /// ```
     /// use ssne_model::NetworkSpec;
@@ -91,6 +98,15 @@ impl NetworkSpec {
                 "a network with at least one hidden layer",
             ));
         }
+        if let Some(k) = self.input_projection
+            && !(1..=self.layer_widths[0]).contains(&k)
+        {
+            return Err(config_error(
+                "network.input_projection",
+                k,
+                format!("from 1 to the {} input features", self.layer_widths[0]),
+            ));
+        }
         if self.embedding_dim == 0 {
             return Err(config_error("network.embedding_dim", 0, "at least 1"));
         }
@@ -107,6 +123,12 @@ impl NetworkSpec {
     /// Number of input features.
     pub fn n_features(&self) -> usize {
         self.layer_widths[0]
+    }
+
+    /// Number of values the first layer reads: the projection's width when
+    /// there is one, else the input features.
+    pub fn first_layer_inputs(&self) -> usize {
+        self.input_projection.unwrap_or_else(|| self.n_features())
     }
 
     /// Number of classifier outputs.

@@ -27,6 +27,8 @@ pub enum Trainable {
 /// The network's parameters placed on a tape.
 #[derive(Debug, Clone)]
 pub struct BoundNetwork {
+    /// The fixed input projection, always constants.
+    projection: Option<(Var, Var)>,
     layers: Vec<(Var, Var)>,
     head: (Var, Var),
     trainable: Trainable,
@@ -103,6 +105,10 @@ impl Network {
                 if grad { tape.var(value) } else { tape.constant(value) }
             }
         };
+        let projection = self
+            .input_projection
+            .as_ref()
+            .map(|p| (put(&p.weight, false), put(&p.bias, false)));
         let layer_grad = matches!(trainable, Trainable::All | Trainable::Classifier);
         let head_grad = matches!(trainable, Trainable::All | Trainable::HeadOnly);
         let layers = self
@@ -116,6 +122,7 @@ impl Network {
         );
         debug_assert_eq!(n_layers, self.layers.len());
         BoundNetwork {
+            projection,
             layers,
             head,
             trainable,
@@ -133,7 +140,11 @@ impl Network {
     pub fn forward_on<R: Real>(&self, tape: &mut Tape<R>, bound: &BoundNetwork, x: Var) -> Result<Forward> {
         let n_layers = bound.layers.len();
         let mut h = x;
-        let mut last_hidden = x;
+        if let Some((w, b)) = bound.projection {
+            h = tape.matmul(h, w)?;
+            h = tape.add_bias(h, b)?;
+        }
+        let mut last_hidden = h;
         for (layer_idx, &(w, b)) in bound.layers.iter().enumerate() {
             h = tape.matmul(h, w)?;
             h = tape.add_bias(h, b)?;

@@ -130,6 +130,18 @@ impl Network {
             below,
             features,
         } = scratch;
+        // A fixed input projection turns the rows into dense projected rows
+        // first; every layer below sees those.
+        let projected = match &self.input_projection {
+            None => None,
+            Some(projection) => {
+                let mut z = Array2::zeros((rows, projection.weight.ncols()));
+                gemm_serial(1.0, x, Trans::N, projection.weight.view(), Trans::N, 0.0, z.view_mut())?;
+                add_row_bias(z.view_mut(), projection.bias.row(0));
+                Some(z)
+            }
+        };
+        let x = projected.as_ref().map_or(x, |z| z.view());
         // outputs[i]: layer i's output, after its activation for hidden layers.
         outputs.resize_with(n_layers.max(outputs.len()), Vec::new);
         for idx in 0..n_layers {
@@ -184,22 +196,19 @@ impl Network {
             }
             let weight = self.layers[idx].weight.view();
             if idx == 0 {
-                if few {
-                    gemm_nt_rows(g.view(), weight, maps.view_mut())?;
-                } else {
-                    // A sparse product with a transposed copy of the weight, skipping
-                    // ReLU's zeros, measured slower than this GEMM (which packs the
-                    // weight itself) on the 784-100 layer.
-                    gemm_serial(1.0, g.view(), Trans::N, weight, Trans::T, 0.0, maps.view_mut())?;
+                match &self.input_projection {
+                    None => times_transposed(few, g.view(), weight, maps.view_mut())?,
+                    Some(projection) => {
+                        // Back through the first layer, then the projection, to the inputs.
+                        below.resize(rows * weight.nrows(), 0.0);
+                        times_transposed(few, g.view(), weight, view_mut(below, rows, weight.nrows()))?;
+                        let back = view(below, rows, weight.nrows());
+                        times_transposed(few, back, projection.weight.view(), maps.view_mut())?;
+                    }
                 }
             } else {
                 below.resize(rows * weight.nrows(), 0.0);
-                let out = view_mut(below, rows, weight.nrows());
-                if few {
-                    gemm_nt_rows(g.view(), weight, out)?;
-                } else {
-                    gemm_serial(1.0, g.view(), Trans::N, weight, Trans::T, 0.0, out)?;
-                }
+                times_transposed(few, g.view(), weight, view_mut(below, rows, weight.nrows()))?;
                 std::mem::swap(grad, below);
             }
         }
@@ -252,6 +261,23 @@ struct VjpScratch {
     grad: Vec<f32>,
     below: Vec<f32>,
     features: Vec<f32>,
+}
+
+/// `out = a · bᵀ`: by dot products of contiguous rows for a few rows (no
+/// packing of `b`), else one GEMM. A sparse product with a transposed copy of
+/// the weight, skipping ReLU's zeros, measured slower than this GEMM (which
+/// packs the weight itself) on the 784-100 layer.
+fn times_transposed(
+    few: bool,
+    a: ArrayView2<'_, f32>,
+    b: ArrayView2<'_, f32>,
+    out: ArrayViewMut2<'_, f32>,
+) -> std::result::Result<(), TensorError> {
+    if few {
+        gemm_nt_rows(a, b, out)
+    } else {
+        gemm_serial(1.0, a, Trans::N, b, Trans::T, 0.0, out)
+    }
 }
 
 thread_local! {
@@ -315,7 +341,7 @@ mod tests {
     }
 
     /// A network of every shape the strategy draws: depth, widths, hidden and
-    /// feature activations, head input, output scale.
+    /// feature activations, head input, output scale, input projection.
     fn drawn_network(
         n_features: usize,
         widths: Vec<usize>,
@@ -323,6 +349,7 @@ mod tests {
         feature: usize,
         head_on_hidden: bool,
         scale: f32,
+        projection: Option<usize>,
         seed: u64,
     ) -> Network {
         let mut layer_widths = vec![n_features];
@@ -340,6 +367,7 @@ mod tests {
             embedding_dim: 2,
             output_scale: scale,
             biases: true,
+            input_projection: projection,
         };
         test_network(spec, seed)
     }
@@ -369,8 +397,9 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(48))]
 
         /// Every network shape, both outputs, inputs dense and mostly zeros
-        /// (the sparse first layer), and each path of the product: a few rows
-        /// (weights read in place), one chunk, and several chunks in parallel.
+        /// (the sparse first layer), an input projection or none, and each path
+        /// of the product: a few rows (weights read in place), one chunk, and
+        /// several chunks in parallel.
         #[test]
         fn the_tape_free_vjp_equals_the_tapes(
             wide in any::<bool>(),
@@ -381,6 +410,7 @@ mod tests {
             scale in prop_oneof![Just(1.0f32), 0.5f32..20.0],
             rows in prop_oneof![1usize..5, 14usize..40, 120usize..300],
             zeros in prop_oneof![Just(0.0), 0.7f64..0.95],
+            projection in proptest::option::of(1usize..8),
             seed in any::<u64>(),
         ) {
             // 40 inputs and a first layer of at least 8 units let the sparse
@@ -389,7 +419,7 @@ mod tests {
             if wide {
                 widths[0] += 8;
             }
-            let net = drawn_network(n_features, widths, hidden, feature, head_on_hidden, scale, seed);
+            let net = drawn_network(n_features, widths, hidden, feature, head_on_hidden, scale, projection, seed);
             let x = sparse_matrix(rows, n_features, zeros, seed ^ 1);
             for output in [NetworkOutput::Embedding, NetworkOutput::Logits] {
                 let s = matrix(rows, output_width(&net, output), seed ^ 2);
@@ -404,7 +434,8 @@ mod tests {
 
         /// The tape-free product against central finite differences of
         /// `seed · output(x)` computed in `f64`, on sampled rows and inputs,
-        /// through each path (a few rows, one chunk of GEMMs).
+        /// through each path (a few rows, one chunk of GEMMs), with and without an
+        /// input projection.
         #[test]
         fn the_tape_free_vjp_matches_finite_differences(
             wide in any::<bool>(),
@@ -415,13 +446,14 @@ mod tests {
             scale in prop_oneof![Just(1.0f32), 0.5f32..20.0],
             rows in prop_oneof![1usize..4, 16usize..40],
             zeros in prop_oneof![Just(0.0), 0.7f64..0.95],
+            projection in proptest::option::of(1usize..8),
             seed in any::<u64>(),
         ) {
             let (n_features, mut widths) = if wide { (40, widths) } else { (7, widths) };
             if wide {
                 widths[0] += 8;
             }
-            let net = drawn_network(n_features, widths, hidden, feature, head_on_hidden, scale, seed);
+            let net = drawn_network(n_features, widths, hidden, feature, head_on_hidden, scale, projection, seed);
             let x = sparse_matrix(rows, n_features, zeros, seed ^ 3);
             let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 4);
             for output in [NetworkOutput::Embedding, NetworkOutput::Logits] {

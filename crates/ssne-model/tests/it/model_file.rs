@@ -223,3 +223,55 @@ fn non_finite_parameters_are_refused() {
     model.reference.embedding[[1, 1]] = f32::INFINITY;
     refused_on_load(&model, "the reference map contains NaN or infinity");
 }
+
+/// A model on a PCA-24 input projection (wide, the head on the last hidden layer) writes the
+/// projection into its file and reads back bit for bit: the same model, the same bytes again,
+/// the same map and classes.
+#[test]
+fn a_model_on_an_input_projection_round_trips_bit_for_bit() {
+    let mut config = quick_config(8);
+    config.input_pca = Some(24);
+    config.hidden_widths = vec![32, 32];
+    config.head_input = ssne_model::HeadInput::Hidden;
+    let model = ParametricTsne::fit(&sample(0..400), None, &config, &mut Silent).expect("trains");
+    let projection = model.network.input_projection.as_ref().expect("projected");
+    assert_eq!(projection.weight.dim(), (784, 24));
+    assert_eq!(model.network.layers[0].weight.dim(), (24, 32));
+    let bytes = model_file::to_bytes(&model).expect("encodes");
+    let loaded = model_file::from_bytes(&bytes, std::path::Path::new("p.ssne")).expect("decodes");
+    assert_eq!(loaded, without_timing(&model));
+    assert!(
+        model_file::to_bytes(&loaded).expect("encodes") == bytes,
+        "re-encoding changed the bytes"
+    );
+    let x = sample(400..450);
+    let bits = |m: &ParametricTsne| -> Vec<u32> {
+        let map = m.embed(x.features.view()).expect("embeds");
+        map.iter().map(|v| v.to_bits()).collect()
+    };
+    assert_eq!(bits(&loaded), bits(&model));
+    assert_eq!(
+        loaded.classify(x.features.view()).ok(),
+        model.classify(x.features.view()).ok()
+    );
+}
+
+#[test]
+fn a_projection_that_does_not_fit_its_spec_is_refused_on_load() {
+    let mut config = quick_config(8);
+    config.input_pca = Some(12);
+    let model = ParametricTsne::fit(&sample(0..400), None, &config, &mut Silent).expect("trains");
+    let mut missing = model.clone();
+    missing.network.input_projection = None;
+    refused_on_load(&missing, "none is stored");
+    let mut narrow = model.clone();
+    let p = narrow.network.input_projection.as_mut().expect("projected");
+    p.weight = p.weight.slice(ssne_tensor::ndarray::s![.., ..11]).to_owned();
+    refused_on_load(&narrow, "the input projection must be");
+    let mut nan = model.clone();
+    nan.network.input_projection.as_mut().expect("projected").bias[[0, 3]] = f32::NAN;
+    refused_on_load(&nan, "finite");
+    let mut unconfigured = model;
+    unconfigured.config.input_pca = None;
+    refused_on_load(&unconfigured, "is not the one its stored configuration builds");
+}

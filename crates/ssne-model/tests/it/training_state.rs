@@ -213,3 +213,29 @@ fn a_failing_sink_stops_training_with_its_error() {
     let err = ParametricTsne::fit_with(&data, None, &config, &mut Silent, checkpoints).unwrap_err();
     assert!(err.to_string().contains("disk full"), "{err}");
 }
+
+/// A run on a PCA-30 input projection: its states carry the projection through a file, and
+/// resuming from a pretraining and a fine-tuning state ends with the uninterrupted run's model.
+#[test]
+fn a_run_on_an_input_projection_resumes_bit_for_bit_through_files() {
+    let data = sample(0..600);
+    let mut config = config_with(Scheme::Coupled {
+        steps: 250,
+        edges_per_step: 100,
+    });
+    config.input_pca = Some(30);
+    let (plain, states) = fit_collecting(&data, &config);
+    assert!(plain.network.input_projection.is_some());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("run.ssne-state");
+    let mut file = TrainingStateFile::new(&path);
+    let pretrain_states = states.iter().filter(|s| s.phase == Phase::Pretrain).count();
+    for index in [0, pretrain_states + 1] {
+        ssne_model::TrainingStateSink::save(&mut file, &states[index]).expect("state written");
+        let state = TrainingState::load(&path).expect("state read");
+        assert_eq!(state, states[index]);
+        assert_eq!(state.network.input_projection, plain.network.input_projection);
+        let resumed = resume_from(&data, &config, state);
+        assert_same_map(&plain, &resumed, &format!("resumed from state {index}"));
+    }
+}

@@ -2,7 +2,7 @@
 //! the model never saw, equals `ParametricTsne::embed` of the same rows
 //! prepared by the model, to 1e-5 of the map's spread.
 
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use ssne_data::ScalingKind;
 use ssne_data::ndarray::{Array2, ArrayView2, Axis};
 use ssne_model::{Activation, HeadInput, Network, ParametricTsne, Preset};
@@ -147,6 +147,41 @@ fn paper_preset_graph_equals_embed() {
     println!("paper preset: worst error {err:e} of the spread");
 }
 
+/// A model trained on its PCA-30 input projection (with the default preset's pruned constant
+/// pixels, whose projection rows are zero) exports it as a MatMul and an Add before the first
+/// layer, for the map and the classifier's probabilities.
+#[test]
+fn a_trained_model_with_an_input_projection_graph_equals_embed() {
+    let mut train = sample(0..300);
+    let fitted = train.fit_scaling(ScalingKind::UnitRange);
+    train.apply_scaling(&fitted).expect("the scaling fits its own data");
+    let mut config = crate::quick_config(Preset::Default, 3);
+    config.input_pca = Some(30);
+    let model = ssne_model::ParametricTsne::fit(&train, None, &config, &mut ssne_model::Silent).expect("trains");
+    assert!(model.network.input_mask.is_some() && model.network.input_projection.is_some());
+    let (evaluator, err) = check_map(&model, &ExportOptions { probabilities: true });
+    let graph = evaluator.model().graph.as_ref().expect("graph");
+    for network in ["map", "classifier"] {
+        let weight = format!("{network}.input_projection.weight");
+        let found = graph
+            .initializer
+            .iter()
+            .find(|t| t.name == weight)
+            .expect("the projection is exported");
+        assert_eq!(found.dims, [784, 30]);
+    }
+    let (expected, prepared) = probabilities(&model);
+    let outputs = evaluator.run(held_out().features.view());
+    let worst_p = outputs["probabilities"]
+        .iter()
+        .zip(&expected)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(worst_p < 1e-5, "probabilities differ by {worst_p:e}");
+    assert_eq!(prepared.nrows(), held_out().n_points());
+    println!("input projection: worst error {err:e} of the spread, probabilities {worst_p:e}");
+}
+
 #[test]
 fn unlabelled_model_graph_equals_embed() {
     let model = trained(Preset::Default, ScalingKind::None, false);
@@ -187,7 +222,10 @@ fn every_network_shape_graph_equals_embed() {
     {
         for (j, &hidden) in activations.iter().enumerate() {
             for (k, &feature) in activations.iter().enumerate() {
-                for head_input in [HeadInput::Logits, HeadInput::Hidden] {
+                for (head_input, projection) in [HeadInput::Logits, HeadInput::Hidden]
+                    .into_iter()
+                    .flat_map(|h| [(h, None), (h, Some(40))])
+                {
                     if head_input == HeadInput::Hidden && widths.len() < 3 {
                         continue;
                     }
@@ -199,11 +237,23 @@ fn every_network_shape_graph_equals_embed() {
                         embedding_dim: 2,
                         output_scale: if k % 2 == 0 { 1.0 } else { 7.5 },
                         biases: true,
+                        input_projection: projection,
                     };
                     let seed = (i * 100 + j * 10 + k) as u64;
                     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
                     let mut model = base.clone();
-                    model.network = Network::init(spec.clone(), &mut rng).expect("a valid spec");
+                    model.network = match projection {
+                        None => Network::init(spec.clone(), &mut rng),
+                        Some(width) => {
+                            // Any fixed linear map with an offset stands for a PCA here.
+                            let projection = ssne_model::Dense {
+                                weight: Array2::from_shape_simple_fn((d, width), || rng.random_range(-0.1..0.1)),
+                                bias: Array2::from_shape_simple_fn((1, width), || rng.random_range(-1.0..1.0)),
+                            };
+                            Network::init_projected(spec.clone(), projection, &mut rng)
+                        }
+                    }
+                    .expect("a valid spec");
                     let (_, err) = check(&model, &ExportOptions::default(), true);
                     worst_case = worst_case.max(err);
                     cases += 1;
@@ -211,6 +261,6 @@ fn every_network_shape_graph_equals_embed() {
             }
         }
     }
-    assert_eq!(cases, 25 + 2 * 50);
+    assert_eq!(cases, 2 * (25 + 2 * 50));
     println!("{cases} network shapes: worst error {worst_case:e}");
 }

@@ -48,6 +48,9 @@ class SalientSNE(TransformerMixin, BaseEstimator):
         Per-feature scaling fitted on the training rows and stored with the model (None: "none").
     hidden_widths : tuple of int or None
         Hidden layer widths (100,).
+    input_pca : int or None
+        Project the inputs on this many principal components of the training rows (stored in
+        the model) before the first layer; saliency still reaches the inputs. 0: none (0).
     hidden_activation : {"relu", "tanh", "sigmoid", "identity", "softmax"} or None
         Activation after the hidden layers ("relu").
     head_input : {"logits", "softmax", "hidden"} or None
@@ -125,6 +128,7 @@ class SalientSNE(TransformerMixin, BaseEstimator):
         image_shape=None,
         scaling=None,
         hidden_widths=None,
+        input_pca=None,
         hidden_activation=None,
         head_input=None,
         feature_activation=None,
@@ -158,6 +162,7 @@ class SalientSNE(TransformerMixin, BaseEstimator):
         self.image_shape = image_shape
         self.scaling = scaling
         self.hidden_widths = hidden_widths
+        self.input_pca = input_pca
         self.hidden_activation = hidden_activation
         self.head_input = head_input
         self.feature_activation = feature_activation

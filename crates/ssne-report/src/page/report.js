@@ -69,6 +69,7 @@
     if (!spec) return null;
     const dense = (l) => ({ rows: l.rows, cols: l.cols, w: f32(l.w), b: f32(l.b) });
     return {
+      projection: spec.projection ? dense(spec.projection) : null,
       layers: spec.layers.map(dense),
       hidden: spec.hidden,
       headInput: spec.head_input,
@@ -148,7 +149,8 @@
   function forward(net, x) {
     const L = net.layers.length;
     const outs = [];
-    let h = x;
+    // The fixed input projection (PCA-K) comes first, without an activation.
+    let h = net.projection ? affine(net.projection, x) : x;
     for (let idx = 0; idx < L; idx++) {
       h = affine(net.layers[idx], h);
       if (idx + 1 < L) activate(net.hidden, h);
@@ -179,7 +181,7 @@
       if (idx + 1 < L) activateBack(net.hidden, fw.outs[idx], g);
       g = affineBack(net.layers[idx], g);
     }
-    return g;
+    return net.projection ? affineBack(net.projection, g) : g;
   }
   // Raw values to the model's inputs: the same f32 operations as the Rust scaling.
   function scaled(raw) {

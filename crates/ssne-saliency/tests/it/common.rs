@@ -44,6 +44,7 @@ pub(crate) fn linear_network(widths: &[usize], output_scale: f32, seed: u64) -> 
             embedding_dim: 2,
             output_scale,
             biases: true,
+            input_projection: None,
         },
         layers,
         head: Dense {
@@ -51,6 +52,7 @@ pub(crate) fn linear_network(widths: &[usize], output_scale: f32, seed: u64) -> 
             bias: uniform(1, 2, &mut rng),
         },
         input_mask: None,
+        input_projection: None,
     }
 }
 

@@ -92,3 +92,64 @@ fn the_f32_maps_agree_with_the_f64_engine() {
         "f32 and f64 maps differ"
     );
 }
+
+/// A model trained on its PCA-40 input projection (wide, the head on the last hidden layer):
+/// its directional maps reach the pixels through the projection and match finite differences
+/// of the f64 forward pass; its class maps (the pretrained classifier, projected too) are the
+/// tape's, and a pixel held constant in training gets exactly zero.
+#[test]
+fn saliency_of_a_model_on_an_input_projection_matches_finite_differences() {
+    let mut config = crate::common::tiny_config(3, true);
+    config.input_pca = Some(40);
+    config.hidden_widths = vec![64, 64];
+    config.head_input = ssne_model::HeadInput::Hidden;
+    config.feature_activation = ssne_model::Activation::Identity;
+    let data = mnist(300);
+    let model = ssne_model::ParametricTsne::fit(&data, None, &config, &mut ssne_model::Silent).expect("trains");
+    let classifier = model.classifier.as_ref().expect("labelled data pretrains a classifier");
+    assert!(model.network.input_projection.is_some() && classifier.input_projection.is_some());
+    for (point_idx, v) in [(5, [0.6, 0.8]), (11, [-0.28, 0.96])] {
+        let x = data
+            .features
+            .slice(ssne_tensor::ndarray::s![point_idx..point_idx + 1, ..])
+            .mapv(f64::from);
+        check_pixels(&model.network, &x, v, 120, point_idx as u64);
+    }
+    let networks = ssne_saliency::Networks::from(&model);
+    let x = data.features.slice(ssne_tensor::ndarray::s![..6, ..]).to_owned();
+    let labels = data.labels.as_deref().expect("labelled")[..6].to_vec();
+    let fast = Gradient
+        .attribute(networks, x.view(), &Target::Classes(labels.clone()))
+        .expect("class maps");
+    let mut seed = Array2::<f64>::zeros((6, classifier.spec.n_outputs()));
+    for (row, &label) in labels.iter().enumerate() {
+        seed[[row, label as usize]] = 1.0;
+    }
+    let reference = input_gradient(
+        &mut Tape::<f64>::new(),
+        classifier,
+        x.mapv(f64::from).view(),
+        Output::Logits,
+        seed.view(),
+    )
+    .expect("the tape's class maps")
+    .mapv(|v| v as f32);
+    assert!(max_abs(&reference) > 0.0);
+    assert!(
+        max_abs_diff(&fast, &reference) <= 1e-4 * max_abs(&reference),
+        "class maps differ from the tape's"
+    );
+    let mask = model
+        .network
+        .input_mask
+        .as_ref()
+        .expect("the default prunes constant inputs");
+    let constant = mask
+        .iter()
+        .position(|&keep| !keep)
+        .expect("MNIST has constant border pixels");
+    assert!(
+        fast.column(constant).iter().all(|&v| v == 0.0),
+        "a constant pixel has saliency"
+    );
+}
