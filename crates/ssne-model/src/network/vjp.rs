@@ -345,8 +345,7 @@ mod tests {
     fn drawn_network(
         n_features: usize,
         widths: Vec<usize>,
-        hidden: usize,
-        feature: usize,
+        [hidden, feature]: [usize; 2],
         head_on_hidden: bool,
         scale: f32,
         projection: Option<usize>,
@@ -419,7 +418,7 @@ mod tests {
             if wide {
                 widths[0] += 8;
             }
-            let net = drawn_network(n_features, widths, hidden, feature, head_on_hidden, scale, projection, seed);
+            let net = drawn_network(n_features, widths, [hidden, feature], head_on_hidden, scale, projection, seed);
             let x = sparse_matrix(rows, n_features, zeros, seed ^ 1);
             for output in [NetworkOutput::Embedding, NetworkOutput::Logits] {
                 let s = matrix(rows, output_width(&net, output), seed ^ 2);
@@ -453,7 +452,7 @@ mod tests {
             if wide {
                 widths[0] += 8;
             }
-            let net = drawn_network(n_features, widths, hidden, feature, head_on_hidden, scale, projection, seed);
+            let net = drawn_network(n_features, widths, [hidden, feature], head_on_hidden, scale, projection, seed);
             let x = sparse_matrix(rows, n_features, zeros, seed ^ 3);
             let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 4);
             for output in [NetworkOutput::Embedding, NetworkOutput::Logits] {
