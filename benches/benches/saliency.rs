@@ -1,6 +1,7 @@
 //! Criterion benches of `ssne-saliency` on a freshly initialised default
 //! network (784-100-10-2): directional maps for a batch of points, the
-//! Jacobian of one point, and the parts of a one-point call.
+//! Jacobian of one point, the parts of a one-point call, and the faithfulness
+//! metrics at the settings of `saliency --evaluate` (docs/SALIENCY.md).
 //!
 //! The speed targets (docs/QUALITY.md): `directional/batch=1000` at least
 //! 450,000 maps/s, `jacobian/points=1` at most 20 µs, and
@@ -14,6 +15,9 @@ use rand::SeedableRng;
 use ssne_autodiff::Tape;
 use ssne_benches::{mnist_sample_pixels, random_matrix};
 use ssne_model::{Network, NetworkOutput, Preset, TrainConfig, Trainable};
+use ssne_saliency::faithfulness::{
+    Order, Perturbation, deletion_curve, follow_map, infidelity, max_sensitivity, network_explainer, network_score,
+};
 use ssne_saliency::{Attribution, Gradient, IntegratedGradients, Networks, Output, Target, input_gradient, jacobian};
 use ssne_tensor::ndarray::{Array2, s};
 use std::hint::black_box;
@@ -144,5 +148,52 @@ fn bench_one_point(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_batches, bench_one_point);
+/// The metrics of `saliency --evaluate` on 14 digits (the study's 14 directed
+/// pairs, one point each), with its settings: 32 samples of Gaussian noise
+/// (sigma 0.1) and of 4 x 4 squares for infidelity, 8 samples at radius 0.02
+/// for max-sensitivity, 20 steps of deletion and insertion, a step of 0.01
+/// along the map against 32 random directions.
+fn bench_faithfulness(c: &mut Criterion) {
+    let net = network();
+    let networks = Networks::new(&net).with_classifier(&net);
+    let x = mnist_sample_pixels(14);
+    let target = target_ig();
+    let score = network_score(networks, x.view(), &target).expect("a direction needs no groups");
+    let explain = network_explainer(Gradient, networks, x.view(), &target).expect("a direction needs no groups");
+    let maps = explain(x.view()).expect("valid shapes");
+    let mut group = c.benchmark_group("faithfulness");
+    group.throughput(Throughput::Elements(x.nrows() as u64));
+    let gaussian = Perturbation::Gaussian { sigma: 0.1 };
+    group.bench_function("infidelity/gaussian/samples=32/points=14", |b| {
+        b.iter(|| black_box(infidelity(&score, x.view(), maps.view(), gaussian, 32, 0).expect("valid")))
+    });
+    let squares = Perturbation::Square {
+        shape: [28, 28],
+        side: 4,
+        baseline: 0.0,
+    };
+    group.bench_function("infidelity/squares-4x4/samples=32/points=14", |b| {
+        b.iter(|| black_box(infidelity(&score, x.view(), maps.view(), squares, 32, 0).expect("valid")))
+    });
+    group.bench_function("max-sensitivity/samples=8/points=14", |b| {
+        b.iter(|| black_box(max_sensitivity(&explain, x.view(), 0.02, 8, 0).expect("valid")))
+    });
+    let black = Array2::<f32>::zeros((1, N_FEATURES));
+    group.bench_function("deletion+insertion/steps=20/points=14", |b| {
+        b.iter(|| {
+            for i in 0..x.nrows() {
+                for order in [Order::Deletion, Order::Insertion] {
+                    let curve = deletion_curve(&score, x.row(i), maps.row(i), black.row(0), order, 20).expect("valid");
+                    black_box(curve);
+                }
+            }
+        })
+    });
+    group.bench_function("follow-map/samples=32/points=14", |b| {
+        b.iter(|| black_box(follow_map(&score, x.view(), maps.view(), maps.view(), 0.01, 32, 0).expect("valid")))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_batches, bench_one_point, bench_faithfulness);
 criterion_main!(benches);
