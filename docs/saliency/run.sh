@@ -30,6 +30,11 @@ train small-1 1 --hidden-widths 20
 # the default preset at its full length (6000 steps).
 train_as paper-1 1 --preset paper
 train_as full-1 1
+# The network shapes of the full-size work (docs/QUALITY.md, "Networks that can carry a map"):
+# umap-learn's encoder (3 x 100 ReLU, a linear 2-D head on the last), and the same on a fixed
+# PCA-100 projection of the pixels (ParamRepulsor's input).
+train wide-1 1 --hidden-widths 100,100,100 --head-input hidden --feature-activation identity
+train pca-1 1 --input-pca 100 --hidden-widths 100,100,100 --head-input hidden --feature-activation identity
 for s in $SEEDS; do train "default-$s" "$s"; done
 
 # Faithfulness of every method: `saliency --evaluate` at the centre of each cluster of the training
@@ -53,6 +58,8 @@ for m in gradient integrated smoothgrad; do
   saliency "small-1-$m" small-1 --method "$m"
   saliency "paper-1-$m" paper-1 --method "$m"
   saliency "full-1-$m" full-1 --method "$m"
+  saliency "wide-1-$m" wide-1 --method "$m"
+  saliency "pca-1-$m" pca-1 --method "$m"
 done
 # Ensembles of seeds 1..k (their mean map, measured against the seed-1 model).
 members() { local k=$1 list=""; for s in $(seq 2 "$k"); do list="$list $OUT/models/default-$s.ssne"; done; echo "$list"; }
