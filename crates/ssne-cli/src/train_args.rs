@@ -706,7 +706,7 @@ mod tests {
                 Setting::ShiftPixels(0),
                 Setting::PretrainEpochs(50),
                 Setting::FinetuneSteps(1500),
-                // The default head already reads the hidden layer: nothing to adapt for two classes.
+                Setting::HeadInput(HeadInput::Hidden),
                 Setting::Scaling(ScalingKind::UnitRange)
             ]
         );
