@@ -15,7 +15,7 @@ use ssne_model::{
 /// `--preset`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum PresetArg {
-    /// The measured best: a 3 x 100 ReLU encoder, coupled fine-tuning (6000 steps of 500 edges, perplexity 15), PCA-50 reference
+    /// The measured best: tanh features, coupled fine-tuning (6000 steps of 500 edges, perplexity 15), PCA-50 reference
     Default,
     /// The exact method of the paper: identity on the logits, fixed batches of 1000, 200 epochs
     Paper,
@@ -81,9 +81,9 @@ pub(crate) enum HeadInputArg {
 /// `--feature-activation`: the nonlinearity on the head's input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ActivationArg {
-    /// None (the paper and the default preset)
+    /// None (the paper)
     Identity,
-    /// tanh
+    /// tanh (the default preset)
     Tanh,
     /// max(0, x)
     Relu,
@@ -144,7 +144,7 @@ pub(crate) struct TrainArgs {
     /// Seed of every random draw: initialisation, batch order, edge sampling
     #[arg(long, default_value_t = 42, help_heading = "Training")]
     pub(crate) seed: u64,
-    /// Hidden layer widths, comma-separated [default: 100,100,100; paper and additive: 100]
+    /// Hidden layer widths, comma-separated [default: 100]
     #[arg(long, value_delimiter = ',', value_name = "W,..", help_heading = "Training")]
     hidden_widths: Option<Vec<usize>>,
     /// Project the inputs on their top K principal components (fitted on the training rows,
@@ -153,10 +153,11 @@ pub(crate) struct TrainArgs {
     #[arg(long, value_name = "K", help_heading = "Training")]
     input_pca: Option<usize>,
     /// What feeds the 2-D head: the classifier's logits, or the last hidden layer (a map from a
-    /// wide layer, as the default 100,100,100 does) [default: hidden; paper and additive: logits]
+    /// wide layer, e.g. with --hidden-widths 100,100,100) [default: logits, hidden for two
+    /// classes]
     #[arg(long, value_enum, help_heading = "Training")]
     head_input: Option<HeadInputArg>,
-    /// Nonlinearity on the head's input [default: identity]
+    /// Nonlinearity on the head's input [default: tanh; paper: identity]
     #[arg(long, value_enum, help_heading = "Training")]
     feature_activation: Option<ActivationArg>,
     /// Per-feature scaling fitted on the training rows and stored with the model [default: none

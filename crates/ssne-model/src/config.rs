@@ -309,8 +309,8 @@ pub enum Preset {
     /// The exact method of the paper: identity on the logits, fixed batches of
     /// 1000 with per-batch P, 200 epochs, Adam 1e-3.
     Paper,
-    /// Exact additive attribution: the default preset's training with a 784-100-10
-    /// network (the head on the logits) whose map is positively homogeneous ([`NetworkSpec::is_homogeneous`]): no
+    /// Exact additive attribution: the default preset's training with a network
+    /// whose map is positively homogeneous ([`NetworkSpec::is_homogeneous`]): no
     /// biases, ReLU hidden units, identity on the logits (no tanh) and the
     /// paper's output scale of 1. Then `Y(x) = J(x) x` exactly, so a point's map
     /// position is the sum of per-input contributions `x_j ∂Y/∂x_j`, with no
@@ -431,13 +431,7 @@ impl TrainConfig {
             biases: true,
         };
         let default = TrainConfig {
-            // umap-learn's encoder: the map is a linear function of the last of three
-            // 100-unit ReLU layers, not of 10 bounded logits. On the sample's validation split
-            // (3 seeds, 6000 steps) 10-NN 0.8985 -> 0.9125 and trust 0.906 -> 0.922; on
-            // 50,000 Fashion-MNIST images (4 graph epochs) 0.732 -> 0.746 (docs/QUALITY.md).
-            // The classifier is pretrained on a fourth, 100->10 layer and kept apart.
-            hidden_widths: vec![100, 100, 100],
-            head_input: HeadInput::Hidden,
+            feature_activation: Activation::Tanh,
             output_scale: 10.0,
             prune_constant_inputs: true,
             finetune: FinetuneConfig {
@@ -459,9 +453,6 @@ impl TrainConfig {
             Preset::Paper => paper,
             Preset::Default => default,
             Preset::Additive => TrainConfig {
-                // One hidden layer under the logits, as measured in docs/SALIENCY.md.
-                hidden_widths: vec![100],
-                head_input: HeadInput::Logits,
                 feature_activation: Activation::Identity,
                 output_scale: 1.0,
                 biases: false,
