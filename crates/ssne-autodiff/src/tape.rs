@@ -223,6 +223,24 @@ impl<R: Real> Tape<R> {
     }
 
     /// Appends a node and returns its handle.
+    /// Pushes the value `loss` of a fused scalar loss of node `y`, with its
+    /// gradient with respect to `y` accumulated in `f64` (`grad_f64`, row-major
+    /// in `y`'s shape; `None` when `y` needs no gradient), converted once here.
+    pub(crate) fn push_fused_loss(&mut self, y: usize, loss: f64, grad_f64: Option<&[f64]>) -> Var {
+        let [rows, cols] = self.shape_of(y);
+        let grad = grad_f64.map(|values| {
+            let mut grad = self.pool.take((rows, cols));
+            for (g, &v) in grad.iter_mut().zip(values) {
+                *g = R::from_f64(v);
+            }
+            grad
+        });
+        let mut out = self.pool.take((1, 1));
+        out[[0, 0]] = R::from_f64(loss);
+        let needs_grad = grad.is_some();
+        self.push(out, Op::ScalarWithGrad { y, grad }, needs_grad)
+    }
+
     pub(crate) fn push(&mut self, value: Array2<R>, op: Op<R>, needs_grad: bool) -> Var {
         self.push_node(Node {
             value,

@@ -5,7 +5,6 @@
 use ssne_tensor::Real;
 
 use crate::kernel::{General, PairKernel};
-use crate::op::Op;
 use crate::{AutodiffError, Result, StudentT, Tape, Var};
 
 const OP: &str = "log_mean_kernel";
@@ -73,7 +72,7 @@ impl<R: Real> Tape<R> {
         if !loss.is_finite() {
             return Err(AutodiffError::NonFinite { op: OP, value: loss });
         }
-        let grad = with_grad.then(|| {
+        let grad_f64 = with_grad.then(|| {
             let factor = kernel.gradient_factor();
             let mut grad_f64 = vec![0.0_f64; n_rows * width];
             for ((&(a, b), &d), &l) in pairs.iter().zip(&sq_dists).zip(&ln_w) {
@@ -86,15 +85,9 @@ impl<R: Real> Tape<R> {
                     grad_f64[b * width + k] -= g;
                 }
             }
-            let mut grad = self.pool.take((n_rows, width));
-            for (g, &v) in grad.iter_mut().zip(&grad_f64) {
-                *g = R::from_f64(v);
-            }
-            grad
+            grad_f64
         });
-        let mut out = self.pool.take((1, 1));
-        out[[0, 0]] = R::from_f64(loss);
-        Ok(self.push(out, Op::ScalarWithGrad { y, grad }, with_grad))
+        Ok(self.push_fused_loss(y, loss, grad_f64.as_deref()))
     }
 }
 

@@ -5,7 +5,6 @@
 use ssne_tensor::Real;
 
 use crate::kernel::{General, PairKernel};
-use crate::op::Op;
 use crate::{AutodiffError, Result, StudentT, Tape, Var};
 
 const OP: &str = "tsne_negative";
@@ -106,16 +105,7 @@ impl<R: Real> Tape<R> {
         if !loss.is_finite() {
             return Err(AutodiffError::NonFinite { op: OP, value: loss });
         }
-        let grad = with_grad.then(|| {
-            let mut grad = self.pool.take((n_rows, width));
-            for (g, &v) in grad.iter_mut().zip(&grad_f64) {
-                *g = R::from_f64(v);
-            }
-            grad
-        });
-        let mut out = self.pool.take((1, 1));
-        out[[0, 0]] = R::from_f64(loss);
-        Ok(self.push(out, Op::ScalarWithGrad { y, grad }, with_grad))
+        Ok(self.push_fused_loss(y, loss, with_grad.then_some(grad_f64.as_slice())))
     }
 }
 
