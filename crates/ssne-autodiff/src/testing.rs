@@ -13,6 +13,13 @@ pub(crate) fn matrix(rows: usize, cols: usize) -> impl Strategy<Value = Array2<f
         .prop_map(move |v| Array2::from_shape_vec((rows, cols), v).expect("rows * cols values"))
 }
 
+/// Between 1 and `max - 1` pairs `(a, b)` of distinct rows of `m`, as the
+/// edge-sampled losses take them.
+pub(crate) fn distinct_pairs(m: usize, max: usize) -> impl Strategy<Value = Vec<(u32, u32)>> {
+    let m = m as u32;
+    proptest::collection::vec((0..m, 1..m).prop_map(move |(h, offset)| (h, (h + offset) % m)), 1..max)
+}
+
 /// Like [`matrix`] but with `|x| >= min_abs`: generated away from a kink
 /// instead of filtering.
 pub(crate) fn matrix_away_from_zero(rows: usize, cols: usize, min_abs: f64) -> impl Strategy<Value = Array2<f64>> {

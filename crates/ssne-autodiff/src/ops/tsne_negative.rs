@@ -115,7 +115,7 @@ mod tests {
     use ssne_tensor::ndarray::{Array2, array};
 
     use crate::check::{self, Tolerance};
-    use crate::testing::{matrix, to_case};
+    use crate::testing::{distinct_pairs, matrix, to_case};
     use crate::{AutodiffError, StudentT, Tape};
 
     /// Slow, obviously correct loss, straight from the definition with q = w / Z̄.
@@ -139,18 +139,13 @@ mod tests {
         (weight * positive + negative) / edges.len() as f64
     }
 
-    fn pairs(m: usize, max: usize) -> impl Strategy<Value = Vec<(u32, u32)>> {
-        let m = m as u32;
-        proptest::collection::vec((0..m, 1..m).prop_map(move |(h, offset)| (h, (h + offset) % m)), 1..max)
-    }
-
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
         #[test]
         fn tsne_negative_matches_finite_differences_and_the_reference(
             (y, edges, negatives) in (2usize..12, 1usize..=3)
-                .prop_flat_map(|(m, d)| (matrix(m, d), pairs(m, 8), pairs(m, 20))),
+                .prop_flat_map(|(m, d)| (matrix(m, d), distinct_pairs(m, 8), distinct_pairs(m, 20))),
             dof in 0.5..3.0f64,
             cauchy in any::<bool>(),
             z_bar in 0.01..50.0f64,
