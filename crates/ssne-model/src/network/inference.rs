@@ -9,7 +9,7 @@ use ssne_tensor::{
     Csr, SPARSE_MAX_DENSITY, TensorError, Trans, add_row_bias, csr_gemm_serial, gemm_serial, worth_compressing,
 };
 
-use super::{HeadInput, Network};
+use super::{Dense, HeadInput, Network};
 use crate::activation::Activation;
 use crate::non_finite::{find_non_finite, first_non_finite_entry};
 use crate::{ModelError, Result};
@@ -186,16 +186,10 @@ impl Network {
         // first layer would); the layers then read its dense output.
         let x = match &self.input_projection {
             None => x,
-            Some(projection) => {
-                let width = projection.weight.ncols();
-                projected.resize(rows * width, 0.0);
-                let mut out = view_mut(projected, rows, width);
-                if let Some(bad) = first_product(csr, x, projection.weight.view(), out.view_mut(), check_finite)? {
-                    return Ok(Some(bad));
-                }
-                add_row_bias(out.view_mut(), projection.bias.row(0));
-                view(projected, rows, width)
-            }
+            Some(projection) => match project_rows(projection, csr, x, projected, check_finite)? {
+                Err(bad) => return Ok(Some(bad)),
+                Ok(width) => view(projected, rows, width),
+            },
         };
         // Layer i writes buffers[i % 2] and reads buffers[(i + 1) % 2], so the
         // logits and the last hidden layer end up in different buffers.
@@ -264,6 +258,27 @@ impl Network {
 /// `out = x W` for the first product of a chunk, the one that reads the
 /// inputs: sparse when `x` is mostly zero, else dense. With `check_finite`,
 /// returns the first non-finite input (row-major) instead of computing.
+/// Writes `x · W + b` of the fixed input `projection` into `projected` (rows
+/// of the projection's width, returned as `Ok(width)`), reading `x` compressed
+/// when it is mostly zero, as a first layer does; with `check_finite`, the
+/// first non-finite input instead, as `Err((row, column))`.
+pub(super) fn project_rows(
+    projection: &Dense,
+    csr: &mut Csr<f32>,
+    x: ArrayView2<'_, f32>,
+    projected: &mut Vec<f32>,
+    check_finite: bool,
+) -> std::result::Result<std::result::Result<usize, (usize, usize)>, TensorError> {
+    let (rows, width) = (x.nrows(), projection.weight.ncols());
+    projected.resize(rows * width, 0.0);
+    let mut out = view_mut(projected, rows, width);
+    if let Some(bad) = first_product(csr, x, projection.weight.view(), out.view_mut(), check_finite)? {
+        return Ok(Err(bad));
+    }
+    add_row_bias(out.view_mut(), projection.bias.row(0));
+    Ok(Ok(width))
+}
+
 fn first_product(
     csr: &mut Csr<f32>,
     x: ArrayView2<'_, f32>,

@@ -10,7 +10,7 @@ use ssne_tensor::{
     worth_compressing,
 };
 
-use super::inference::{INFER_CHUNK, view, view_mut};
+use super::inference::{INFER_CHUNK, project_rows, view, view_mut};
 use super::{HeadInput, Network};
 use crate::Result;
 use crate::activation::Activation;
@@ -129,19 +129,17 @@ impl Network {
             grad,
             below,
             features,
+            projected,
         } = scratch;
         // A fixed input projection turns the rows into dense projected rows
-        // first; every layer below sees those.
-        let projected = match &self.input_projection {
-            None => None,
-            Some(projection) => {
-                let mut z = Array2::zeros((rows, projection.weight.ncols()));
-                gemm_serial(1.0, x, Trans::N, projection.weight.view(), Trans::N, 0.0, z.view_mut())?;
-                add_row_bias(z.view_mut(), projection.bias.row(0));
-                Some(z)
-            }
+        // first (as inference does); every layer below sees those.
+        let x = match &self.input_projection {
+            None => x,
+            Some(projection) => match project_rows(projection, csr, x, projected, false)? {
+                Ok(width) => view(projected, rows, width),
+                Err(_) => unreachable!("project_rows reports no input without check_finite"),
+            },
         };
-        let x = projected.as_ref().map_or(x, |z| z.view());
         // outputs[i]: layer i's output, after its activation for hidden layers.
         outputs.resize_with(n_layers.max(outputs.len()), Vec::new);
         for idx in 0..n_layers {
@@ -253,7 +251,7 @@ impl Network {
 
 /// Reused buffers of one VJP task: the compressed input chunk,
 /// every layer's output, the gradient at the current layer and the one below,
-/// and the head's scaled seed and activated input.
+/// the head's scaled seed and activated input, and the projected inputs.
 #[derive(Debug, Default)]
 struct VjpScratch {
     csr: Csr<f32>,
@@ -261,6 +259,7 @@ struct VjpScratch {
     grad: Vec<f32>,
     below: Vec<f32>,
     features: Vec<f32>,
+    projected: Vec<f32>,
 }
 
 /// `out = a · bᵀ`: by dot products of contiguous rows for a few rows (no
