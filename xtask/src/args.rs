@@ -104,21 +104,29 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> anyhow::Result<Command> 
     }
 }
 
+/// `--flag=value` as the flag and its inline value; any other argument as itself.
+/// Both `--flag value` and `--flag=value` are accepted.
+fn split_flag(arg: &str) -> (String, Option<String>) {
+    match arg.split_once('=') {
+        Some((flag, value)) if flag.starts_with("--") => (flag.to_owned(), Some(value.to_owned())),
+        _ => (arg.to_owned(), None),
+    }
+}
+
+/// The value of `flag`: its inline `=value`, else the next argument.
+fn flag_value(flag: &str, inline: &Option<String>, args: &mut impl Iterator<Item = String>) -> anyhow::Result<String> {
+    inline
+        .clone()
+        .or_else(|| args.next())
+        .with_context(|| format!("`{flag}` needs a value"))
+}
+
 fn parse_fetch(args: Vec<String>) -> anyhow::Result<FetchArgs> {
     let mut fetch = FetchArgs::default();
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
-        // Accept both `--flag value` and `--flag=value`.
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag.to_owned(), Some(value.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .with_context(|| format!("`{flag}` needs a value"))
-        };
+        let (flag, inline) = split_flag(&arg);
+        let mut value = || flag_value(&flag, &inline, &mut args);
         match flag.as_str() {
             "--dest" => fetch.dest = Some(PathBuf::from(value()?)),
             "--mirror" => fetch.mirrors.push(value()?),
@@ -137,16 +145,8 @@ fn parse_large(args: Vec<String>) -> anyhow::Result<LargeArgs> {
     let (mut rows, mut out, mut from, mut seed, mut u8_values, mut quiet) = (None, None, None, 0, false, false);
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag.to_owned(), Some(value.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .with_context(|| format!("`{flag}` needs a value"))
-        };
+        let (flag, inline) = split_flag(&arg);
+        let mut value = || flag_value(&flag, &inline, &mut args);
         match flag.as_str() {
             "--rows" => {
                 let text = value()?;
