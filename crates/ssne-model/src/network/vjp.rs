@@ -340,16 +340,23 @@ mod tests {
     }
 
     /// A network of every shape the strategy draws: depth, widths, hidden and
-    /// feature activations, head input, output scale, input projection.
+    /// feature activations, head input, output scale, input projection. A
+    /// `wide` network has 40 inputs and a first layer of at least 8 units, so
+    /// that the sparse first-layer product runs on a chunk, as it does on
+    /// images; otherwise 7 inputs.
     fn drawn_network(
-        n_features: usize,
-        widths: Vec<usize>,
+        wide: bool,
+        mut widths: Vec<usize>,
         [hidden, feature]: [usize; 2],
         head_on_hidden: bool,
         scale: f32,
         projection: Option<usize>,
         seed: u64,
     ) -> Network {
+        let n_features = if wide { 40 } else { 7 };
+        if wide {
+            widths[0] += 8;
+        }
         let mut layer_widths = vec![n_features];
         layer_widths.extend(widths);
         let head_input = if head_on_hidden && layer_widths.len() >= 3 {
@@ -411,13 +418,8 @@ mod tests {
             projection in proptest::option::of(1usize..8),
             seed in any::<u64>(),
         ) {
-            // 40 inputs and a first layer of at least 8 units let the sparse
-            // first-layer product run on a chunk, as it does on images.
-            let (n_features, mut widths) = if wide { (40, widths) } else { (7, widths) };
-            if wide {
-                widths[0] += 8;
-            }
-            let net = drawn_network(n_features, widths, [hidden, feature], head_on_hidden, scale, projection, seed);
+            let net = drawn_network(wide, widths, [hidden, feature], head_on_hidden, scale, projection, seed);
+            let n_features = net.spec.n_features();
             let x = sparse_matrix(rows, n_features, zeros, seed ^ 1);
             for output in [NetworkOutput::Embedding, NetworkOutput::Logits] {
                 let s = matrix(rows, output_width(&net, output), seed ^ 2);
@@ -447,11 +449,8 @@ mod tests {
             projection in proptest::option::of(1usize..8),
             seed in any::<u64>(),
         ) {
-            let (n_features, mut widths) = if wide { (40, widths) } else { (7, widths) };
-            if wide {
-                widths[0] += 8;
-            }
-            let net = drawn_network(n_features, widths, [hidden, feature], head_on_hidden, scale, projection, seed);
+            let net = drawn_network(wide, widths, [hidden, feature], head_on_hidden, scale, projection, seed);
+            let n_features = net.spec.n_features();
             let x = sparse_matrix(rows, n_features, zeros, seed ^ 3);
             let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 4);
             for output in [NetworkOutput::Embedding, NetworkOutput::Logits] {
