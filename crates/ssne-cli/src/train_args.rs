@@ -279,6 +279,10 @@ pub(crate) fn flag(setting: Setting) -> String {
         Setting::FinetuneSteps(steps) => format!("--finetune-steps {steps}"),
         Setting::HeadInput(HeadInput::Hidden) => "--head-input hidden".to_owned(),
         Setting::HeadInput(HeadInput::Logits) => "--head-input logits".to_owned(),
+        Setting::InputPca(components) => format!("--input-pca {components}"),
+        Setting::KnnPca(components) => format!("--knn-pca {components}"),
+        Setting::FinetuneGraphEpochs(epochs) => format!("--finetune-epochs {epochs}"),
+        Setting::LinearLrDecay => "--lr-decay linear".to_owned(),
         Setting::Scaling(ScalingKind::UnitRange) => "--scaling unit-range".to_owned(),
         Setting::Scaling(ScalingKind::Standardize) => "--scaling standardize".to_owned(),
         Setting::Scaling(ScalingKind::None) => "--scaling none".to_owned(),
@@ -344,6 +348,10 @@ impl TrainArgs {
             Setting::PretrainEpochs(_) => self.pretrain_epochs.is_none() && self.pretrain_batch_size.is_none(),
             Setting::FinetuneSteps(_) => !f.length_given() && edge_sampling,
             Setting::HeadInput(_) => self.head_input.is_none() && self.feature_activation.is_none(),
+            Setting::InputPca(_) => self.input_pca.is_none(),
+            Setting::KnnPca(_) => f.knn_pca.is_none(),
+            Setting::FinetuneGraphEpochs(_) => !f.length_given() && edge_sampling,
+            Setting::LinearLrDecay => f.lr_decay.is_none(),
             Setting::Scaling(_) => self.scaling.is_none(),
         });
         let scaling = match self.scaling {
@@ -552,6 +560,7 @@ mod tests {
     /// 8000 MNIST-like rows: the default preset needs no adapting.
     const MNIST: DataSummary = DataSummary {
         n_points: 8000,
+        n_features: 784,
         image_shape: Some([28, 28]),
         n_classes: Some(10),
         value_range: Some((0.0, 1.0)),
@@ -695,6 +704,7 @@ mod tests {
     fn defaults_are_adapted_only_where_no_flag_was_given() -> anyhow::Result<()> {
         let digits = DataSummary {
             n_points: 1500,
+            n_features: 64,
             image_shape: Some([8, 8]),
             n_classes: Some(2),
             value_range: Some((0.0, 16.0)),
@@ -707,10 +717,11 @@ mod tests {
                 Setting::ShiftPixels(0),
                 Setting::PretrainEpochs(50),
                 Setting::FinetuneSteps(1500),
-                Setting::HeadInput(HeadInput::Hidden),
+                // No head-input change for two classes: the default head reads the hidden layer.
                 Setting::Scaling(ScalingKind::UnitRange)
             ]
         );
+        assert_eq!(t.config.head_input, HeadInput::Hidden);
         assert_eq!(t.scaling, ScalingKind::UnitRange);
         assert_eq!((t.config.finetune.shift_pixels, t.config.pretrain.epochs), (0, 50));
         // Every flag wins over its adapted default, and is not reported as adapted.
@@ -749,6 +760,47 @@ mod tests {
         let t = training(&["--preset", "paper"], &digits)?;
         assert_eq!((settings(&t), t.scaling), (vec![], ScalingKind::None));
         assert_eq!(t.config, TrainConfig::preset(Preset::Paper, 42));
+        Ok(())
+    }
+
+    #[test]
+    fn large_data_rules_yield_to_every_flag() -> anyhow::Result<()> {
+        let fashion = DataSummary {
+            n_points: 60_000,
+            n_features: 784,
+            image_shape: Some([28, 28]),
+            n_classes: Some(10),
+            value_range: Some((0.0, 1.0)),
+        };
+        let flags = |t: &Training| t.adapted.iter().map(|a| flag(a.setting)).collect::<Vec<_>>();
+        let t = training(&[], &fashion)?;
+        assert_eq!(
+            flags(&t),
+            ["--finetune-epochs 16", "--lr-decay linear", "--knn-pca 50", "--input-pca 100"]
+        );
+        assert_eq!(t.config.finetune.graph_epochs, Some(16.0));
+        assert_eq!(t.config.input_pca, Some(100));
+        let t = training(
+            &["--finetune-steps", "300", "--lr-decay", "none", "--knn-pca", "0", "--input-pca", "0"],
+            &fashion,
+        )?;
+        assert_eq!(flags(&t), Vec::<String>::new());
+        assert_eq!(
+            (t.config.finetune.graph_epochs, t.config.input_pca, t.config.finetune.knn_space),
+            (None, None, ReferenceSpace::Raw)
+        );
+        assert_eq!(t.config.finetune.adam.schedule, ssne_model::LrSchedule::Constant);
+        assert_eq!(
+            t.config.finetune.scheme,
+            Scheme::Coupled {
+                steps: 300,
+                edges_per_step: 500
+            }
+        );
+        // Epochs of one's own replace the rule's and are not reported as adapted.
+        let t = training(&["--finetune-epochs", "2"], &fashion)?;
+        assert_eq!(t.config.finetune.graph_epochs, Some(2.0));
+        assert!(!flags(&t).iter().any(|f| f.starts_with("--finetune-epochs")));
         Ok(())
     }
 

@@ -7,6 +7,8 @@
 use ssne_data::{Dataset, ScalingKind};
 
 use crate::config::{Preset, Scheme, TrainConfig};
+use crate::model::ReferenceSpace;
+use crate::optim::LrSchedule;
 use crate::network::HeadInput;
 
 /// What the data-dependent defaults look at: the shape, size, class count and value range of
@@ -15,6 +17,8 @@ use crate::network::HeadInput;
 pub struct DataSummary {
     /// Training rows.
     pub n_points: usize,
+    /// Features of each row (784 for 28 x 28 images).
+    pub n_features: usize,
     /// Height and width when the rows are images.
     pub image_shape: Option<[usize; 2]>,
     /// Classes of a labelled set.
@@ -36,6 +40,7 @@ impl DataSummary {
             });
         DataSummary {
             n_points: data.n_points(),
+            n_features: data.n_features(),
             image_shape: data.image_shape,
             n_classes: data.n_classes(),
             value_range,
@@ -54,6 +59,16 @@ pub enum Setting {
     FinetuneSteps(usize),
     /// `head_input`.
     HeadInput(HeadInput),
+    /// `input_pca`: the fixed input projection on this many principal directions.
+    InputPca(usize),
+    /// `finetune.knn_space`: the kNN graph searched in the projection on this many principal
+    /// directions.
+    KnnPca(usize),
+    /// `finetune.graph_epochs`: the coupled (or negative-sampling) run in passes over the kNN
+    /// graph, replacing its steps.
+    FinetuneGraphEpochs(f64),
+    /// `finetune.adam.schedule` set to [`LrSchedule::Linear`]: the rate decays linearly to 0.
+    LinearLrDecay,
     /// The input scaling, which is not part of a [`TrainConfig`]: the caller fits it on the
     /// training rows before training (see [`ssne_data::Dataset::fit_scaling`]).
     Scaling(ScalingKind),
@@ -85,6 +100,17 @@ impl TrainConfig {
     pub const FINETUNE_POINT_PASSES: usize = 750;
     /// The fewest fine-tuning steps the epoch rule gives, however few the rows.
     pub const MIN_FINETUNE_STEPS: usize = 1000;
+    /// From this many training rows on, the large-data rules apply: at perplexity 15 a point
+    /// stores about 65 entries of the symmetrised P, so the preset's 6000 steps of 500 edges are
+    /// 4 passes over the kNN graph near 11,500 rows and fewer above (0.92 at 50,000).
+    pub const LARGE_DATA_ROWS: usize = 12_000;
+    /// Passes over the kNN graph of a large-data run, with the rate decayed linearly to 0.
+    pub const LARGE_DATA_GRAPH_EPOCHS: f64 = 16.0;
+    /// Principal directions of the fixed input projection of a large-data run (ParamRepulsor's
+    /// PCA-100), for rows of more features than that.
+    pub const LARGE_DATA_INPUT_PCA: usize = 100;
+    /// Principal directions of the space the kNN graph of a large-data run is searched in.
+    pub const LARGE_DATA_KNN_PCA: usize = 50;
 
     /// Adapts the default preset to `data` and returns what it changed. Call it on
     /// [`Preset::Default`](crate::Preset::Default) (the paper's preset is the paper's method and is
@@ -96,6 +122,11 @@ impl TrainConfig {
     /// - pretraining runs at least [`Self::MIN_PRETRAIN_STEPS`] steps;
     /// - the coupled scheme runs [`Self::FINETUNE_POINT_PASSES`] passes over the points, between
     ///   [`Self::MIN_FINETUNE_STEPS`] and the preset's steps;
+    /// - from [`Self::LARGE_DATA_ROWS`] rows on, the coupled scheme runs
+    ///   [`Self::LARGE_DATA_GRAPH_EPOCHS`] passes over the kNN graph with the rate decayed
+    ///   linearly to 0, the graph is searched in the PCA-[`Self::LARGE_DATA_KNN_PCA`] space, and
+    ///   a network with biases gets the fixed PCA-[`Self::LARGE_DATA_INPUT_PCA`] input
+    ///   projection (a bias-free network stays homogeneous: the projection centres its inputs);
     /// - two classes feed the head from the hidden layer: two logits carry one direction (the
     ///   softmax depends only on their difference), so a map of them is a line;
     /// - values outside `[0, 1]` are scaled to unit range per feature.
@@ -104,6 +135,7 @@ impl TrainConfig {
     /// use ssne_model::{DataSummary, HeadInput, Preset, Setting, TrainConfig};
     /// let digits = DataSummary {
     ///     n_points: 1500,
+    ///     n_features: 64,
     ///     image_shape: Some([8, 8]),
     ///     n_classes: Some(2),
     ///     value_range: Some((0.0, 16.0)),
@@ -170,6 +202,9 @@ impl TrainConfig {
                 };
             }
         }
+        if data.n_points >= Self::LARGE_DATA_ROWS && matches!(self.finetune.scheme, Scheme::Coupled { .. }) {
+            changed.extend(self.adapt_to_large_data(data));
+        }
         if data.n_classes.is_some_and(|k| k <= 2) && self.head_input == HeadInput::Logits {
             changed.push(Adaptation {
                 setting: Setting::HeadInput(HeadInput::Hidden),
@@ -191,6 +226,58 @@ impl TrainConfig {
     }
 }
 
+impl TrainConfig {
+    /// The large-data rules of [`TrainConfig::adapt_to`], for a coupled run on `data`.
+    fn adapt_to_large_data(&mut self, data: &DataSummary) -> Vec<Adaptation> {
+        let mut changed = Vec::new();
+        let rows = data.n_points;
+        let Scheme::Coupled { steps, .. } = self.finetune.scheme else {
+            return changed;
+        };
+        if self.finetune.graph_epochs.is_none() {
+            let epochs = Self::LARGE_DATA_GRAPH_EPOCHS;
+            changed.push(Adaptation {
+                setting: Setting::FinetuneGraphEpochs(epochs),
+                reason: format!(
+                    "{rows} rows: {epochs} passes over the kNN graph instead of a fixed {steps} steps, \
+                     so that every edge is sampled about as often as on smaller data"
+                ),
+            });
+            self.finetune.graph_epochs = Some(epochs);
+        }
+        if self.finetune.adam.schedule == LrSchedule::Constant {
+            changed.push(Adaptation {
+                setting: Setting::LinearLrDecay,
+                reason: format!("{rows} rows: the long run's rate decays linearly to 0"),
+            });
+            self.finetune.adam.schedule = LrSchedule::Linear;
+        }
+        let components = Self::LARGE_DATA_KNN_PCA;
+        if self.finetune.knn_space == ReferenceSpace::Raw && data.n_features > components {
+            changed.push(Adaptation {
+                setting: Setting::KnnPca(components),
+                reason: format!(
+                    "{rows} rows of {} features: the kNN graph is searched in their PCA-{components} projection",
+                    data.n_features
+                ),
+            });
+            self.finetune.knn_space = ReferenceSpace::Pca { components };
+        }
+        let components = Self::LARGE_DATA_INPUT_PCA;
+        if self.input_pca.is_none() && self.biases && data.n_features > components {
+            changed.push(Adaptation {
+                setting: Setting::InputPca(components),
+                reason: format!(
+                    "{rows} rows of {} features: the network reads their fixed PCA-{components} projection",
+                    data.n_features
+                ),
+            });
+            self.input_pca = Some(components);
+        }
+        changed
+    }
+}
+
 /// The preset a front end starts from: `preset` with `seed`, for a run that samples
 /// `edges_per_step` edges per step when the user chose that (the epoch rule counts steps of those
 /// edges), adapted to `data` when it is the default preset (the paper's preset is the paper's
@@ -198,7 +285,7 @@ impl TrainConfig {
 ///
 /// ```
 /// use ssne_model::{DataSummary, Preset, Scheme, adapted_preset};
-/// let data = DataSummary { n_points: 1500, image_shape: None, n_classes: Some(10), value_range: Some((0.0, 1.0)) };
+/// let data = DataSummary { n_points: 1500, n_features: 64, image_shape: None, n_classes: Some(10), value_range: Some((0.0, 1.0)) };
 /// let (config, adapted) = adapted_preset(Preset::Default, 42, Some(250), &data);
 /// assert_eq!(config.finetune.scheme, Scheme::Coupled { steps: 2250, edges_per_step: 250 });
 /// assert!(!adapted.is_empty());
@@ -237,6 +324,7 @@ mod tests {
     fn summary(n_points: usize, side: usize, classes: usize, hi: f32) -> DataSummary {
         DataSummary {
             n_points,
+            n_features: side * side,
             image_shape: Some([side, side]),
             n_classes: Some(classes),
             value_range: Some((0.0, hi)),
@@ -248,8 +336,51 @@ mod tests {
         let mut config = TrainConfig::preset(Preset::Default, 1);
         assert_eq!(config.adapt_to(&summary(8000, 28, 10, 1.0)), vec![]);
         assert_eq!(config, TrainConfig::preset(Preset::Default, 1));
-        // More rows never lengthen the run beyond the preset's.
-        assert_eq!(config.adapt_to(&summary(60000, 28, 10, 1.0)), vec![]);
+        // Up to the large-data rules, more rows never lengthen the run beyond the preset's.
+        assert_eq!(config.adapt_to(&summary(TrainConfig::LARGE_DATA_ROWS - 1, 28, 10, 1.0)), vec![]);
+    }
+
+    #[test]
+    fn large_data_trains_in_graph_epochs_on_projections() {
+        let mut config = TrainConfig::preset(Preset::Default, 1);
+        let settings: Vec<_> = config
+            .adapt_to(&summary(60_000, 28, 10, 1.0))
+            .into_iter()
+            .map(|a| a.setting)
+            .collect();
+        assert_eq!(
+            settings,
+            vec![
+                Setting::FinetuneGraphEpochs(TrainConfig::LARGE_DATA_GRAPH_EPOCHS),
+                Setting::LinearLrDecay,
+                Setting::KnnPca(TrainConfig::LARGE_DATA_KNN_PCA),
+                Setting::InputPca(TrainConfig::LARGE_DATA_INPUT_PCA),
+            ]
+        );
+        assert_eq!(config.finetune.graph_epochs, Some(TrainConfig::LARGE_DATA_GRAPH_EPOCHS));
+        assert_eq!(config.finetune.adam.schedule, LrSchedule::Linear);
+        assert_eq!(config.finetune.knn_space, ReferenceSpace::Pca { components: 50 });
+        assert_eq!(config.input_pca, Some(100));
+        assert_eq!(config.finetune.scheme, Scheme::DEFAULT_COUPLED, "the epochs replace the steps");
+
+        // Rows narrower than a projection keep their features; a bias-free (additive) network
+        // gets no centring projection; a batch scheme keeps its epochs of the data.
+        let mut narrow = TrainConfig::preset(Preset::Default, 1);
+        let settings: Vec<_> = narrow
+            .adapt_to(&summary(60_000, 7, 10, 1.0))
+            .into_iter()
+            .map(|a| a.setting)
+            .collect();
+        assert!(!settings.iter().any(|s| matches!(s, Setting::InputPca(_) | Setting::KnnPca(_))), "{settings:?}");
+        assert_eq!((narrow.input_pca, narrow.finetune.knn_space), (None, ReferenceSpace::Raw));
+        let mut additive = TrainConfig::preset(Preset::Additive, 1);
+        additive.adapt_to(&summary(60_000, 28, 10, 1.0));
+        assert_eq!(additive.input_pca, None);
+        assert_eq!(additive.finetune.graph_epochs, Some(TrainConfig::LARGE_DATA_GRAPH_EPOCHS));
+        let mut batches = TrainConfig::preset(Preset::Default, 1);
+        batches.finetune.scheme = Scheme::FixedBatches { epochs: 200 };
+        batches.adapt_to(&summary(60_000, 28, 10, 1.0));
+        assert_eq!((batches.finetune.graph_epochs, batches.input_pca), (None, None));
     }
 
     #[test]
@@ -292,12 +423,23 @@ mod tests {
 
     #[test]
     fn two_classes_read_the_hidden_layer() {
-        let mut config = TrainConfig::preset(Preset::Default, 1);
-        config.adapt_to(&summary(8000, 28, 2, 1.0));
+        // The default preset already reads the hidden layer; a config on the logits (the
+        // narrow network's) is moved off them for two classes only.
+        let on_logits = || TrainConfig {
+            head_input: HeadInput::Logits,
+            ..TrainConfig::preset(Preset::Default, 1)
+        };
+        let mut config = on_logits();
+        let changed = config.adapt_to(&summary(8000, 28, 2, 1.0));
         assert_eq!(config.head_input, HeadInput::Hidden);
-        let mut config = TrainConfig::preset(Preset::Default, 1);
+        assert!(changed.iter().any(|a| a.setting == Setting::HeadInput(HeadInput::Hidden)));
+        let mut config = on_logits();
         config.adapt_to(&summary(8000, 28, 3, 1.0));
         assert_eq!(config.head_input, HeadInput::Logits);
+        let mut config = TrainConfig::preset(Preset::Default, 1);
+        let changed = config.adapt_to(&summary(8000, 28, 2, 1.0));
+        assert_eq!(config.head_input, HeadInput::Hidden);
+        assert!(changed.iter().all(|a| !matches!(a.setting, Setting::HeadInput(_))), "{changed:?}");
     }
 
     #[test]
@@ -305,6 +447,7 @@ mod tests {
         let mut config = TrainConfig::preset(Preset::Default, 1);
         let data = DataSummary {
             n_points: 3000,
+            n_features: 20,
             image_shape: None,
             n_classes: None,
             value_range: Some((-0.5, 0.5)),
@@ -325,6 +468,7 @@ mod tests {
             DataSummary::of(&data),
             DataSummary {
                 n_points: 2,
+                n_features: 4,
                 image_shape: Some([2, 2]),
                 // Labels 0 and 4 are compacted to two classes.
                 n_classes: Some(2),

@@ -196,6 +196,16 @@ pub(crate) fn build(params: &Bound<'_, PyDict>, data: Option<&DataSummary>) -> P
         config.pretrain.adam.lr = lr;
     }
     config.finetune.scheme = scheme(&p, config.finetune.scheme)?;
+    // A length given, or a batch scheme, replaces the passes over the graph the large-data
+    // defaults count in.
+    if p.get::<usize>("finetune_steps", "an integer >= 0")?.is_some()
+        || matches!(
+            config.finetune.scheme,
+            Scheme::FixedBatches { .. } | Scheme::RedrawnBatches { .. }
+        )
+    {
+        config.finetune.graph_epochs = None;
+    }
     let f = &mut config.finetune;
     if let Some(v) = p.get::<f64>("perplexity", "a number > 0")? {
         f.perplexity = v;

@@ -162,3 +162,19 @@ def test_fit_adapts_the_default_preset_to_the_data_as_the_cli_does(sample):
     paper = SalientSNE(preset="paper", image_shape=(7, 7), n_jobs=1, finetune_epochs=1).fit(small, y)
     paper_preset = json.loads(_core.preset_json("paper", DEFAULT_SEED))
     assert json.loads(paper.model_.config_json())["pretrain"] == paper_preset["pretrain"]
+
+
+def test_large_data_rules_apply_and_a_given_length_replaces_their_epochs():
+    """From 12,000 rows the default preset counts fine-tuning in passes over the kNN graph and
+    reads a PCA-100 projection; finetune_steps given replaces the passes, as on the command line."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 12_000)
+    X = (rng.normal(size=(12_000, 120)) * 0.1 + y[:, None] * 0.5).astype(np.float32)
+    est = SalientSNE(pretrain_epochs=1, finetune_steps=20, edges_per_step=100, n_jobs=2).fit(X, y)
+    config = json.loads(est.model_.config_json())
+    assert config["finetune"]["graph_epochs"] is None
+    assert config["finetune"]["scheme"] == {"Coupled": {"steps": 20, "edges_per_step": 100}}
+    assert config["input_pca"] == 100
+    assert config["finetune"]["knn_space"] == {"Pca": {"components": 50}}
+    assert config["finetune"]["adam"]["schedule"] == "Linear"
+    assert est.transform(X[:5]).shape == (5, 2)

@@ -488,7 +488,7 @@ fn train_checkpoints_every_epoch_and_resumes_to_the_same_model() {
     let resumed = train("second.ssne", &["--resume", &state]);
     ok(&resumed);
     assert!(
-        stderr(&resumed).contains("resuming after fine-tuning step 60"),
+        stderr(&resumed).contains("resuming after fine-tuning step 200"),
         "{}",
         stderr(&resumed)
     );

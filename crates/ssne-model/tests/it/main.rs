@@ -27,6 +27,20 @@ pub(crate) fn quick_config(seed: u64) -> TrainConfig {
     config
 }
 
+/// `config` on the narrow network the default preset had before the wide encoder: 784-100-10
+/// with tanh on the logits under the head. It learns a usable map in the quick config's 150
+/// steps, where the default's three layers of 100 need about a thousand (docs/QUALITY.md, "The
+/// wide encoder"), so the tests of other machinery (schemes, searches, refinement) that hold a
+/// map to an absolute floor use it.
+pub(crate) fn on_narrow_network(config: TrainConfig) -> TrainConfig {
+    TrainConfig {
+        hidden_widths: vec![100],
+        head_input: ssne_model::HeadInput::Logits,
+        feature_activation: ssne_model::Activation::Tanh,
+        ..config
+    }
+}
+
 /// Runs `f` on a fresh rayon pool of `threads` threads.
 pub(crate) fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
     rayon::ThreadPoolBuilder::new()

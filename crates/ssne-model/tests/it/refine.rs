@@ -6,7 +6,7 @@ use ssne_model::refine::{RefineConfig, RefineReference, kl_row_and_gradient, map
 use ssne_model::{ParametricTsne, ReferenceSpace, Silent};
 use ssne_tensor::ndarray::Array2;
 
-use crate::{quick_config, sample};
+use crate::{on_narrow_network, quick_config, sample};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
@@ -69,7 +69,7 @@ fn copies_at_the_centre(
 fn a_copy_of_a_training_input_lands_next_to_it() {
     let train = sample(0..800);
     // The raw reference: copies are searched among the training inputs themselves.
-    let mut config = quick_config(9);
+    let mut config = on_narrow_network(quick_config(9));
     config.reference_space = ReferenceSpace::Raw;
     let model = ParametricTsne::fit(&train, None, &config, &mut Silent).expect("trains");
     let picks = [3usize, 100, 444, 700];

@@ -3,7 +3,7 @@
 
 use ssne_model::{ModelError, ModelStage, ParametricTsne, Preset, Scheme, Silent, TrainConfig, metrics};
 
-use crate::{on_threads, quick_config, sample};
+use crate::{on_narrow_network, on_threads, quick_config, sample};
 
 /// 10-NN accuracy of `test` placed by `model` against `model`'s map of `train`.
 fn knn10(model: &ParametricTsne, train: &ssne_data::Dataset, test: &ssne_data::Dataset) -> f64 {
@@ -336,7 +336,7 @@ fn shifts_apply_to_images_only() {
 
 #[test]
 fn negative_sampling_trains_a_usable_map() {
-    let mut config = quick_config(4);
+    let mut config = on_narrow_network(quick_config(4));
     // The perplexity the scheme was measured at (docs/QUALITY.md).
     config.finetune.perplexity = 30.0;
     config.finetune.scheme = Scheme::NegativeSampling {
@@ -526,7 +526,7 @@ fn the_approximate_search_on_a_pca_projection_reports_its_recall_and_rounds() {
     use ssne_model::{KnnSearch, ReferenceSpace};
     let train = sample(0..800);
     let test = sample(1000..1300);
-    let mut config = quick_config(5);
+    let mut config = on_narrow_network(quick_config(5));
     config.finetune.knn = KnnSearch::Approximate;
     config.finetune.knn_space = ReferenceSpace::Pca { components: 20 };
     let fit = |config: &TrainConfig| {

@@ -133,8 +133,9 @@ fn parameters_that_do_not_chain_are_refused() {
         to_onnx(&model, &plain()),
         Err(OnnxError::Shape {
             network: "map",
+            // The default head reads the last of three hidden layers of 100.
             what: "head weight".into(),
-            expected: 10,
+            expected: 100,
             found: 7
         })
     );
@@ -156,8 +157,9 @@ fn parameters_that_do_not_chain_are_refused() {
 fn a_head_on_a_missing_hidden_layer_is_refused() {
     let mut model = labelled();
     let d = model.n_features();
-    model.network.layers.remove(0);
+    model.network.layers.truncate(1);
     model.network.layers[0].weight = Array2::zeros((d, 10));
+    model.network.layers[0].bias = Array2::zeros((1, 10));
     model.network.spec.layer_widths = vec![d, 10];
     model.network.spec.head_input = HeadInput::Hidden;
     assert_eq!(to_onnx(&model, &plain()), Err(OnnxError::NoHiddenLayer));

@@ -9,7 +9,7 @@ use ssne_saliency::{
 };
 use ssne_tensor::ndarray::{Array2, s};
 
-use crate::common::{N_TRAIN, mnist, tiny, tiny_config};
+use crate::common::{N_TRAIN, mnist, tiny, tiny_config, tiny_model};
 
 /// A tiny additive model with `hidden` widths, the head reading `head_input`.
 fn additive_model(hidden: &[usize], head_input: HeadInput, seed: u64) -> ParametricTsne {
@@ -103,25 +103,32 @@ fn trained_additive_models_split_the_map_position_exactly() {
 #[test]
 fn a_network_with_biases_or_tanh_is_refused_with_a_typed_error() {
     let x = mnist(8).features;
-    let err = Additive
-        .attribute(tiny(), x.view(), &Target::unit_direction(&[1.0, 0.0]))
-        .expect_err("the default preset's map is not additive");
-    match &err {
-        SaliencyError::NotAdditive {
-            network,
-            biases,
-            activations,
-        } => assert_eq!(
-            (*network, *biases, activations.as_slice()),
-            ("map", true, &["tanh"][..])
-        ),
-        other => panic!("expected NotAdditive, got {other:?}"),
-    }
-    let message = err.to_string();
+    let refusal = |networks: Networks<'_>| {
+        let err = Additive
+            .attribute(networks, x.view(), &Target::unit_direction(&[1.0, 0.0]))
+            .expect_err("a map with biases is not additive");
+        match &err {
+            SaliencyError::NotAdditive {
+                network,
+                biases,
+                activations,
+            } => (*network, *biases, activations.clone(), err.to_string()),
+            other => panic!("expected NotAdditive, got {other:?}"),
+        }
+    };
+    // The default preset's map: ReLU layers and a linear head, but trained biases.
+    let (network, biases, activations, message) = refusal(tiny());
+    assert_eq!((network, biases, activations.as_slice()), ("map", true, &[][..]));
     assert!(
-        message.contains("non-zero biases and tanh activations") && message.contains("additive preset"),
+        message.contains("non-zero biases (") && message.contains("additive preset"),
         "{message}"
     );
+    // Tanh on the head's input (the narrow network's) is named as well.
+    let mut tanh = tiny_model(1, true).clone();
+    tanh.network.spec.feature_activation = ssne_model::Activation::Tanh;
+    let (network, biases, activations, message) = refusal(Networks::from(&tanh));
+    assert_eq!((network, biases, activations.as_slice()), ("map", true, &["tanh"][..]));
+    assert!(message.contains("non-zero biases and tanh activations"), "{message}");
     // The default preset's classifier has ReLU and identity logits, but trained biases.
     let err = additive_contributions(tiny(), x.view(), &Target::Class(1)).expect_err("biases");
     assert!(

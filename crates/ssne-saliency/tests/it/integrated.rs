@@ -36,7 +36,9 @@ fn completeness_of_directional_maps_between_all_centres() {
         centres[b].embedding[d] - centres[a].embedding[d]
     });
     let target = Target::Direction(dirs);
-    let ig = IntegratedGradients::new(Baseline::Zeros, 64).unwrap();
+    // 128 steps: the default map has three ReLU layers, whose kinks along the path make the
+    // midpoint rule's error at 64 steps reach 0.0057 of Σ|attributions| (at most 0.0039 at 128).
+    let ig = IntegratedGradients::new(Baseline::Zeros, 128).unwrap();
     let out = ig.attribute_with_delta(networks, x.view(), &target).unwrap();
     let mut rel_to_change = 0.0;
     for (p, (delta, change)) in out.delta.iter().zip(&out.change).enumerate() {
