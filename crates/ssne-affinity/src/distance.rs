@@ -65,6 +65,17 @@ impl<'a, R: Real> Rows<'a, R> {
         Self { data, dim, norms }
     }
 
+    /// Values per row.
+    pub(crate) fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// The squared norm of row `i`.
+    #[inline(always)]
+    pub(crate) fn norm(&self, i: usize) -> R {
+        self.norms[i]
+    }
+
     /// Row `i`.
     #[inline(always)]
     pub(crate) fn row(&self, i: usize) -> &'a [R] {

@@ -36,6 +36,11 @@ impl<R: Real> NeighbourHeaps<R> {
         }
     }
 
+    /// Rows (points).
+    pub(crate) fn n_points(&self) -> usize {
+        self.worst.len()
+    }
+
     /// Slots per row.
     pub(crate) fn k(&self) -> usize {
         self.k
@@ -51,13 +56,7 @@ impl<R: Real> NeighbourHeaps<R> {
     /// Whether `j` is among row `i`'s neighbours.
     #[inline(always)]
     pub(crate) fn contains(&self, i: usize, j: u32) -> bool {
-        // Branch-free over groups of 16, so the scan vectorises: it runs for most
-        // pairs of a join, and `[u32]::contains` stops to test every element.
-        let (groups, rest) = self.idx[i * self.k..(i + 1) * self.k].as_chunks::<16>();
-        groups
-            .iter()
-            .any(|g| g.iter().fold(false, |found, &x| found | (x == j)))
-            || rest.contains(&j)
+        row_contains(&self.idx[i * self.k..(i + 1) * self.k], j)
     }
 
     /// Offers `j` at squared distance `d` to row `i`; returns whether it entered.
@@ -66,12 +65,87 @@ impl<R: Real> NeighbourHeaps<R> {
     /// `(distance, index)` order), whatever the order of the offers, and a
     /// neighbour that entered is flagged new.
     pub(crate) fn push(&mut self, i: usize, d: R, j: u32) -> bool {
+        HeapBlock {
+            k: self.k,
+            first: 0,
+            dist: &mut self.dist,
+            idx: &mut self.idx,
+            fresh: &mut self.fresh,
+            worst: &mut self.worst,
+        }
+        .push(i, d, j)
+    }
+
+    /// The rows cut into consecutive blocks of `rows_per_block` rows (the last one
+    /// shorter), each of which can take offers independently of the others.
+    pub(crate) fn blocks_mut(&mut self, rows_per_block: usize) -> Vec<HeapBlock<'_, R>> {
         let k = self.k;
-        let base = i * k;
+        let slots = rows_per_block * k;
+        self.dist
+            .chunks_mut(slots)
+            .zip(self.idx.chunks_mut(slots))
+            .zip(self.fresh.chunks_mut(slots))
+            .zip(self.worst.chunks_mut(rows_per_block))
+            .enumerate()
+            .map(|(b, (((dist, idx), fresh), worst))| HeapBlock {
+                k,
+                first: b * rows_per_block,
+                dist,
+                idx,
+                fresh,
+                worst,
+            })
+            .collect()
+    }
+
+    /// Row `i`'s slots as `(distance, index)`, nearest first (empty slots last).
+    pub(crate) fn sorted_row(&self, i: usize, out: &mut Vec<(R, u32)>) {
+        let base = i * self.k;
+        out.clear();
+        out.extend((base..base + self.k).map(|s| (self.dist[s], self.idx[s])));
+        out.sort_unstable_by(|a, b| {
+            if before(a.0, a.1, b.0, b.1) {
+                std::cmp::Ordering::Less
+            } else if before(b.0, b.1, a.0, a.1) {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        });
+    }
+}
+
+/// Rows `first .. first + worst.len()` of a [`NeighbourHeaps`], borrowed mutably.
+pub(crate) struct HeapBlock<'a, R> {
+    k: usize,
+    first: usize,
+    dist: &'a mut [R],
+    idx: &'a mut [u32],
+    fresh: &'a mut [bool],
+    worst: &'a mut [R],
+}
+
+impl<R: Real> HeapBlock<'_, R> {
+    /// Whether row `i` (a global row index) lies in this block.
+    #[inline(always)]
+    pub(crate) fn owns(&self, i: usize) -> bool {
+        i.wrapping_sub(self.first) < self.worst.len()
+    }
+
+    /// Offers `j` at squared distance `d` to row `i` (which must lie in the block);
+    /// returns whether it entered.
+    ///
+    /// The row ends as the `k` best distinct candidates ever offered (in
+    /// `(distance, index)` order), whatever the order of the offers, and a
+    /// neighbour that entered is flagged new.
+    pub(crate) fn push(&mut self, i: usize, d: R, j: u32) -> bool {
+        let k = self.k;
+        let row = i - self.first;
+        let base = row * k;
         if !before(d, j, self.dist[base], self.idx[base]) {
             return false;
         }
-        if self.contains(i, j) {
+        if row_contains(&self.idx[base..base + k], j) {
             return false;
         }
         // Replace the root and sift it down.
@@ -104,25 +178,21 @@ impl<R: Real> NeighbourHeaps<R> {
         self.dist[base + at] = d;
         self.idx[base + at] = j;
         self.fresh[base + at] = true;
-        self.worst[i] = self.dist[base];
+        self.worst[row] = self.dist[base];
         true
     }
+}
 
-    /// Row `i`'s slots as `(distance, index)`, nearest first (empty slots last).
-    pub(crate) fn sorted_row(&self, i: usize, out: &mut Vec<(R, u32)>) {
-        let base = i * self.k;
-        out.clear();
-        out.extend((base..base + self.k).map(|s| (self.dist[s], self.idx[s])));
-        out.sort_unstable_by(|a, b| {
-            if before(a.0, a.1, b.0, b.1) {
-                std::cmp::Ordering::Less
-            } else if before(b.0, b.1, a.0, a.1) {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        });
-    }
+/// Whether `j` is among the indices of `row`.
+#[inline(always)]
+fn row_contains(row: &[u32], j: u32) -> bool {
+    // Branch-free over groups of 16, so the scan vectorises: it runs for most
+    // candidate pairs, and `[u32]::contains` stops to test every element.
+    let (groups, rest) = row.as_chunks::<16>();
+    groups
+        .iter()
+        .any(|g| g.iter().fold(false, |found, &x| found | (x == j)))
+        || rest.contains(&j)
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use ssne_tensor::Real;
 use ssne_tensor::ndarray::{Array2, ArrayView2};
 
-use crate::distance::Rows;
+use crate::distance::{Rows, dot, from_product};
 use crate::neighbour_heap::{EMPTY, NeighbourHeaps};
 use crate::{AffinityError, Knn, rp_forest, validate};
 
@@ -208,33 +208,90 @@ pub fn nn_descent_observed<R: Real>(
 ///
 /// Distances are computed in parallel within a chunk of groups, and only
 /// pairs that can enter one of the two lists (as the lists stood before the
-/// chunk) are kept; the updates are then applied in group order.
+/// chunk) are kept; the updates are then applied in parallel over blocks of
+/// rows, every row taking its offers in group order, so the graph is the one a
+/// serial pass would leave, whatever the number of threads.
 fn join<R: Real>(rows: &Rows<'_, R>, heaps: &mut NeighbourHeaps<R>, groups: &[(&[u32], &[u32])]) -> usize {
+    let n = heaps.n_points();
+    // Enough blocks to keep every thread busy; the graph does not depend on their number.
+    let rows_per_block = n.div_ceil(4 * rayon::current_num_threads()).max(1);
     let mut changed = 0;
     for chunk in groups.chunks(JOIN_CHUNK) {
         let frozen = &*heaps;
         let updates: Vec<Vec<Update<R>>> = chunk
             .par_iter()
-            .map(|&(new, old)| group_updates(rows, frozen, new, old))
+            .map_init(GroupScratch::default, |scratch, &(new, old)| {
+                group_updates(rows, frozen, new, old, scratch)
+            })
             .collect();
-        for u in updates.into_iter().flatten() {
-            changed += usize::from(u.to_p && heaps.push(u.p as usize, u.d, u.q));
-            changed += usize::from(u.to_q && heaps.push(u.q as usize, u.d, u.p));
-        }
+        changed += heaps
+            .blocks_mut(rows_per_block)
+            .into_par_iter()
+            .map(|mut block| {
+                let mut entered = 0;
+                for u in updates.iter().flatten() {
+                    if u.to_p && block.owns(u.p as usize) {
+                        entered += usize::from(block.push(u.p as usize, u.d, u.q));
+                    }
+                    if u.to_q && block.owns(u.q as usize) {
+                        entered += usize::from(block.push(u.q as usize, u.d, u.p));
+                    }
+                }
+                entered
+            })
+            .sum::<usize>();
     }
     changed
 }
 
+/// One group's points gathered next to each other: their rows (contiguous, so the
+/// group's pairs read them from cache rather than from all over the data), squared
+/// norms and list thresholds. Reused from group to group.
+struct GroupScratch<R> {
+    ids: Vec<u32>,
+    rows: Vec<R>,
+    norms: Vec<R>,
+    thresholds: Vec<R>,
+}
+
+impl<R> Default for GroupScratch<R> {
+    fn default() -> Self {
+        Self {
+            ids: Vec::new(),
+            rows: Vec::new(),
+            norms: Vec::new(),
+            thresholds: Vec::new(),
+        }
+    }
+}
+
 /// The pairs of one group that may enter a list, against the graph `frozen`.
-fn group_updates<R: Real>(rows: &Rows<'_, R>, frozen: &NeighbourHeaps<R>, new: &[u32], old: &[u32]) -> Vec<Update<R>> {
+fn group_updates<R: Real>(
+    rows: &Rows<'_, R>,
+    frozen: &NeighbourHeaps<R>,
+    new: &[u32],
+    old: &[u32],
+    scratch: &mut GroupScratch<R>,
+) -> Vec<Update<R>> {
+    scratch.ids.clear();
+    scratch.ids.extend_from_slice(new);
+    scratch.ids.extend_from_slice(old);
+    scratch.rows.clear();
+    scratch.norms.clear();
+    scratch.thresholds.clear();
+    for &i in &scratch.ids {
+        scratch.rows.extend_from_slice(rows.row(i as usize));
+        scratch.norms.push(rows.norm(i as usize));
+        scratch.thresholds.push(frozen.threshold(i as usize));
+    }
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { group_updates_avx2(rows, frozen, new, old) };
+            return unsafe { group_updates_avx2(rows.dim(), frozen, new.len(), scratch) };
         }
     }
-    group_updates_portable(rows, frozen, new, old)
+    group_updates_portable(rows.dim(), frozen, new.len(), scratch)
 }
 
 /// [`group_updates_portable`] on AVX2 registers: the same IEEE operations (no FMA is
@@ -242,34 +299,51 @@ fn group_updates<R: Real>(rows: &Rows<'_, R>, frozen: &NeighbourHeaps<R>, new: &
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn group_updates_avx2<R: Real>(
-    rows: &Rows<'_, R>,
+    dim: usize,
     frozen: &NeighbourHeaps<R>,
-    new: &[u32],
-    old: &[u32],
+    n_new: usize,
+    scratch: &GroupScratch<R>,
 ) -> Vec<Update<R>> {
-    group_updates_portable(rows, frozen, new, old)
+    group_updates_portable(dim, frozen, n_new, scratch)
 }
 
+/// The pairs `(a, b)` of the gathered group with `a` among its first `n_new` points
+/// and `b` after `a`, at the distance [`Rows::sq_dist`] gives (the smaller index's
+/// norm added first).
 #[inline(always)]
 fn group_updates_portable<R: Real>(
-    rows: &Rows<'_, R>,
+    dim: usize,
     frozen: &NeighbourHeaps<R>,
-    new: &[u32],
-    old: &[u32],
+    n_new: usize,
+    scratch: &GroupScratch<R>,
 ) -> Vec<Update<R>> {
+    let GroupScratch {
+        ids,
+        rows,
+        norms,
+        thresholds,
+    } = scratch;
+    let minus_two = R::from_f64(-2.0);
     let mut out = Vec::new();
-    for (a, &p) in new.iter().enumerate() {
-        let p_threshold = frozen.threshold(p as usize);
-        for &q in new[a + 1..].iter().chain(old) {
+    for a in 0..n_new {
+        let p = ids[a];
+        let row_a = &rows[a * dim..(a + 1) * dim];
+        for b in a + 1..ids.len() {
+            let q = ids[b];
             if p == q {
                 continue;
             }
-            let d = rows.sq_dist(p as usize, q as usize);
+            let product = minus_two * dot(row_a, &rows[b * dim..(b + 1) * dim]);
+            let d = if p < q {
+                from_product(product, norms[a], norms[b])
+            } else {
+                from_product(product, norms[b], norms[a])
+            };
             // `<=`: a tie at the threshold still enters with a smaller index. Pairs
-            // already linked are dropped here, in parallel, rather than by the serial
+            // already linked are dropped here, in parallel, rather than by the
             // push (after a round or two, most pairs are).
-            let to_p = d <= p_threshold && !frozen.contains(p as usize, q);
-            let to_q = d <= frozen.threshold(q as usize) && !frozen.contains(q as usize, p);
+            let to_p = d <= thresholds[a] && !frozen.contains(p as usize, q);
+            let to_q = d <= thresholds[b] && !frozen.contains(q as usize, p);
             if to_p || to_q {
                 out.push(Update { p, q, d, to_p, to_q });
             }
@@ -323,13 +397,27 @@ struct Candidates {
     old_len: Vec<usize>,
 }
 
-/// One candidate in the making: its priority (lower is kept), index, and whether it is new.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Entry {
+/// A neighbour (forward or reverse) offered to a point's candidates: its random
+/// priority (lower is kept), index, and whether it is new.
+#[derive(Clone, Copy)]
+struct Offer {
     priority: u32,
     idx: u32,
     fresh: bool,
 }
+
+/// An [`Offer`] in one point's pool, with the slot of the point's own list that
+/// holds `idx` (or [`NO_SLOT`] when only the reverse edge brought it).
+#[derive(Clone, Copy)]
+struct PoolEntry {
+    priority: u32,
+    idx: u32,
+    slot: u32,
+    fresh: bool,
+}
+
+/// [`PoolEntry::slot`] of a candidate that is not in the point's own list.
+const NO_SLOT: u32 = u32::MAX;
 
 impl Candidates {
     fn new(n: usize, cap: usize) -> Self {
@@ -351,8 +439,10 @@ impl Candidates {
     }
 
     /// Draws this round's candidates (slot `s` of row `i` gets the priority at
-    /// word `i * 2^32 + s` of `rng`) and marks the neighbours sampled as new
-    /// candidates as old in `heaps`.
+    /// word `i * 2^32 + s` of `rng`): for each point and each kind (new, old), the
+    /// `cap` distinct neighbours and reverse neighbours of lowest priority, in
+    /// index order (so the join gathers their rows in memory order). The
+    /// neighbours sampled as new candidates are marked old in `heaps`.
     fn sample<R: Real>(&mut self, heaps: &mut NeighbourHeaps<R>, rng: &ChaCha8Rng) {
         let k = heaps.k();
         let n = self.new_len.len();
@@ -371,7 +461,7 @@ impl Candidates {
             start[i + 1] += start[i];
         }
         let mut reverse = vec![
-            Entry {
+            Offer {
                 priority: 0,
                 idx: 0,
                 fresh: false
@@ -380,13 +470,14 @@ impl Candidates {
         ];
         let mut next = start.clone();
         for (slot, &j) in heaps.idx.iter().enumerate() {
-            reverse[next[j as usize]] = Entry {
+            reverse[next[j as usize]] = Offer {
                 priority: priority[slot],
                 idx: (slot / k) as u32,
                 fresh: heaps.fresh[slot],
             };
             next[j as usize] += 1;
         }
+        drop(next);
         let cap = self.cap;
         let idx = &heaps.idx;
         self.new
@@ -397,35 +488,62 @@ impl Candidates {
             .enumerate()
             .for_each_init(Vec::new, |pool, (i, (((new, new_len), (old, old_len)), fresh))| {
                 pool.clear();
-                let forward = (0..k).map(|c| Entry {
+                pool.extend((0..k).map(|c| PoolEntry {
                     priority: priority[i * k + c],
                     idx: idx[i * k + c],
+                    slot: c as u32,
                     fresh: fresh[c],
-                });
-                pool.extend(forward.chain(reverse[start[i]..start[i + 1]].iter().copied()));
-                pool.sort_unstable();
-                *new_len = take_distinct(pool.iter().filter(|e| e.fresh), new);
-                *old_len = take_distinct(pool.iter().filter(|e| !e.fresh), old);
+                }));
+                pool.extend(reverse[start[i]..start[i + 1]].iter().map(|o| PoolEntry {
+                    priority: o.priority,
+                    idx: o.idx,
+                    slot: NO_SLOT,
+                    fresh: o.fresh,
+                }));
+                let pool = distinct_offers(pool);
+                // Old offers sort first (`false < true`).
+                let n_old = pool.partition_point(|e| !e.fresh);
+                let (stale, fresh_offers) = pool.split_at_mut(n_old);
+                *old_len = lowest_priorities(stale, old);
+                *new_len = lowest_priorities(fresh_offers, new);
                 // A new neighbour sampled this round is old from the next round on.
-                for (c, f) in fresh.iter_mut().enumerate() {
-                    *f = *f && !new[..*new_len].contains(&idx[i * k + c]);
+                for e in &fresh_offers[..*new_len] {
+                    if e.slot != NO_SLOT {
+                        fresh[e.slot as usize] = false;
+                    }
                 }
             });
     }
 }
 
-/// Writes the first distinct indices of `entries` into `out` (at most its
-/// length) and returns how many.
-fn take_distinct<'e>(entries: impl Iterator<Item = &'e Entry>, out: &mut [u32]) -> usize {
-    let mut len = 0;
-    for e in entries {
-        if len == out.len() {
-            break;
+/// Sorts `pool` by (kind, index) and keeps one entry per (kind, index): the lowest
+/// priority, with the slot of the point's own list if any entry had one. Returns
+/// the distinct entries (`pool`, shortened to them).
+fn distinct_offers(pool: &mut Vec<PoolEntry>) -> &mut [PoolEntry] {
+    pool.sort_unstable_by_key(|e| (e.fresh, e.idx, e.priority, e.slot));
+    // Sorted by priority within a run of equal (kind, index): the kept entry, the
+    // first, has the lowest one.
+    pool.dedup_by(|e, kept| {
+        let same = kept.fresh == e.fresh && kept.idx == e.idx;
+        if same {
+            kept.slot = kept.slot.min(e.slot);
         }
-        if !out[..len].contains(&e.idx) {
-            out[len] = e.idx;
-            len += 1;
-        }
+        same
+    });
+    pool
+}
+
+/// Moves the (at most `out.len()`) entries of lowest `(priority, index)` to the
+/// front of `offers`, writes their indices into `out` in index order, and returns how many.
+fn lowest_priorities(offers: &mut [PoolEntry], out: &mut [u32]) -> usize {
+    let len = offers.len().min(out.len());
+    if offers.len() > len && len > 0 {
+        offers.select_nth_unstable_by_key(len - 1, |e| (e.priority, e.idx));
+    }
+    let kept = &mut offers[..len];
+    kept.sort_unstable_by_key(|e| e.idx);
+    for (o, e) in out.iter_mut().zip(kept.iter()) {
+        *o = e.idx;
     }
     len
 }
@@ -496,4 +614,51 @@ pub fn knn_recall<R: Real>(x: ArrayView2<'_, R>, approx: &Knn<R>, sample: &[usiz
         .collect();
     // Summed in sample order, so the figure is the same on any thread count.
     Ok(found.iter().sum::<usize>() as f64 / (sample.len() * k) as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(priority: u32, idx: u32, slot: u32, fresh: bool) -> PoolEntry {
+        PoolEntry {
+            priority,
+            idx,
+            slot,
+            fresh,
+        }
+    }
+
+    #[test]
+    fn pools_keep_one_entry_per_kind_and_index_with_the_lowest_priority() {
+        // Point 4 comes forward (slot 1, priority 9) and reverse (priority 2), both new;
+        // point 7 comes new forward and old reverse, so it stays in both kinds.
+        let mut pool = vec![
+            entry(9, 4, 1, true),
+            entry(5, 7, 0, true),
+            entry(2, 4, NO_SLOT, true),
+            entry(3, 7, NO_SLOT, false),
+            entry(8, 1, NO_SLOT, true),
+        ];
+        let distinct = distinct_offers(&mut pool);
+        let got: Vec<(u32, u32, u32, bool)> = distinct.iter().map(|e| (e.priority, e.idx, e.slot, e.fresh)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (3, 7, NO_SLOT, false),
+                (8, 1, NO_SLOT, true),
+                (2, 4, 1, true),
+                (5, 7, 0, true)
+            ]
+        );
+        // The two new ones of lowest priority are 4 (2) and 7 (5), written in index order.
+        let mut out = [0_u32; 2];
+        let n_old = distinct.partition_point(|e| !e.fresh);
+        assert_eq!(lowest_priorities(&mut distinct[n_old..], &mut out), 2);
+        assert_eq!(out, [4, 7]);
+        // A cap above the pool takes all of it.
+        let mut wide = [0_u32; 5];
+        assert_eq!(lowest_priorities(&mut distinct[..n_old], &mut wide), 1);
+        assert_eq!(wide[0], 7);
+    }
 }
