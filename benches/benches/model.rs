@@ -40,7 +40,7 @@ fn bench_training(c: &mut Criterion) {
         b.iter(|| {
             let mut net = Network::init(spec.clone(), &mut rng(1)).expect("valid spec");
             let set = Labelled {
-                x: data.features.view(),
+                x: data.features.view().into(),
                 labels: &labels,
             };
             pretrain(&mut net, set, None, &pre, &mut rng(2), &mut Silent).expect("trains")
@@ -61,7 +61,7 @@ fn bench_training(c: &mut Criterion) {
                 b.iter(|| {
                     let mut net = start.clone();
                     let points = TrainingPoints {
-                        x: data.features.view(),
+                        x: data.features.view().into(),
                         labels: None,
                         image_shape: None,
                     };
@@ -81,7 +81,7 @@ fn bench_training(c: &mut Criterion) {
         b.iter(|| {
             let mut net = start.clone();
             let points = TrainingPoints {
-                x: data.features.view(),
+                x: data.features.view().into(),
                 labels: None,
                 image_shape: None,
             };

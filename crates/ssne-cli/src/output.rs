@@ -295,3 +295,8 @@ mod tests {
         assert!(TableFormat::from_path(Path::new("b")).is_err());
     }
 }
+
+/// A byte count for messages, in MB (10^6 bytes) with one decimal: `784.0 MB`.
+pub(crate) fn bytes_text(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}

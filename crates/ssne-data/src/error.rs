@@ -106,7 +106,7 @@ pub enum DataError {
         n_points: u64,
         /// Values per row, from the header.
         n_features: u64,
-        /// `n_points * n_features * 4`.
+        /// `n_points * n_features * 4` (`* 1` for `u8` codes, see [`crate::load_codes`]).
         needed_bytes: u64,
         /// The limit.
         limit_bytes: u64,
@@ -244,6 +244,14 @@ pub enum DataError {
         index: usize,
         /// Number of points in the data set.
         n_points: usize,
+    },
+    /// A row buffer that does not hold one value per feature.
+    #[error("a row buffer of {found} values for rows of {expected} features")]
+    RowWidth {
+        /// Features per row.
+        expected: usize,
+        /// Values the buffer holds.
+        found: usize,
     },
     /// A split point larger than the data set, or a fraction outside `[0, 1]`.
     #[error("split {split:?} is invalid for {n_points} points")]
