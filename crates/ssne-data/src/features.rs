@@ -106,21 +106,20 @@ impl ByteFeatures {
     /// The smallest and largest finite value over the rows, as decoded (with the recorded
     /// scaling); `None` without values.
     pub fn value_range(&self) -> Option<(f32, f32)> {
-        let mut seen = [false; 256];
-        let per_column = self.codes.ncols();
-        let mut range: Option<(f32, f32)> = None;
-        for col in 0..per_column {
-            seen.fill(false);
-            self.codes.column(col).iter().for_each(|&code| seen[usize::from(code)] = true);
-            for (code, _) in seen.iter().enumerate().filter(|(_, seen)| **seen) {
-                let v = self.table[col * 256 + code];
-                if !v.is_finite() {
-                    continue;
-                }
-                range = Some(range.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))));
+        // One pass in row order marks the codes each column holds; then their table values.
+        let mut seen = vec![false; self.table.len()];
+        for row in self.codes.outer_iter() {
+            for (col, &code) in row.iter().enumerate() {
+                seen[col * 256 + usize::from(code)] = true;
             }
         }
-        range
+        self.table
+            .iter()
+            .zip(&seen)
+            .filter(|&(v, &seen)| seen && v.is_finite())
+            .fold(None, |range: Option<(f32, f32)>, (&v, _)| {
+                Some(range.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))))
+            })
     }
 
     /// The codes of `indices` (checked by the caller), with this decoding and table.

@@ -144,19 +144,21 @@ impl NpyRows {
         self.read_span(0, self.n_points * self.n_features)?;
         let bytes = std::mem::take(&mut self.bytes);
         let data_len = bytes.len() as u64;
-        let shape = ndarray::IxDyn(&self.header.shape);
-        let array = if self.header.fortran_order {
-            use ndarray::ShapeBuilder as _;
-            ndarray::ArrayD::from_shape_vec(shape.f(), bytes)
-        } else {
-            ndarray::ArrayD::from_shape_vec(shape, bytes)
+        let mismatch = |header: &Header| wrong_axes(header, data_len, &self.path, "they do not match the data");
+        if !self.header.fortran_order {
+            // C order is already the rows' order: no copy (an n x h x w array is n x (h * w)).
+            return ndarray::Array2::from_shape_vec((self.n_points, self.n_features), bytes)
+                .map(Some)
+                .map_err(|_| mismatch(&self.header));
         }
-        .map_err(|_| wrong_axes(&self.header, data_len, &self.path, "they do not match the data"))?;
+        use ndarray::ShapeBuilder as _;
+        let array = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&self.header.shape).f(), bytes)
+            .map_err(|_| mismatch(&self.header))?;
         let codes = array
             .as_standard_layout()
             .into_owned()
             .into_shape_with_order((self.n_points, self.n_features))
-            .map_err(|_| wrong_axes(&self.header, data_len, &self.path, "they do not match the data"))?;
+            .map_err(|_| mismatch(&self.header))?;
         Ok(Some(codes))
     }
 
