@@ -218,7 +218,6 @@ impl Loaded {
             missing_labels: None,
         }
     }
-
 }
 
 impl<F: Features> Loaded<F> {

@@ -89,7 +89,6 @@ impl Dataset {
         };
         Self::wrap(features, labels, path)
     }
-
 }
 
 impl Dataset<ByteFeatures> {

@@ -147,7 +147,12 @@ impl ByteFeatures {
         Scaling::fit_columns(
             self.codes.ncols(),
             self.codes.nrows(),
-            |col| self.codes.column(col).into_iter().map(move |&code| decoding.decode(code)),
+            |col| {
+                self.codes
+                    .column(col)
+                    .into_iter()
+                    .map(move |&code| decoding.decode(code))
+            },
             kind,
         )
     }
@@ -307,10 +312,7 @@ impl<'a> FeatureRows<'a> {
             });
         }
         match self {
-            FeatureRows::F32(x) => out
-                .iter_mut()
-                .zip(x.row(row))
-                .for_each(|(o, &v)| *o = v),
+            FeatureRows::F32(x) => out.iter_mut().zip(x.row(row)).for_each(|(o, &v)| *o = v),
             FeatureRows::Bytes(b) => {
                 let codes = b.codes.row(row);
                 for ((o, &code), table) in out.iter_mut().zip(codes).zip(b.table.chunks_exact(256)) {

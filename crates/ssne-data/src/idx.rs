@@ -215,13 +215,20 @@ pub fn load_codes_pair(images: &Path, labels: Option<&Path>) -> Result<Dataset<B
         Some(path) => (Some(read_labels(path)?), path),
         None => (None, Path::new(crate::dataset::IN_MEMORY)),
     };
-    Dataset::wrap(ByteFeatures::new(codes, ByteDecoding::UnitInterval), labels, labels_path)?
-        .with_name(source::stem(images))
-        .with_image_shape(shape)
+    Dataset::wrap(
+        ByteFeatures::new(codes, ByteDecoding::UnitInterval),
+        labels,
+        labels_path,
+    )?
+    .with_name(source::stem(images))
+    .with_image_shape(shape)
 }
 
 /// The images of `stream`, each pixel byte turned into a value by `convert`.
-fn images_as<T>(mut stream: Decoded<impl Read>, convert: impl Fn(u8) -> T) -> Result<(Array2<T>, [usize; 2]), DataError> {
+fn images_as<T>(
+    mut stream: Decoded<impl Read>,
+    convert: impl Fn(u8) -> T,
+) -> Result<(Array2<T>, [usize; 2]), DataError> {
     let header = read_header(&mut stream, Expected::Images, MAX_DATA_BYTES)?;
     let &[n_images, rows, cols] = header.dims.as_slice() else {
         return Err(bad_dimensions(&header, stream.path(), "images have 3 of them"));

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use crate::csv::CsvOptions;
 use crate::dataset::Dataset;
-use crate::features::ByteFeatures;
 use crate::error::DataError;
+use crate::features::ByteFeatures;
 use crate::mnist::{self, SplitName};
 use crate::{csv, idx, npy, source};
 
@@ -132,7 +132,11 @@ pub fn load_with(path: &Path, format: Format, options: &LoadOptions) -> Result<D
 /// # Errors
 ///
 /// As [`load_with`].
-pub fn load_codes(path: &Path, format: Format, options: &LoadOptions) -> Result<Option<Dataset<ByteFeatures>>, DataError> {
+pub fn load_codes(
+    path: &Path,
+    format: Format,
+    options: &LoadOptions,
+) -> Result<Option<Dataset<ByteFeatures>>, DataError> {
     let format = match format {
         Format::Auto if path.is_dir() => {
             if let Some(limit) = options.memory_limit {

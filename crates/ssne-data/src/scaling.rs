@@ -80,9 +80,8 @@ impl Scaling {
                 let mut min = vec![0.0_f32; n_features];
                 let mut max = vec![0.0_f32; n_features];
                 for col_idx in 0..n_features {
-                    let (lo, hi) = column(col_idx).fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| {
-                        (lo.min(v), hi.max(v))
-                    });
+                    let (lo, hi) =
+                        column(col_idx).fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
                     if lo <= hi {
                         min[col_idx] = lo;
                         max[col_idx] = hi;

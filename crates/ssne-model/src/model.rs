@@ -13,9 +13,9 @@ use crate::non_finite::find_non_finite;
 use crate::observer::TrainObserver;
 use crate::pca::Pca;
 use crate::pretrain::{Labelled, PretrainReport, accuracy_rows, pretrain_with};
-use crate::row_batches::for_chunks;
 use crate::random_streams::{RngStream, rng_for};
 use crate::refine::{RefineConfig, RefineReference, Refined, refine};
+use crate::row_batches::for_chunks;
 use crate::training_state::{DataFingerprint, LoopControl, LoopState, Phase, TrainingState, TrainingStateSink};
 use crate::{ModelError, Result};
 
@@ -279,15 +279,12 @@ impl ParametricTsne {
                 (network, Some(progress))
             }
             None => {
-                let mask = config
-                    .prune_constant_inputs
-                    .then(|| varying_rows(rows));
+                let mask = config.prune_constant_inputs.then(|| varying_rows(rows));
                 let mut rng = rng_for(config.seed, RngStream::Init);
                 let mut network = match spec.input_projection {
                     None => Network::init(spec, &mut rng)?,
                     Some(k) => {
-                        let projection =
-                            input_projection(rows, k, mask.as_deref(), &spec, config.seed)?;
+                        let projection = input_projection(rows, k, mask.as_deref(), &spec, config.seed)?;
                         Network::init_projected(spec, projection, &mut rng)?
                     }
                 };
@@ -315,10 +312,7 @@ impl ParametricTsne {
                 None => None,
             };
             let mut rng = rng_for(config.seed, RngStream::PretrainOrder);
-            let train_set = Labelled {
-                x: rows,
-                labels,
-            };
+            let train_set = Labelled { x: rows, labels };
             let checkpointing = sink.is_some();
             let mut on_epoch = |net: &Network, progress: LoopState| match &mut sink {
                 Some((sink, data)) => sink.save(&TrainingState {
@@ -355,7 +349,12 @@ impl ParametricTsne {
     }
 
     /// A model of `network` for `train` with no reference map yet.
-    fn untrained<F: Features>(train: &Dataset<F>, config: &TrainConfig, network: Network, classifier: Option<Network>) -> Self {
+    fn untrained<F: Features>(
+        train: &Dataset<F>,
+        config: &TrainConfig,
+        network: Network,
+        classifier: Option<Network>,
+    ) -> Self {
         let embedding_dim = network.spec.embedding_dim;
         ParametricTsne {
             network,

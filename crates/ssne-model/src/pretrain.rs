@@ -11,9 +11,9 @@ use crate::network::{Network, Trainable};
 use crate::observer::{EpochSummary, Stage, TrainObserver, step_done};
 use crate::optim::Adam;
 use crate::row_batches::{for_chunks, gather_rows, permutation};
-use ssne_data::FeatureRows;
 use crate::training_state::{LoopControl, LoopState};
 use crate::{ModelError, Result};
+use ssne_data::FeatureRows;
 use ssne_tensor::argmax_rows;
 
 /// Labelled points: features `[n, d]` and one label per row.

@@ -41,7 +41,10 @@ pub(crate) fn gather_rows(x: FeatureRows<'_>, indices: &[usize]) -> Result<Array
 ///
 /// # Errors
 /// The first error of `f`.
-pub(crate) fn for_chunks(x: FeatureRows<'_>, mut f: impl FnMut(usize, ArrayView2<'_, f32>) -> Result<()>) -> Result<()> {
+pub(crate) fn for_chunks(
+    x: FeatureRows<'_>,
+    mut f: impl FnMut(usize, ArrayView2<'_, f32>) -> Result<()>,
+) -> Result<()> {
     for (start, chunk) in x.chunks(CHUNK_ROWS) {
         f(start, chunk.view())?;
     }

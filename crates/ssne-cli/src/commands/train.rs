@@ -12,11 +12,11 @@ use ssne_model::{
 
 use super::{figure, save_model, scale_training_data};
 use crate::data_args::{DataArgs, Loaded, TrainingData};
-use ssne_data::Features;
 use crate::interrupt::{self, Interrupted};
 use crate::output;
 use crate::progress::{TrainProgress, Ui};
 use crate::train_args::{TrainArgs, flag};
+use ssne_data::Features;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -296,7 +296,11 @@ fn interrupted(err: &ModelError, args: &TrainCmdArgs, kept: Option<String>) -> I
 /// Scales the training rows as the flags ask, builds and checks the training
 /// configuration, and says what is about to be trained (shared by `train`,
 /// `pretrain` and `demo`).
-pub(crate) fn prepare_training<F: Features>(loaded: &mut Loaded<F>, train: &TrainArgs, ui: &Ui) -> anyhow::Result<TrainConfig> {
+pub(crate) fn prepare_training<F: Features>(
+    loaded: &mut Loaded<F>,
+    train: &TrainArgs,
+    ui: &Ui,
+) -> anyhow::Result<TrainConfig> {
     prepare_adapted(loaded, train, ui).map(|(config, _)| config)
 }
 

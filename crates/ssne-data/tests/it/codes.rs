@@ -58,10 +58,15 @@ fn an_mnist_folder_loads_as_codes_with_its_names() {
         let floats = ssne_data::mnist::load_dir(&folder, split).unwrap();
         let codes = ssne_data::mnist::load_dir_codes(&folder, split).unwrap();
         assert_eq!(bits(&codes.features.to_f32()), bits(&floats.features));
-        assert_eq!((&codes.labels, &codes.label_names), (&floats.labels, &floats.label_names));
+        assert_eq!(
+            (&codes.labels, &codes.label_names),
+            (&floats.labels, &floats.label_names)
+        );
         assert_eq!(codes.name, floats.name);
     }
-    let auto = load_codes(&folder, Format::Auto, &LoadOptions::default()).unwrap().unwrap();
+    let auto = load_codes(&folder, Format::Auto, &LoadOptions::default())
+        .unwrap()
+        .unwrap();
     assert_eq!(auto.n_points(), 30, "a folder is its training split");
 }
 
@@ -78,13 +83,26 @@ fn u8_npy_codes_decode_as_the_npy_loader_in_either_order() {
     ndarray_npy::write_npy(&fortran, &f_array).unwrap();
     for path in [&c_order, &fortran] {
         let floats = load(path, Format::Auto).unwrap();
-        let codes = load_codes(path, Format::Npy, &LoadOptions::default()).unwrap().expect("u8");
+        let codes = load_codes(path, Format::Npy, &LoadOptions::default())
+            .unwrap()
+            .expect("u8");
         assert_eq!(codes.features.decoding(), ByteDecoding::Value);
-        assert_eq!(bits(&codes.features.to_f32()), bits(&floats.features), "{}", path.display());
+        assert_eq!(
+            bits(&codes.features.to_f32()),
+            bits(&floats.features),
+            "{}",
+            path.display()
+        );
         assert_eq!((codes.image_shape, &codes.name), (floats.image_shape, &floats.name));
     }
-    let codes = load_codes(&fortran, Format::Auto, &LoadOptions::default()).unwrap().unwrap();
-    assert_eq!(codes.features.codes(), logical.view(), "Fortran order read in logical order");
+    let codes = load_codes(&fortran, Format::Auto, &LoadOptions::default())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        codes.features.codes(),
+        logical.view(),
+        "Fortran order read in logical order"
+    );
 }
 
 #[test]
@@ -95,7 +113,11 @@ fn data_of_another_type_is_not_read_as_codes() {
     let csv = dir.path().join("p.csv");
     std::fs::write(&csv, "1,2\n3,4\n").unwrap();
     for path in [&floats, &csv] {
-        assert!(load_codes(path, Format::Auto, &LoadOptions::default()).unwrap().is_none());
+        assert!(
+            load_codes(path, Format::Auto, &LoadOptions::default())
+                .unwrap()
+                .is_none()
+        );
     }
 }
 
@@ -127,10 +149,17 @@ fn bad_code_files_are_typed_errors() {
     // Labels that do not match the images.
     let images = dir.path().join("x-images-idx3-ubyte");
     write(&images, &idx_bytes(IMAGES_MAGIC, &[3, 1, 1], &[1, 2, 3]));
-    write(&dir.path().join("x-labels-idx1-ubyte"), &idx_bytes(LABELS_MAGIC, &[2], &[0, 1]));
+    write(
+        &dir.path().join("x-labels-idx1-ubyte"),
+        &idx_bytes(LABELS_MAGIC, &[2], &[0, 1]),
+    );
     assert!(matches!(
         load_codes(&images, Format::Auto, &LoadOptions::default()),
-        Err(DataError::LabelCount { images: 3, labels: 2, .. })
+        Err(DataError::LabelCount {
+            images: 3,
+            labels: 2,
+            ..
+        })
     ));
     assert!(matches!(
         Dataset::from_codes(
@@ -166,7 +195,10 @@ fn the_memory_check_counts_one_byte_per_code() {
 
 #[test]
 fn copy_row_and_chunk_check_their_arguments() {
-    let bytes = ByteFeatures::new(Array2::from_shape_fn((3, 2), |(i, j)| (i * 2 + j) as u8), ByteDecoding::Value);
+    let bytes = ByteFeatures::new(
+        Array2::from_shape_fn((3, 2), |(i, j)| (i * 2 + j) as u8),
+        ByteDecoding::Value,
+    );
     let rows = FeatureRows::Bytes(&bytes);
     let mut out = [0.0_f32; 2];
     rows.copy_row(2, &mut out).unwrap();
@@ -182,7 +214,10 @@ fn copy_row_and_chunk_check_their_arguments() {
     // A chunk past the end is cut at the end, one starting past it is empty.
     assert_eq!(rows.chunk(1..10).nrows(), 2);
     assert_eq!(rows.chunk(7..10).nrows(), 0);
-    let chunks: Vec<usize> = rows.chunks(2).map(|(start, chunk)| start * 10 + chunk.nrows()).collect();
+    let chunks: Vec<usize> = rows
+        .chunks(2)
+        .map(|(start, chunk)| start * 10 + chunk.nrows())
+        .collect();
     assert_eq!(chunks, vec![2, 21]);
     assert_eq!(rows.value_range(), Some((0.0, 5.0)));
 }
@@ -190,8 +225,11 @@ fn copy_row_and_chunk_check_their_arguments() {
 #[test]
 fn rows_select_and_split_keep_codes_and_values_together() {
     let codes = Array2::from_shape_fn((10, 3), |(i, j)| (i * 3 + j) as u8 * 5);
-    let bytes = Dataset::from_codes(ByteFeatures::new(codes, ByteDecoding::UnitInterval), Some((0..10).collect()))
-        .unwrap();
+    let bytes = Dataset::from_codes(
+        ByteFeatures::new(codes, ByteDecoding::UnitInterval),
+        Some((0..10).collect()),
+    )
+    .unwrap();
     let floats = Dataset::new(bytes.features.to_f32(), bytes.labels.clone()).unwrap();
     let same = |b: &Dataset<ByteFeatures>, f: &Dataset| {
         assert_eq!(bits(&b.features.to_f32()), bits(&f.features));
@@ -203,7 +241,10 @@ fn rows_select_and_split_keep_codes_and_values_together() {
     let (fa, fb) = floats.split(Split::Fraction(0.3), Some(4)).unwrap();
     same(&a, &fa);
     same(&b, &fb);
-    assert!(matches!(bytes.select(&[10]), Err(DataError::RowIndex { index: 10, .. })));
+    assert!(matches!(
+        bytes.select(&[10]),
+        Err(DataError::RowIndex { index: 10, .. })
+    ));
     assert!(matches!(bytes.rows(3..11), Err(DataError::RowRange { .. })));
 }
 

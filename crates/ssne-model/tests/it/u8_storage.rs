@@ -12,8 +12,11 @@ use super::{on_threads, quick_config, sample};
 fn both(range: std::ops::Range<usize>) -> (Dataset, Dataset<ByteFeatures>) {
     let floats = sample(range);
     let codes = floats.features.mapv(|v| (v * 255.0).round() as u8);
-    let mut bytes = Dataset::from_codes(ByteFeatures::new(codes, ByteDecoding::UnitInterval), floats.labels.clone())
-        .expect("one label per row");
+    let mut bytes = Dataset::from_codes(
+        ByteFeatures::new(codes, ByteDecoding::UnitInterval),
+        floats.labels.clone(),
+    )
+    .expect("one label per row");
     bytes.image_shape = floats.image_shape;
     bytes.label_names = floats.label_names.clone();
     bytes.name = floats.name.clone();
@@ -46,7 +49,10 @@ fn the_coupled_default_with_pretraining_trains_the_same_model_from_codes() {
     assert!(config.pretrain.epochs > 0 && floats.labels.is_some());
     let from_floats = on_threads(2, || ParametricTsne::fit(&floats, None, &config, &mut Silent)).expect("trains");
     let from_bytes = on_threads(2, || ParametricTsne::fit(&bytes, None, &config, &mut Silent)).expect("trains");
-    assert!(from_floats.reference.projection.is_some(), "the default keeps PCA reference inputs");
+    assert!(
+        from_floats.reference.projection.is_some(),
+        "the default keeps PCA reference inputs"
+    );
     assert_same_model(&from_floats, &from_bytes);
 }
 
