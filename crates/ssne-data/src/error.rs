@@ -96,7 +96,7 @@ pub enum DataError {
     /// caller set ([`LoadOptions::memory_limit`](crate::LoadOptions)). Found from the header,
     /// before anything is read; [`stream`](crate::stream) reads such a file in bounded memory.
     #[error(
-        "{}: its {n_points} x {n_features} values need {needed_bytes} bytes in memory as f32, more than the {limit_bytes} allowed",
+        "{}: its {n_points} x {n_features} values need {needed_bytes} bytes in memory as {storage}, more than the {limit_bytes} allowed",
         path.display()
     )]
     TooLargeForMemory {
@@ -110,6 +110,8 @@ pub enum DataError {
         needed_bytes: u64,
         /// The limit.
         limit_bytes: u64,
+        /// What the values would be held as: `f32`, or `u8 codes`.
+        storage: &'static str,
     },
     /// A streamed CSV file showed integer labels as their values (`007` as `7`, as a whole file
     /// of integer labels is shown), then met a label that is not an integer, so every label

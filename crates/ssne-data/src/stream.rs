@@ -333,6 +333,7 @@ impl RowStream {
                 n_features,
                 needed_bytes,
                 limit_bytes: limit,
+                storage: if bytes_per_value == 1 { "u8 codes" } else { "f32" },
             });
         }
         Ok(())
