@@ -40,7 +40,7 @@ fn bench_training(c: &mut Criterion) {
         b.iter(|| {
             let mut net = Network::init(spec.clone(), &mut rng(1)).expect("valid spec");
             let set = Labelled {
-                x: data.features.view(),
+                x: data.features.view().into(),
                 labels: &labels,
             };
             pretrain(&mut net, set, None, &pre, &mut rng(2), &mut Silent).expect("trains")
@@ -61,7 +61,7 @@ fn bench_training(c: &mut Criterion) {
                 b.iter(|| {
                     let mut net = start.clone();
                     let points = TrainingPoints {
-                        x: data.features.view(),
+                        x: data.features.view().into(),
                         labels: None,
                         image_shape: None,
                     };
@@ -81,7 +81,7 @@ fn bench_training(c: &mut Criterion) {
         b.iter(|| {
             let mut net = start.clone();
             let points = TrainingPoints {
-                x: data.features.view(),
+                x: data.features.view().into(),
                 labels: None,
                 image_shape: None,
             };
@@ -171,5 +171,37 @@ fn bench_use(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_training, bench_use);
+/// Reading a training batch (2000 random rows, a coupled step's) row by row as training does
+/// (`FeatureRows::copy_row`, the body of ssne-model's `gather_rows`), from `f32` rows and from
+/// the `u8` codes of the same 10,000 images: the price of a table look-up per value.
+fn bench_gather(c: &mut Criterion) {
+    use rand::Rng;
+    use ssne_data::{ByteDecoding, ByteFeatures, FeatureRows};
+    let data = sample();
+    let codes = ByteFeatures::new(
+        data.features.mapv(|v| (v * 255.0).round() as u8),
+        ByteDecoding::UnitInterval,
+    );
+    let mut draw = rng(3);
+    let indices: Vec<usize> = (0..2000).map(|_| draw.random_range(0..data.n_points())).collect();
+    let mut out = vec![0.0_f32; indices.len() * data.n_features()];
+    let mut group = c.benchmark_group("gather");
+    group.throughput(Throughput::Elements(indices.len() as u64));
+    for (name, rows) in [
+        ("f32", FeatureRows::F32(data.features.view())),
+        ("u8", FeatureRows::Bytes(&codes)),
+    ] {
+        group.bench_function(BenchmarkId::new(name, "rows=2000"), |b| {
+            b.iter(|| {
+                for (row, &i) in out.chunks_mut(784).zip(&indices) {
+                    rows.copy_row(i, row).expect("in range");
+                }
+                black_box(&out);
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_training, bench_use, bench_gather);
 criterion_main!(benches);

@@ -30,7 +30,7 @@ fn main() {
             for _ in 0..reps {
                 let mut net = Network::init(spec.clone(), &mut rng(1)).expect("valid spec");
                 let set = Labelled {
-                    x: data.features.view(),
+                    x: data.features.view().into(),
                     labels: &labels,
                 };
                 ssne_model::pretrain(&mut net, set, None, &pre, &mut rng(2), &mut Silent).expect("trains");
@@ -47,7 +47,7 @@ fn main() {
             let started = Instant::now();
             let mut net = start.clone();
             let points = TrainingPoints {
-                x: data.features.view(),
+                x: data.features.view().into(),
                 labels: None,
                 image_shape: None,
             };

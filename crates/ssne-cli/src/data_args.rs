@@ -12,7 +12,7 @@ use ssne_data::csv::{CsvOptions, LABEL_COLUMN_NAMES, LabelColumn};
 use ssne_data::mnist::SplitName;
 use ssne_data::ndarray::{Array2, s};
 use ssne_data::stream::RowStream;
-use ssne_data::{DataError, Dataset, Format, LoadOptions};
+use ssne_data::{ByteFeatures, DataError, Dataset, Features, Format, LoadOptions};
 
 use crate::progress::Ui;
 
@@ -198,9 +198,10 @@ pub(crate) struct DataArgs {
     image_shape: Option<ImageShapeArg>,
 }
 
-/// A loaded data set and how to name it in messages.
-pub(crate) struct Loaded {
-    pub(crate) data: Dataset,
+/// A loaded data set and how to name it in messages: `f32` rows, or (`train`'s inputs, see
+/// [`DataArgs::load_training`]) `u8` codes.
+pub(crate) struct Loaded<F = Array2<f32>> {
+    pub(crate) data: Dataset<F>,
     /// E.g. `the bundled MNIST sample, rows 8000..10000`.
     pub(crate) description: String,
     /// When the data has no labels: what was read and the flag that gives labels, e.g. `read 64
@@ -217,7 +218,9 @@ impl Loaded {
             missing_labels: None,
         }
     }
+}
 
+impl<F: Features> Loaded<F> {
     /// `the data has no labels` with what was read and how to give labels, for a note or an
     /// error.
     pub(crate) fn no_labels_message(&self) -> String {
@@ -226,6 +229,14 @@ impl Loaded {
             None => format!("{} has no labels", self.description),
         }
     }
+}
+
+/// `train`'s data: `f32` rows, or the `u8` codes of a file that holds `u8` values.
+pub(crate) enum TrainingData {
+    /// Rows loaded as `f32`.
+    Floats(Loaded),
+    /// `u8` values kept as codes.
+    Bytes(Loaded<ByteFeatures>),
 }
 
 /// What a data file was read as, to say why it has no labels.
@@ -238,7 +249,7 @@ enum ReadAs {
 }
 
 /// What was read from `path` (as `read_as`) that has no labels, and the flag that gives them.
-fn missing_labels_hint(data: &Dataset, read_as: ReadAs, path: &Path) -> String {
+fn missing_labels_hint<F: Features>(data: &Dataset<F>, read_as: ReadAs, path: &Path) -> String {
     let file = path.display();
     match read_as {
         ReadAs::Csv => match &data.feature_names {
@@ -299,9 +310,33 @@ impl DataArgs {
     /// Loads the data set, its labels and the selected rows, under a spinner.
     pub(crate) fn load(&self, ui: &Ui) -> anyhow::Result<Loaded> {
         let source = self.source();
-        let (data, read_as) = ui
+        let read = ui
             .step(format!("loading {source}"), || self.read(&source))
             .context("loading the data")?;
+        self.select_rows(source, read)
+    }
+
+    /// The training rows: IDX images (and MNIST-style folders) and `u8` NPY arrays keep their
+    /// `u8` values as codes ([`ssne_data::load_codes`]: a quarter of the memory, decoded and
+    /// scaled per batch into the values [`DataArgs::load`] gives), everything else is loaded as
+    /// `f32`. The memory check counts one byte per value for codes.
+    pub(crate) fn load_training(&self, ui: &Ui) -> anyhow::Result<TrainingData> {
+        let source = self.source();
+        let codes = ui
+            .step(format!("loading {source}"), || self.read_codes(&source))
+            .context("loading the data")?;
+        match codes {
+            Some(read) => Ok(TrainingData::Bytes(self.select_rows(source, read)?)),
+            None => self.load(ui).map(TrainingData::Floats),
+        }
+    }
+
+    /// `--rows` applied to what was read, with the description and label hint of the result.
+    fn select_rows<F: Features>(
+        &self,
+        source: DataSource,
+        (data, read_as): (Dataset<F>, Option<ReadAs>),
+    ) -> anyhow::Result<Loaded<F>> {
         let missing_labels = match (&source, read_as) {
             (DataSource::Path(path), Some(read_as)) if data.labels.is_none() => {
                 Some(missing_labels_hint(&data, read_as, path))
@@ -326,6 +361,54 @@ impl DataArgs {
             description,
             missing_labels,
         })
+    }
+
+    /// [`DataArgs::read`] as `u8` codes, when the source holds `u8` values (IDX images, a
+    /// folder of them, a `u8` NPY array); `None` otherwise (the bundled sample, CSV, other NPY
+    /// element types), having read at most a header.
+    fn read_codes(&self, source: &DataSource) -> anyhow::Result<Option<(Dataset<ByteFeatures>, Option<ReadAs>)>> {
+        let DataSource::Path(path) = source else {
+            return Ok(None);
+        };
+        let read_as;
+        let data = if path.is_dir() {
+            self.check_folder_flags(path)?;
+            let split = match self.split.unwrap_or(SplitArg::Train) {
+                SplitArg::Train => SplitName::Train,
+                SplitArg::Test => SplitName::Test,
+            };
+            read_as = ReadAs::Folder;
+            RowStream::open_mnist_dir(path, split)?.check_memory_as(memory_limit(), 1)?;
+            ssne_data::mnist::load_dir_codes(path, split)?
+        } else {
+            self.check_file_flags(path)?;
+            let format = match self.format(path) {
+                Format::Auto => ssne_data::detect_format(path)?,
+                format => format,
+            };
+            read_as = match format {
+                Format::Idx => ReadAs::Idx,
+                Format::Npy => ReadAs::Npy,
+                _ => return Ok(None),
+            };
+            let options = LoadOptions::default().with_memory_limit(memory_limit());
+            match ssne_data::load_codes(path, format, &options)? {
+                Some(data) => data,
+                None => return Ok(None),
+            }
+        };
+        Ok(Some((self.with_flags(data, path)?, Some(read_as))))
+    }
+
+    /// `--labels` and `--image-shape` applied to data read from `path`.
+    fn with_flags<F: Features>(&self, mut data: Dataset<F>, path: &Path) -> anyhow::Result<Dataset<F>> {
+        if let Some(labels_path) = &self.labels {
+            attach_labels(&mut data, path, labels_path)?;
+        }
+        if let Some(ImageShapeArg(shape)) = self.image_shape {
+            data = with_image_shape(data, shape, path)?;
+        }
+        Ok(data)
     }
 
     /// The data set, and what its file was read as (`None` for the bundled sample).
@@ -362,12 +445,7 @@ impl DataArgs {
             let options = LoadOptions::default().with_memory_limit(memory_limit());
             ssne_data::load_with(path, format, &options)?
         };
-        if let Some(labels_path) = &self.labels {
-            attach_labels(&mut data, path, labels_path)?;
-        }
-        if let Some(ImageShapeArg(shape)) = self.image_shape {
-            data = with_image_shape(data, shape, path)?;
-        }
+        data = self.with_flags(data, path)?;
         Ok((data, Some(read_as)))
     }
 
@@ -536,7 +614,7 @@ fn mem_available(meminfo: &str) -> Option<u64> {
 
 /// Gives the rows of `data` (read from `path`) the shape of `--image-shape`, which must cover each
 /// row exactly and agree with a shape the file already has.
-fn with_image_shape(data: Dataset, shape: [usize; 2], path: &Path) -> anyhow::Result<Dataset> {
+fn with_image_shape<F: Features>(data: Dataset<F>, shape: [usize; 2], path: &Path) -> anyhow::Result<Dataset<F>> {
     check_image_shape(data.image_shape, data.n_features(), shape, path)?;
     Ok(data.with_image_shape(shape)?)
 }
@@ -577,7 +655,7 @@ fn label_count_message(labels_path: &Path, n_labels: usize, data_path: &Path, n_
 }
 
 /// Replaces the labels of `data` with those of `--labels` (IDX labels, or NPY by extension).
-fn attach_labels(data: &mut Dataset, data_path: &Path, labels_path: &Path) -> anyhow::Result<()> {
+fn attach_labels<F: Features>(data: &mut Dataset<F>, data_path: &Path, labels_path: &Path) -> anyhow::Result<()> {
     let is_npy = labels_path
         .extension()
         .is_some_and(|ext| ext.eq_ignore_ascii_case("npy"));

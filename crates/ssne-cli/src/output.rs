@@ -280,6 +280,11 @@ pub(crate) fn file_list(files: &[PathBuf]) -> serde_json::Value {
     )
 }
 
+/// A byte count for messages, in MB (10^6 bytes) with one decimal: `784.0 MB`.
+pub(crate) fn bytes_text(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

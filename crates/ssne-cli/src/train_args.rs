@@ -776,17 +776,35 @@ mod tests {
         let t = training(&[], &fashion)?;
         assert_eq!(
             flags(&t),
-            ["--finetune-epochs 16", "--lr-decay linear", "--knn-pca 50", "--input-pca 100"]
+            [
+                "--finetune-epochs 16",
+                "--lr-decay linear",
+                "--knn-pca 50",
+                "--input-pca 100"
+            ]
         );
         assert_eq!(t.config.finetune.graph_epochs, Some(16.0));
         assert_eq!(t.config.input_pca, Some(100));
         let t = training(
-            &["--finetune-steps", "300", "--lr-decay", "none", "--knn-pca", "0", "--input-pca", "0"],
+            &[
+                "--finetune-steps",
+                "300",
+                "--lr-decay",
+                "none",
+                "--knn-pca",
+                "0",
+                "--input-pca",
+                "0",
+            ],
             &fashion,
         )?;
         assert_eq!(flags(&t), Vec::<String>::new());
         assert_eq!(
-            (t.config.finetune.graph_epochs, t.config.input_pca, t.config.finetune.knn_space),
+            (
+                t.config.finetune.graph_epochs,
+                t.config.input_pca,
+                t.config.finetune.knn_space
+            ),
             (None, None, ReferenceSpace::Raw)
         );
         assert_eq!(t.config.finetune.adam.schedule, ssne_model::LrSchedule::Constant);

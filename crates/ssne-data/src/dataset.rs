@@ -3,12 +3,13 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use ndarray::{Array2, Axis};
+use ndarray::Array2;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::DataError;
+use crate::features::{ByteFeatures, Features};
 use crate::labels::compact_labels;
 use crate::scaling::{Scaling, ScalingKind};
 use crate::split::Split;
@@ -35,10 +36,14 @@ pub(crate) const IN_MEMORY: &str = "<in-memory>";
 /// assert_eq!(data.class_counts(), Some(vec![2, 2]));
 /// # Ok::<(), ssne_data::DataError>(())
 /// ```
+///
+/// The features are `f32` rows ([`Array2<f32>`], the default) or the `u8` codes of an IDX or
+/// `u8` NPY file ([`ByteFeatures`], a quarter of the memory; see [`crate::load_codes`] and
+/// [`Dataset::from_codes`]); training reads either through [`FeatureRows`](crate::FeatureRows).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Dataset {
+pub struct Dataset<F = Array2<f32>> {
     /// `n_points x n_features`, standard (row-major) layout.
-    pub features: Array2<f32>,
+    pub features: F,
     /// One label per point, if known.
     pub labels: Option<Vec<u32>>,
     /// `[height, width]` when each row is an image (so saliency maps can be drawn).
@@ -77,20 +82,39 @@ impl Dataset {
     /// Like [`Dataset::new`] without the finiteness check: for loaders whose caller opted in to
     /// NaN and infinity.
     pub(crate) fn unchecked(features: Array2<f32>, labels: Option<Vec<u32>>, path: &Path) -> Result<Self, DataError> {
-        if let Some(labels) = &labels
-            && labels.len() != features.nrows()
-        {
-            return Err(DataError::LabelCount {
-                path: path.to_path_buf(),
-                images: features.nrows(),
-                labels: labels.len(),
-            });
-        }
         let features = if features.is_standard_layout() {
             features
         } else {
             features.as_standard_layout().into_owned()
         };
+        Self::wrap(features, labels, path)
+    }
+}
+
+impl Dataset<ByteFeatures> {
+    /// Wraps `u8` codes (and `labels`) as a data set named `"dataset"`, like [`Dataset::new`]
+    /// (codes decode to finite values, so there is nothing to check but the labels).
+    ///
+    /// # Errors
+    ///
+    /// [`DataError::LabelCount`] when `labels` does not have one entry per row.
+    pub fn from_codes(features: ByteFeatures, labels: Option<Vec<u32>>) -> Result<Self, DataError> {
+        Self::wrap(features, labels, Path::new(IN_MEMORY))
+    }
+}
+
+impl<F: Features> Dataset<F> {
+    /// The data set of `features` and `labels` with the defaults of [`Dataset::new`].
+    pub(crate) fn wrap(features: F, labels: Option<Vec<u32>>, path: &Path) -> Result<Self, DataError> {
+        if let Some(labels) = &labels
+            && labels.len() != features.n_rows()
+        {
+            return Err(DataError::LabelCount {
+                path: path.to_path_buf(),
+                images: features.n_rows(),
+                labels: labels.len(),
+            });
+        }
         let (labels, label_names) = match labels {
             Some(labels) => {
                 let (labels, names) = compact_labels(labels, None);
@@ -185,12 +209,12 @@ impl Dataset {
 
     /// Number of points (rows).
     pub fn n_points(&self) -> usize {
-        self.features.nrows()
+        self.features.n_rows()
     }
 
     /// Number of features per point (columns).
     pub fn n_features(&self) -> usize {
-        self.features.ncols()
+        self.features.n_cols()
     }
 
     /// Number of classes: one more than the largest label, or the number of label names if that
@@ -217,7 +241,7 @@ impl Dataset {
     /// # Errors
     ///
     /// [`DataError::RowRange`] when `range.end > n_points` or `range.start > range.end`.
-    pub fn rows(&self, range: Range<usize>) -> Result<Dataset, DataError> {
+    pub fn rows(&self, range: Range<usize>) -> Result<Dataset<F>, DataError> {
         let n_points = self.n_points();
         if range.start > range.end || range.end > n_points {
             return Err(DataError::RowRange {
@@ -226,7 +250,7 @@ impl Dataset {
                 n_points,
             });
         }
-        let features = self.features.slice(ndarray::s![range.clone(), ..]).to_owned();
+        let features = self.features.slice_checked(range.clone());
         let labels = self.labels.as_ref().map(|labels| labels[range].to_vec());
         Ok(self.with_rows(features, labels))
     }
@@ -236,7 +260,7 @@ impl Dataset {
     /// # Errors
     ///
     /// [`DataError::RowIndex`] for the first index at or past `n_points`.
-    pub fn select(&self, indices: &[usize]) -> Result<Dataset, DataError> {
+    pub fn select(&self, indices: &[usize]) -> Result<Dataset<F>, DataError> {
         let n_points = self.n_points();
         if let Some(&index) = indices.iter().find(|&&index| index >= n_points) {
             return Err(DataError::RowIndex { index, n_points });
@@ -246,7 +270,7 @@ impl Dataset {
 
     /// The rows in a random order drawn from `ChaCha8Rng::seed_from_u64(seed)`: the same seed
     /// gives the same order on every machine.
-    pub fn shuffled(&self, seed: u64) -> Dataset {
+    pub fn shuffled(&self, seed: u64) -> Dataset<F> {
         let mut order: Vec<usize> = (0..self.n_points()).collect();
         order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
         self.select_checked(&order)
@@ -258,7 +282,7 @@ impl Dataset {
     /// # Errors
     ///
     /// [`DataError::BadSplit`] for a count larger than `n_points` or a fraction outside `[0, 1]`.
-    pub fn split(&self, at: Split, seed: Option<u64>) -> Result<(Dataset, Dataset), DataError> {
+    pub fn split(&self, at: Split, seed: Option<u64>) -> Result<(Dataset<F>, Dataset<F>), DataError> {
         let n_points = self.n_points();
         let n_first = at
             .first_len(n_points)
@@ -277,7 +301,7 @@ impl Dataset {
     /// Fits `kind` on this data (the training set) without changing it; apply the result to
     /// every split with [`apply_scaling`](Self::apply_scaling).
     pub fn fit_scaling(&self, kind: ScalingKind) -> Scaling {
-        Scaling::fit(self.features.view(), kind)
+        self.features.fit_scaling(kind)
     }
 
     /// Applies `scaling` (fitted on training data) to the features and records it.
@@ -296,14 +320,14 @@ impl Dataset {
                 existing: self.scaling.kind(),
             });
         }
-        scaling.apply(&mut self.features)?;
+        self.features.apply_scaling(scaling)?;
         self.scaling = scaling.clone();
         Ok(())
     }
 
     /// Row selection for indices already known to be in range.
-    fn select_checked(&self, indices: &[usize]) -> Dataset {
-        let features = self.features.select(Axis(0), indices);
+    fn select_checked(&self, indices: &[usize]) -> Dataset<F> {
+        let features = self.features.select_checked(indices);
         let labels = self
             .labels
             .as_ref()
@@ -312,7 +336,7 @@ impl Dataset {
     }
 
     /// A data set with new rows and this one's metadata.
-    fn with_rows(&self, features: Array2<f32>, labels: Option<Vec<u32>>) -> Dataset {
+    fn with_rows(&self, features: F, labels: Option<Vec<u32>>) -> Dataset<F> {
         Dataset {
             features,
             labels,

@@ -96,7 +96,7 @@ pub enum DataError {
     /// caller set ([`LoadOptions::memory_limit`](crate::LoadOptions)). Found from the header,
     /// before anything is read; [`stream`](crate::stream) reads such a file in bounded memory.
     #[error(
-        "{}: its {n_points} x {n_features} values need {needed_bytes} bytes in memory as f32, more than the {limit_bytes} allowed",
+        "{}: its {n_points} x {n_features} values need {needed_bytes} bytes in memory as {storage}, more than the {limit_bytes} allowed",
         path.display()
     )]
     TooLargeForMemory {
@@ -106,10 +106,12 @@ pub enum DataError {
         n_points: u64,
         /// Values per row, from the header.
         n_features: u64,
-        /// `n_points * n_features * 4`.
+        /// `n_points * n_features * 4` (`* 1` for `u8` codes, see [`crate::load_codes`]).
         needed_bytes: u64,
         /// The limit.
         limit_bytes: u64,
+        /// What the values would be held as: `f32`, or `u8 codes`.
+        storage: &'static str,
     },
     /// A streamed CSV file showed integer labels as their values (`007` as `7`, as a whole file
     /// of integer labels is shown), then met a label that is not an integer, so every label
@@ -244,6 +246,14 @@ pub enum DataError {
         index: usize,
         /// Number of points in the data set.
         n_points: usize,
+    },
+    /// A row buffer that does not hold one value per feature.
+    #[error("a row buffer of {found} values for rows of {expected} features")]
+    RowWidth {
+        /// Features per row.
+        expected: usize,
+        /// Values the buffer holds.
+        found: usize,
     },
     /// A split point larger than the data set, or a fraction outside `[0, 1]`.
     #[error("split {split:?} is invalid for {n_points} points")]

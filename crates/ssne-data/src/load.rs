@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::csv::CsvOptions;
 use crate::dataset::Dataset;
 use crate::error::DataError;
+use crate::features::ByteFeatures;
 use crate::mnist::{self, SplitName};
 use crate::{csv, idx, npy, source};
 
@@ -109,6 +110,54 @@ pub fn load_with(path: &Path, format: Format, options: &LoadOptions) -> Result<D
         Format::Auto => Err(DataError::UnknownFormat {
             path: path.to_path_buf(),
         }),
+    }
+}
+
+/// [`load_with`] keeping `u8` values as `u8` codes ([`ByteFeatures`], a quarter of the memory of
+/// `f32`, decoded to the same values): IDX images (and MNIST-style folders, their training split)
+/// and `u8` NPY arrays. `Ok(None)` for data held in another type (CSV files, `f32` NPY arrays),
+/// which [`load_with`] reads; only a header is read then. [`LoadOptions::memory_limit`] counts one
+/// byte per value here.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("images.npy");
+/// ndarray_npy::write_npy(&path, &ndarray::array![[0_u8, 255], [7, 8]])?;
+/// let data = ssne_data::load_codes(&path, ssne_data::Format::Auto, &Default::default())?.expect("u8");
+/// let floats = ssne_data::load(&path, ssne_data::Format::Auto)?;
+/// assert_eq!(data.features.to_f32(), floats.features);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`load_with`].
+pub fn load_codes(
+    path: &Path,
+    format: Format,
+    options: &LoadOptions,
+) -> Result<Option<Dataset<ByteFeatures>>, DataError> {
+    let format = match format {
+        Format::Auto if path.is_dir() => {
+            if let Some(limit) = options.memory_limit {
+                crate::stream::RowStream::open_mnist_dir(path, SplitName::Train)?.check_memory_as(limit, 1)?;
+            }
+            return mnist::load_dir_codes(path, SplitName::Train).map(Some);
+        }
+        Format::Auto => detect_format(path)?,
+        other => other,
+    };
+    match format {
+        Format::Idx | Format::Npy => {
+            if let Some(limit) = options.memory_limit {
+                crate::stream::RowStream::open(path, format.clone())?.check_memory_as(limit, 1)?;
+            }
+            match format {
+                Format::Idx => idx::load_codes_pair(path, companion_labels(path).as_deref()).map(Some),
+                _ => npy::load_codes(path, None),
+            }
+        }
+        _ => Ok(None),
     }
 }
 

@@ -23,6 +23,7 @@ use ndarray::{Array2, ArrayD, ArrayView2, IxDyn, ShapeBuilder};
 
 use crate::dataset::{Dataset, check_finite};
 use crate::error::DataError;
+use crate::features::{ByteDecoding, ByteFeatures};
 use crate::source;
 
 mod header;
@@ -107,6 +108,31 @@ pub(crate) fn load_with(features: &Path, labels: Option<&Path>, allow_non_finite
         data = data.with_image_shape(shape)?;
     }
     Ok(data)
+}
+
+/// Loads a `u8` features array as its codes, decoded as [`load`] decodes them
+/// ([`ByteDecoding::Value`]), with optional labels and the image shape of a 3-D array; `None`
+/// when the array holds another element type (only its header is read then).
+///
+/// # Errors
+///
+/// As [`load`].
+pub fn load_codes(features: &Path, labels: Option<&Path>) -> Result<Option<Dataset<ByteFeatures>>, DataError> {
+    let rows = NpyRows::open(features, Holds::Features)?;
+    let image_shape = rows.image_shape();
+    let Some(codes) = rows.read_codes()? else {
+        return Ok(None);
+    };
+    let (labels, labels_path) = match labels {
+        Some(path) => (Some(read_labels(path)?), path),
+        None => (None, features),
+    };
+    let mut data = Dataset::wrap(ByteFeatures::new(codes, ByteDecoding::Value), labels, labels_path)?
+        .with_name(source::stem(features));
+    if let Some(shape) = image_shape {
+        data = data.with_image_shape(shape)?;
+    }
+    Ok(Some(data))
 }
 
 /// Writes `data` as an NPY 1.0 file of little-endian `f32` in C order, atomically (see

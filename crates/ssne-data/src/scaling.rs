@@ -1,6 +1,6 @@
 //! Per-feature preprocessing, fitted on training data and recorded so test data gets the same.
 
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
 use crate::error::DataError;
 
@@ -58,16 +58,30 @@ impl Scaling {
     ///
     /// With zero rows every parameter is 0, which makes the scaling an identity shift.
     pub(crate) fn fit(features: ArrayView2<'_, f32>, kind: ScalingKind) -> Scaling {
-        let n_features = features.ncols();
+        Self::fit_columns(
+            features.ncols(),
+            features.nrows(),
+            |col| features.column(col).into_iter().copied(),
+            kind,
+        )
+    }
+
+    /// [`Scaling::fit`] over `n_features` columns of `n_points` values each, `column(j)` giving
+    /// column `j` in row order: `f32` rows and `u8` codes share this one fit.
+    pub(crate) fn fit_columns<I: Iterator<Item = f32> + Clone>(
+        n_features: usize,
+        n_points: usize,
+        column: impl Fn(usize) -> I,
+        kind: ScalingKind,
+    ) -> Scaling {
         match kind {
             ScalingKind::None => Scaling::None,
             ScalingKind::UnitRange => {
                 let mut min = vec![0.0_f32; n_features];
                 let mut max = vec![0.0_f32; n_features];
-                for (col_idx, column) in features.axis_iter(Axis(1)).enumerate() {
-                    let (lo, hi) = column.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
-                        (lo.min(v), hi.max(v))
-                    });
+                for col_idx in 0..n_features {
+                    let (lo, hi) =
+                        column(col_idx).fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
                     if lo <= hi {
                         min[col_idx] = lo;
                         max[col_idx] = hi;
@@ -76,15 +90,14 @@ impl Scaling {
                 Scaling::UnitRange { min, max }
             }
             ScalingKind::Standardize => {
-                let n_points = features.nrows();
                 let mut mean = vec![0.0_f32; n_features];
                 let mut std = vec![0.0_f32; n_features];
                 if n_points > 0 {
-                    for (col_idx, column) in features.axis_iter(Axis(1)).enumerate() {
-                        let mean_f64 = column.iter().map(|&v| f64::from(v)).sum::<f64>() / n_points as f64;
+                    for col_idx in 0..n_features {
+                        let values = column(col_idx);
+                        let mean_f64 = values.clone().map(f64::from).sum::<f64>() / n_points as f64;
                         // Two passes: the one-pass formula cancels badly for large offsets.
-                        let var =
-                            column.iter().map(|&v| (f64::from(v) - mean_f64).powi(2)).sum::<f64>() / n_points as f64;
+                        let var = values.map(|v| (f64::from(v) - mean_f64).powi(2)).sum::<f64>() / n_points as f64;
                         mean[col_idx] = mean_f64 as f32;
                         std[col_idx] = var.sqrt() as f32;
                     }
@@ -127,7 +140,7 @@ impl Scaling {
         // exactly 1.0 under UnitRange.
         for mut row in features.rows_mut() {
             for ((v, &shift), &div) in row.iter_mut().zip(&offset).zip(&divisor) {
-                *v = (*v - shift) / div;
+                *v = scaled(*v, shift, div);
             }
         }
         Ok(())
@@ -161,6 +174,14 @@ impl Scaling {
         }
         Ok(())
     }
+}
+
+/// `(value - shift) / div`: a true division, not a multiplication by `1 / div`, so the training
+/// maximum maps to exactly 1.0 under UnitRange. The one formula of scaling, for `f32` rows and for
+/// the table of `u8` codes ([`ByteFeatures`](crate::ByteFeatures)).
+#[inline]
+pub(crate) fn scaled(value: f32, shift: f32, div: f32) -> f32 {
+    (value - shift) / div
 }
 
 /// The per-feature parameters of a scaling `x' = (x - offset) / divisor`.

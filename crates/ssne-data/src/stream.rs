@@ -306,6 +306,16 @@ impl RowStream {
     ///
     /// [`DataError::TooLargeForMemory`].
     pub fn check_memory(&self, limit: u64) -> Result<(), DataError> {
+        self.check_memory_as(limit, 4)
+    }
+
+    /// [`check_memory`](Self::check_memory) for rows held as `bytes_per_value` bytes per value:
+    /// 4 for `f32`, 1 for the `u8` codes of [`load_codes`](crate::load_codes).
+    ///
+    /// # Errors
+    ///
+    /// [`DataError::TooLargeForMemory`].
+    pub fn check_memory_as(&self, limit: u64, bytes_per_value: u64) -> Result<(), DataError> {
         let n_points = self.n_points().unwrap_or(0) as u64;
         let n_features = self.n_features as u64;
         let n_values = n_points.saturating_mul(n_features);
@@ -315,7 +325,7 @@ impl RowStream {
         {
             return Ok(());
         }
-        let needed_bytes = n_values.saturating_mul(4);
+        let needed_bytes = n_values.saturating_mul(bytes_per_value);
         if needed_bytes > limit {
             return Err(DataError::TooLargeForMemory {
                 path: self.path.clone(),
@@ -323,6 +333,7 @@ impl RowStream {
                 n_features,
                 needed_bytes,
                 limit_bytes: limit,
+                storage: if bytes_per_value == 1 { "u8 codes" } else { "f32" },
             });
         }
         Ok(())

@@ -25,7 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     finetune(
         &mut net,
         TrainingPoints {
-            x: x.view(),
+            x: x.view().into(),
             labels: None,
             image_shape: None,
         },

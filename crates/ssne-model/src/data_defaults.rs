@@ -4,12 +4,12 @@
 //! measured on small data sets (`docs/QUALITY.md`, "Small and non-MNIST data"), and says which it
 //! changed and why, so that a front end can report it and leave alone what the user chose.
 
-use ssne_data::{Dataset, ScalingKind};
+use ssne_data::{Dataset, Features, ScalingKind};
 
 use crate::config::{Preset, Scheme, TrainConfig};
 use crate::model::ReferenceSpace;
-use crate::optim::LrSchedule;
 use crate::network::HeadInput;
+use crate::optim::LrSchedule;
 
 /// What the data-dependent defaults look at: the shape, size, class count and value range of
 /// the training rows (before any scaling).
@@ -28,22 +28,14 @@ pub struct DataSummary {
 }
 
 impl DataSummary {
-    /// The summary of `data` as it is (call it before the data is scaled).
-    pub fn of(data: &Dataset) -> Self {
-        let value_range = data
-            .features
-            .iter()
-            .filter(|v| v.is_finite())
-            .fold(None, |range: Option<(f32, f32)>, &v| match range {
-                None => Some((v, v)),
-                Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
-            });
+    /// The summary of `data` as it is (call it before the data is scaled), of either storage.
+    pub fn of<F: Features>(data: &Dataset<F>) -> Self {
         DataSummary {
             n_points: data.n_points(),
             n_features: data.n_features(),
             image_shape: data.image_shape,
             n_classes: data.n_classes(),
-            value_range,
+            value_range: data.features.feature_rows().value_range(),
         }
     }
 }
@@ -337,7 +329,10 @@ mod tests {
         assert_eq!(config.adapt_to(&summary(8000, 28, 10, 1.0)), vec![]);
         assert_eq!(config, TrainConfig::preset(Preset::Default, 1));
         // Up to the large-data rules, more rows never lengthen the run beyond the preset's.
-        assert_eq!(config.adapt_to(&summary(TrainConfig::LARGE_DATA_ROWS - 1, 28, 10, 1.0)), vec![]);
+        assert_eq!(
+            config.adapt_to(&summary(TrainConfig::LARGE_DATA_ROWS - 1, 28, 10, 1.0)),
+            vec![]
+        );
     }
 
     #[test]
@@ -361,7 +356,11 @@ mod tests {
         assert_eq!(config.finetune.adam.schedule, LrSchedule::Linear);
         assert_eq!(config.finetune.knn_space, ReferenceSpace::Pca { components: 50 });
         assert_eq!(config.input_pca, Some(100));
-        assert_eq!(config.finetune.scheme, Scheme::DEFAULT_COUPLED, "the epochs replace the steps");
+        assert_eq!(
+            config.finetune.scheme,
+            Scheme::DEFAULT_COUPLED,
+            "the epochs replace the steps"
+        );
 
         // Rows narrower than a projection keep their features; a bias-free (additive) network
         // gets no centring projection; a batch scheme keeps its epochs of the data.
@@ -371,12 +370,23 @@ mod tests {
             .into_iter()
             .map(|a| a.setting)
             .collect();
-        assert!(!settings.iter().any(|s| matches!(s, Setting::InputPca(_) | Setting::KnnPca(_))), "{settings:?}");
-        assert_eq!((narrow.input_pca, narrow.finetune.knn_space), (None, ReferenceSpace::Raw));
+        assert!(
+            !settings
+                .iter()
+                .any(|s| matches!(s, Setting::InputPca(_) | Setting::KnnPca(_))),
+            "{settings:?}"
+        );
+        assert_eq!(
+            (narrow.input_pca, narrow.finetune.knn_space),
+            (None, ReferenceSpace::Raw)
+        );
         let mut additive = TrainConfig::preset(Preset::Additive, 1);
         additive.adapt_to(&summary(60_000, 28, 10, 1.0));
         assert_eq!(additive.input_pca, None);
-        assert_eq!(additive.finetune.graph_epochs, Some(TrainConfig::LARGE_DATA_GRAPH_EPOCHS));
+        assert_eq!(
+            additive.finetune.graph_epochs,
+            Some(TrainConfig::LARGE_DATA_GRAPH_EPOCHS)
+        );
         let mut batches = TrainConfig::preset(Preset::Default, 1);
         batches.finetune.scheme = Scheme::FixedBatches { epochs: 200 };
         batches.adapt_to(&summary(60_000, 28, 10, 1.0));
@@ -432,14 +442,21 @@ mod tests {
         let mut config = on_logits();
         let changed = config.adapt_to(&summary(8000, 28, 2, 1.0));
         assert_eq!(config.head_input, HeadInput::Hidden);
-        assert!(changed.iter().any(|a| a.setting == Setting::HeadInput(HeadInput::Hidden)));
+        assert!(
+            changed
+                .iter()
+                .any(|a| a.setting == Setting::HeadInput(HeadInput::Hidden))
+        );
         let mut config = on_logits();
         config.adapt_to(&summary(8000, 28, 3, 1.0));
         assert_eq!(config.head_input, HeadInput::Logits);
         let mut config = TrainConfig::preset(Preset::Default, 1);
         let changed = config.adapt_to(&summary(8000, 28, 2, 1.0));
         assert_eq!(config.head_input, HeadInput::Hidden);
-        assert!(changed.iter().all(|a| !matches!(a.setting, Setting::HeadInput(_))), "{changed:?}");
+        assert!(
+            changed.iter().all(|a| !matches!(a.setting, Setting::HeadInput(_))),
+            "{changed:?}"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use ssne_data::{Dataset, Scaling};
+use ssne_data::{Dataset, FeatureRows, Features, Scaling};
 use ssne_tensor::ndarray::{Array2, ArrayView2, Axis};
 
 use crate::config::TrainConfig;
@@ -12,9 +12,10 @@ use crate::network::Network;
 use crate::non_finite::find_non_finite;
 use crate::observer::TrainObserver;
 use crate::pca::Pca;
-use crate::pretrain::{Labelled, PretrainReport, accuracy, pretrain_with};
+use crate::pretrain::{Labelled, PretrainReport, accuracy_rows, pretrain_with};
 use crate::random_streams::{RngStream, rng_for};
 use crate::refine::{RefineConfig, RefineReference, Refined, refine};
+use crate::row_batches::for_chunks;
 use crate::training_state::{DataFingerprint, LoopControl, LoopState, Phase, TrainingState, TrainingStateSink};
 use crate::{ModelError, Result};
 
@@ -155,11 +156,16 @@ impl ParametricTsne {
     /// fine-tunes a map of `train`. `validation` only feeds the held-out accuracy
     /// reported during pretraining.
     ///
+    /// `train` may hold `f32` rows or `u8` codes ([`ssne_data::ByteFeatures`], from
+    /// [`ssne_data::load_codes`]): every stage reads its rows a batch or a block at a time,
+    /// decoded and scaled as they are read, so `u8` data trains in a quarter of the memory into
+    /// the model the `f32` rows of the same file train, bit for bit.
+    ///
     /// # Errors
     /// Invalid configuration, non-finite data, labels beyond the class count,
     /// a perplexity too large for the batches, or divergence.
-    pub fn fit(
-        train: &Dataset,
+    pub fn fit<F: Features>(
+        train: &Dataset<F>,
         validation: Option<&Dataset>,
         config: &TrainConfig,
         observer: &mut dyn TrainObserver,
@@ -191,8 +197,8 @@ impl ParametricTsne {
     /// # Errors
     /// As [`ParametricTsne::fit`], plus [`ModelError::ResumeMismatch`] when the
     /// state comes from another configuration or other data, and the sink's errors.
-    pub fn fit_with(
-        train: &Dataset,
+    pub fn fit_with<F: Features>(
+        train: &Dataset<F>,
         validation: Option<&Dataset>,
         config: &TrainConfig,
         observer: &mut dyn TrainObserver,
@@ -233,8 +239,8 @@ impl ParametricTsne {
     ///
     /// # Errors
     /// As [`ParametricTsne::fit`].
-    pub fn pretrained(
-        train: &Dataset,
+    pub fn pretrained<F: Features>(
+        train: &Dataset<F>,
         validation: Option<&Dataset>,
         config: &TrainConfig,
         observer: &mut dyn TrainObserver,
@@ -246,8 +252,8 @@ impl ParametricTsne {
         Self::pretrained_with(train, validation, config, observer, None, None)
     }
 
-    fn pretrained_with(
-        train: &Dataset,
+    fn pretrained_with<F: Features>(
+        train: &Dataset<F>,
         validation: Option<&Dataset>,
         config: &TrainConfig,
         observer: &mut dyn TrainObserver,
@@ -256,7 +262,8 @@ impl ParametricTsne {
     ) -> Result<Self> {
         // `config` was validated by the public entry points.
         let started = Instant::now();
-        check_data(train.features.view())?;
+        let rows = train.features.feature_rows();
+        check_rows(rows)?;
         let n_outputs = match (&train.labels, train.n_classes()) {
             (Some(_), Some(k)) => k.max(2),
             _ => config.unlabelled_outputs,
@@ -272,15 +279,12 @@ impl ParametricTsne {
                 (network, Some(progress))
             }
             None => {
-                let mask = config
-                    .prune_constant_inputs
-                    .then(|| varying_inputs(train.features.view()));
+                let mask = config.prune_constant_inputs.then(|| varying_rows(rows));
                 let mut rng = rng_for(config.seed, RngStream::Init);
                 let mut network = match spec.input_projection {
                     None => Network::init(spec, &mut rng)?,
                     Some(k) => {
-                        let projection =
-                            input_projection(train.features.view(), k, mask.as_deref(), &spec, config.seed)?;
+                        let projection = input_projection(rows, k, mask.as_deref(), &spec, config.seed)?;
                         Network::init_projected(spec, projection, &mut rng)?
                     }
                 };
@@ -301,17 +305,14 @@ impl ParametricTsne {
                         what: "a validation set",
                     })?;
                     Some(Labelled {
-                        x: v.features.view(),
+                        x: v.features.view().into(),
                         labels,
                     })
                 }
                 None => None,
             };
             let mut rng = rng_for(config.seed, RngStream::PretrainOrder);
-            let train_set = Labelled {
-                x: train.features.view(),
-                labels,
-            };
+            let train_set = Labelled { x: rows, labels };
             let checkpointing = sink.is_some();
             let mut on_epoch = |net: &Network, progress: LoopState| match &mut sink {
                 Some((sink, data)) => sink.save(&TrainingState {
@@ -338,7 +339,7 @@ impl ParametricTsne {
                 observer,
                 control,
             )?);
-            report.classifier_train_accuracy = Some(accuracy(&network, train.features.view(), labels)?);
+            report.classifier_train_accuracy = Some(accuracy_rows(&network, rows, labels)?);
             classifier = Some(network.clone());
         }
         report.seconds = started.elapsed().as_secs_f64();
@@ -348,7 +349,12 @@ impl ParametricTsne {
     }
 
     /// A model of `network` for `train` with no reference map yet.
-    fn untrained(train: &Dataset, config: &TrainConfig, network: Network, classifier: Option<Network>) -> Self {
+    fn untrained<F: Features>(
+        train: &Dataset<F>,
+        config: &TrainConfig,
+        network: Network,
+        classifier: Option<Network>,
+    ) -> Self {
         let embedding_dim = network.spec.embedding_dim;
         ParametricTsne {
             network,
@@ -373,13 +379,13 @@ impl ParametricTsne {
     ///
     /// # Errors
     /// As [`ParametricTsne::fit`].
-    pub fn finetune(&mut self, train: &Dataset, observer: &mut dyn TrainObserver) -> Result<()> {
+    pub fn finetune<F: Features>(&mut self, train: &Dataset<F>, observer: &mut dyn TrainObserver) -> Result<()> {
         self.finetune_with(train, observer, None, None)
     }
 
-    fn finetune_with(
+    fn finetune_with<F: Features>(
         &mut self,
-        train: &Dataset,
+        train: &Dataset<F>,
         observer: &mut dyn TrainObserver,
         resume: Option<LoopState>,
         mut sink: Option<(&mut (dyn TrainingStateSink + '_), DataFingerprint)>,
@@ -387,11 +393,12 @@ impl ParametricTsne {
         self.config.validate()?;
         // Checked before training, not after it, when the reference is built.
         self.config.reference_space.validate()?;
-        check_data(train.features.view())?;
+        let rows = train.features.feature_rows();
+        check_rows(rows)?;
         self.network.check_features(train.n_features())?;
         let started = Instant::now();
         let points = TrainingPoints {
-            x: train.features.view(),
+            x: rows,
             labels: train.labels.as_deref(),
             image_shape: train.image_shape,
         };
@@ -429,16 +436,16 @@ impl ParametricTsne {
         )?;
         self.report.finetune = Some(finetuned);
         if let Some(labels) = &train.labels {
-            self.report.finetuned_train_accuracy = Some(accuracy(&self.network, train.features.view(), labels)?);
+            self.report.finetuned_train_accuracy = Some(accuracy_rows(&self.network, rows, labels)?);
         }
         self.reference = Reference {
-            embedding: self.embed(train.features.view())?,
+            embedding: self.embed_rows(rows)?,
             labels: train.labels.clone(),
             inputs: None,
             projection: None,
         };
         if self.config.keep_reference_inputs {
-            self.set_reference_inputs(train.features.view(), self.config.reference_space)?;
+            self.set_reference_rows(rows, self.config.reference_space)?;
         }
         self.stage = ModelStage::Finetuned;
         self.report.seconds += started.elapsed().as_secs_f64();
@@ -465,9 +472,18 @@ impl ParametricTsne {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn set_reference_inputs(&mut self, train: ArrayView2<'_, f32>, space: ReferenceSpace) -> Result<()> {
+        self.set_reference_rows(train.into(), space)
+    }
+
+    /// [`ParametricTsne::set_reference_inputs`] of rows in either storage (`u8` codes are
+    /// projected a block at a time; raw inputs are kept as `f32`).
+    ///
+    /// # Errors
+    /// As [`ParametricTsne::set_reference_inputs`].
+    pub fn set_reference_rows(&mut self, train: FeatureRows<'_>, space: ReferenceSpace) -> Result<()> {
         space.validate()?;
         self.network.check_features(train.ncols())?;
-        check_data(train)?;
+        check_rows(train)?;
         if train.nrows() != self.reference.embedding.nrows() {
             return Err(ModelError::CountMismatch {
                 what: "reference inputs (one row per point of the reference map)",
@@ -477,10 +493,15 @@ impl ParametricTsne {
         }
         let (inputs, projection) = match space {
             ReferenceSpace::Pca { components } if components < train.ncols() => {
-                let pca = Pca::fit(train, components.min(train.nrows()), self.config.seed)?;
-                (pca.transform(train)?, Some(pca))
+                let pca = Pca::fit_rows(
+                    train,
+                    components.min(train.nrows()),
+                    self.config.seed,
+                    crate::pca::PcaOptions::default(),
+                )?;
+                (pca.transform_rows(train)?, Some(pca))
             }
-            _ => (train.to_owned(), None),
+            _ => (train.to_f32().into_owned(), None),
         };
         self.reference.inputs = Some(inputs);
         self.reference.projection = projection;
@@ -569,6 +590,22 @@ impl ParametricTsne {
         Ok(out)
     }
 
+    /// [`ParametricTsne::embed`] of rows in either storage, a block of rows at a time (equal to
+    /// embedding them at once: blocks start on [`crate::EMBED_BLOCK_ROWS`]).
+    ///
+    /// # Errors
+    /// As [`ParametricTsne::embed`].
+    pub fn embed_rows(&self, x: FeatureRows<'_>) -> Result<Array2<f32>> {
+        self.network.check_features(x.ncols())?;
+        let mut out = Array2::zeros((x.nrows(), self.network.spec.embedding_dim));
+        for_chunks(x, |start, chunk| {
+            let rows = start..start + chunk.nrows();
+            self.network
+                .embed_into(chunk, out.slice_mut(ssne_tensor::ndarray::s![rows, ..]))
+        })?;
+        Ok(out)
+    }
+
     /// Embeds `x` with the network, then refines each point against the frozen
     /// training map (see [`crate::refine`]; with a PCA reference, the neighbours
     /// of `x` are searched among the projected reference inputs after projecting
@@ -644,18 +681,29 @@ fn check_data(x: ArrayView2<'_, f32>) -> Result<()> {
     }
 }
 
+/// [`check_data`] of rows in either storage (codes are checked through their table).
+fn check_rows(x: FeatureRows<'_>) -> Result<()> {
+    match x {
+        FeatureRows::F32(x) => check_data(x),
+        rows => match rows.find_non_finite() {
+            Some((row, col)) => Err(ModelError::NonFinite { row, col }),
+            None => Ok(()),
+        },
+    }
+}
+
 /// The fixed input projection of `spec` (`k` components): the PCA-k of the
 /// training inputs, seeded by the run's seed, with masked inputs' rows zero,
 /// centred when the network has biases.
 fn input_projection(
-    x: ArrayView2<'_, f32>,
+    x: FeatureRows<'_>,
     k: usize,
     keep: Option<&[bool]>,
     spec: &crate::NetworkSpec,
     seed: u64,
 ) -> Result<crate::Dense> {
     spec.validate()?;
-    let pca = Pca::fit(x, k, seed).map_err(|e| match e {
+    let pca = Pca::fit_rows(x, k, seed, crate::pca::PcaOptions::default()).map_err(|e| match e {
         crate::pca::PcaError::Components { k, max, .. } => crate::error::config_error(
             "input_pca",
             k,
@@ -668,10 +716,22 @@ fn input_projection(
 
 /// `true` for every input column that is not constant over the rows of `x`.
 pub fn varying_inputs(x: ArrayView2<'_, f32>) -> Vec<bool> {
-    x.axis_iter(Axis(1))
-        .map(|col| {
-            let first = col.first().copied().unwrap_or(0.0);
-            col.iter().any(|&v| v != first)
-        })
-        .collect()
+    varying_rows(x.into())
+}
+
+/// [`varying_inputs`] of rows in either storage, a block of rows at a time.
+fn varying_rows(x: FeatureRows<'_>) -> Vec<bool> {
+    let mut first: Option<Vec<f32>> = None;
+    let mut varying = vec![false; x.ncols()];
+    // Infallible: the closure returns no error.
+    let _ = for_chunks(x, |_, chunk| {
+        let first = first.get_or_insert_with(|| chunk.row(0).to_vec());
+        for (col, values) in chunk.axis_iter(Axis(1)).enumerate() {
+            if !varying[col] {
+                varying[col] = values.iter().any(|&v| v != first[col]);
+            }
+        }
+        Ok(())
+    });
+    varying
 }

@@ -11,6 +11,7 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
+use ssne_data::FeatureRows;
 use ssne_tensor::ndarray::{Array1, Array2, ArrayView2, Axis, Zip, s};
 use ssne_tensor::{Trans, gemm, matmul};
 
@@ -20,6 +21,8 @@ const PCA_STREAM: u64 = 0x5043_4131;
 /// Rows converted to `f64` at a time: bounds the extra memory to `ROW_BLOCK x d`
 /// doubles however many rows the data has.
 const ROW_BLOCK: usize = 1024;
+/// Rows projected at a time by [`Pca::transform_rows`].
+const TRANSFORM_BLOCK: usize = 4096;
 /// A basis vector keeping less than this fraction of its norm after
 /// orthogonalisation is numerically inside the span of the earlier ones.
 const DEPENDENT: f64 = 1e-9;
@@ -160,7 +163,16 @@ impl Pca {
     /// # Errors
     /// As [`Pca::fit`].
     pub fn fit_with(x: ArrayView2<'_, f32>, k: usize, seed: u64, options: PcaOptions) -> Result<Pca, PcaError> {
-        let (n, d) = x.dim();
+        Self::fit_rows(FeatureRows::F32(x), k, seed, options)
+    }
+
+    /// [`Pca::fit_with`] on rows in either storage (`u8` codes are decoded a block of rows at a
+    /// time, never as a whole matrix): the same result for the same values.
+    ///
+    /// # Errors
+    /// As [`Pca::fit`].
+    pub fn fit_rows(x: FeatureRows<'_>, k: usize, seed: u64, options: PcaOptions) -> Result<Pca, PcaError> {
+        let (n, d) = (x.nrows(), x.ncols());
         if n == 0 || d == 0 {
             return Err(PcaError::Empty { rows: n, cols: d });
         }
@@ -172,7 +184,7 @@ impl Pca {
                 cols: d,
             });
         }
-        check_finite(x)?;
+        check_rows_finite(x)?;
         let mean = column_means(x);
         let centred = Centred { x, mean: &mean };
         let scale = 1.0 / (n.max(2) - 1) as f64;
@@ -239,6 +251,27 @@ impl Pca {
         }
     }
 
+    /// [`Pca::transform`] of rows in either storage, [`ROW_BLOCK`] rows at a time (the projection
+    /// of a row does not depend on the rows beside it), so `u8` codes are never decoded whole.
+    ///
+    /// # Errors
+    /// As [`Pca::transform`].
+    pub fn transform_rows(&self, x: FeatureRows<'_>) -> Result<Array2<f32>, PcaError> {
+        if x.ncols() != self.n_features() {
+            return Err(PcaError::FeatureCount {
+                expected: self.n_features(),
+                found: x.ncols(),
+            });
+        }
+        check_rows_finite(x)?;
+        let mut out = Array2::zeros((x.nrows(), self.n_components()));
+        for (start, chunk) in x.chunks(TRANSFORM_BLOCK) {
+            let projected = self.transform(chunk.view())?;
+            out.slice_mut(s![start..start + chunk.nrows(), ..]).assign(&projected);
+        }
+        Ok(out)
+    }
+
     /// Projects the rows of `x` onto the components: `(x - mean) components^T`, `[m, k]`.
     ///
     /// # Errors
@@ -270,23 +303,36 @@ fn check_finite(x: ArrayView2<'_, f32>) -> Result<(), PcaError> {
     }
 }
 
-fn column_means(x: ArrayView2<'_, f32>) -> Array1<f64> {
+fn check_rows_finite(x: FeatureRows<'_>) -> Result<(), PcaError> {
+    let found = match x {
+        FeatureRows::F32(x) => crate::non_finite::find_non_finite(x),
+        rows => rows.find_non_finite(),
+    };
+    match found {
+        Some((row, col)) => Err(PcaError::NonFinite { row, col }),
+        None => Ok(()),
+    }
+}
+
+fn column_means(x: FeatureRows<'_>) -> Array1<f64> {
     let mut sums = Array1::<f64>::zeros(x.ncols());
-    for row in x.rows() {
-        Zip::from(&mut sums).and(&row).for_each(|s, &v| *s += f64::from(v));
+    for (_, chunk) in x.chunks(ROW_BLOCK) {
+        for row in chunk.rows() {
+            Zip::from(&mut sums).and(&row).for_each(|s, &v| *s += f64::from(v));
+        }
     }
     sums / x.nrows() as f64
 }
 
 /// The data minus its mean, produced in `f64` row blocks on demand.
-struct Centred<'a> {
-    x: ArrayView2<'a, f32>,
-    mean: &'a Array1<f64>,
+struct Centred<'x, 'm> {
+    x: FeatureRows<'x>,
+    mean: &'m Array1<f64>,
 }
 
-impl Centred<'_> {
+impl Centred<'_, '_> {
     fn block(&self, start: usize) -> Array2<f64> {
-        let rows = self.x.slice(s![start..(start + ROW_BLOCK).min(self.x.nrows()), ..]);
+        let rows = self.x.chunk(start..start + ROW_BLOCK);
         let mut out = rows.mapv(f64::from);
         Zip::from(out.rows_mut()).for_each(|mut row| row -= self.mean);
         out

@@ -10,16 +10,17 @@ use crate::config::PretrainConfig;
 use crate::network::{Network, Trainable};
 use crate::observer::{EpochSummary, Stage, TrainObserver, step_done};
 use crate::optim::Adam;
-use crate::row_batches::{gather_rows, permutation};
+use crate::row_batches::{for_chunks, gather_rows, permutation};
 use crate::training_state::{LoopControl, LoopState};
 use crate::{ModelError, Result};
+use ssne_data::FeatureRows;
 use ssne_tensor::argmax_rows;
 
 /// Labelled points: features `[n, d]` and one label per row.
 #[derive(Debug, Clone, Copy)]
 pub struct Labelled<'a> {
-    /// Features.
-    pub x: ArrayView2<'a, f32>,
+    /// Features, `f32` rows or `u8` codes (`view.into()` for an `f32` matrix).
+    pub x: FeatureRows<'a>,
     /// Labels, one per row.
     pub labels: &'a [u32],
 }
@@ -103,7 +104,7 @@ pub(crate) fn pretrain_with(
         let order = permutation(n, rng);
         let (mut loss_sum, mut correct) = (0.0_f64, 0usize);
         let batches: Vec<&[usize]> = order.chunks(batch_size).collect();
-        let mut xb = batches.first().map(|batch| gather_rows(train.x, batch));
+        let mut xb = batches.first().map(|batch| gather_rows(train.x, batch)).transpose()?;
         for (b, batch) in batches.iter().enumerate() {
             let lr = config.adam.lr * config.adam.schedule.factor(step, total);
             let Some(x_batch) = xb.take() else { break };
@@ -123,7 +124,7 @@ pub(crate) fn pretrain_with(
                 || batches.get(b + 1).map(|next| gather_rows(train.x, next)),
             );
             let (loss_value, batch_correct) = result?;
-            xb = next;
+            xb = next.transpose()?;
             correct += batch_correct;
             loss_sum += loss_value * batch.len() as f64;
             step += 1;
@@ -132,7 +133,7 @@ pub(crate) fn pretrain_with(
         report.train_accuracy = correct as f64 / n as f64;
         report.final_loss = loss_sum / n as f64;
         report.val_accuracy = match validation {
-            Some(v) => Some(accuracy(network, v.x, v.labels)?),
+            Some(v) => Some(accuracy_rows(network, v.x, v.labels)?),
             None => None,
         };
         observer.epoch_finished(&EpochSummary {
@@ -204,6 +205,27 @@ pub fn accuracy(network: &Network, x: ArrayView2<'_, f32>, labels: &[u32]) -> Re
         .zip(labels)
         .filter(|&(p, l)| p == l)
         .count();
+    Ok(correct as f64 / x.nrows() as f64)
+}
+
+/// [`accuracy`] on rows in either storage, a chunk of rows at a time.
+///
+/// # Errors
+/// As [`accuracy`].
+pub(crate) fn accuracy_rows(network: &Network, x: FeatureRows<'_>, labels: &[u32]) -> Result<f64> {
+    if x.nrows() == 0 {
+        return Ok(f64::NAN);
+    }
+    let mut correct = 0usize;
+    for_chunks(x, |start, chunk| {
+        let (logits, _) = network.infer(chunk)?;
+        correct += argmax_rows(logits.view())
+            .iter()
+            .zip(&labels[start.min(labels.len())..])
+            .filter(|&(p, l)| p == l)
+            .count();
+        Ok(())
+    })?;
     Ok(correct as f64 / x.nrows() as f64)
 }
 

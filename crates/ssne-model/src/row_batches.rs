@@ -1,16 +1,54 @@
-//! Cutting training rows into seeded batches, and gathering a batch's rows.
+//! Cutting training rows into seeded batches, and reading training rows: every stage of training
+//! reads its inputs through [`gather_rows`] (a batch) or [`for_chunks`] (all rows, a block at a
+//! time), so `f32` rows and `u8` codes give the same numbers and the whole `f32` matrix of `u8`
+//! data is never formed.
 
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use ssne_tensor::ndarray::{Array2, ArrayView2, Axis, Zip};
+use rayon::prelude::*;
+use ssne_data::FeatureRows;
+use ssne_tensor::ndarray::{Array2, ArrayView2};
 
-/// Copies the rows `indices` of `x` into a new matrix (in that order).
-pub(crate) fn gather_rows(x: ArrayView2<'_, f32>, indices: &[usize]) -> Array2<f32> {
-    let mut out = Array2::zeros((indices.len(), x.ncols()));
-    Zip::from(out.axis_iter_mut(Axis(0)))
-        .and(indices)
-        .par_for_each(|mut row, &i| row.assign(&x.row(i)));
-    out
+use crate::Result;
+
+/// Rows read at a time by the stages that go over every training row (PCA, the reference map,
+/// accuracy): a multiple of [`crate::EMBED_BLOCK_ROWS`], so embedding by chunks equals embedding
+/// the whole matrix, and small enough that a chunk of decoded `u8` rows stays a few megabytes.
+pub(crate) const CHUNK_ROWS: usize = 4096;
+
+const _: () = assert!(CHUNK_ROWS.is_multiple_of(crate::EMBED_BLOCK_ROWS));
+
+/// Copies the rows `indices` of `x` into a new matrix (in that order), decoding and scaling `u8`
+/// codes as they are copied.
+///
+/// # Errors
+/// [`ssne_data::DataError::RowIndex`] for an index past the rows.
+pub(crate) fn gather_rows(x: FeatureRows<'_>, indices: &[usize]) -> Result<Array2<f32>> {
+    let d = x.ncols();
+    let mut values = vec![0.0_f32; indices.len() * d];
+    if d > 0 {
+        values
+            .par_chunks_mut(d)
+            .zip(indices.par_iter())
+            .try_for_each(|(row, &i)| x.copy_row(i, row))?;
+    }
+    Ok(Array2::from_shape_vec((indices.len(), d), values).unwrap_or_else(|_| {
+        unreachable!("indices.len() rows of d values");
+    }))
+}
+
+/// Calls `f(first_row, rows)` on the rows of `x` in order, [`CHUNK_ROWS`] at a time.
+///
+/// # Errors
+/// The first error of `f`.
+pub(crate) fn for_chunks(
+    x: FeatureRows<'_>,
+    mut f: impl FnMut(usize, ArrayView2<'_, f32>) -> Result<()>,
+) -> Result<()> {
+    for (start, chunk) in x.chunks(CHUNK_ROWS) {
+        f(start, chunk.view())?;
+    }
+    Ok(())
 }
 
 /// `n` indices in a seeded random order.

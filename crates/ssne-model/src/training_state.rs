@@ -53,10 +53,14 @@ pub struct DataFingerprint {
 
 impl DataFingerprint {
     /// The fingerprint of `data`.
-    pub fn of(data: &Dataset) -> Self {
+    pub fn of<F: ssne_data::Features>(data: &Dataset<F>) -> Self {
         let mut hasher = crc32fast::Hasher::new();
-        for &v in &data.features {
-            hasher.update(&v.to_le_bytes());
+        // The values as training reads them, so `u8` codes and the `f32` rows they decode to
+        // have one fingerprint.
+        for (_, chunk) in data.features.feature_rows().chunks(crate::row_batches::CHUNK_ROWS) {
+            for &v in &chunk {
+                hasher.update(&v.to_le_bytes());
+            }
         }
         if let Some(labels) = &data.labels {
             for &l in labels {

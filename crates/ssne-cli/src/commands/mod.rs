@@ -93,7 +93,10 @@ pub(crate) fn embed_batched(model: &ParametricTsne, x: ArrayView2<'_, f32>, ui: 
 }
 
 /// Fits the requested per-feature scaling on the training rows and applies it (the model stores it).
-pub(crate) fn scale_training_data(data: &mut Dataset, kind: ScalingKind) -> anyhow::Result<()> {
+pub(crate) fn scale_training_data<F: ssne_data::Features>(
+    data: &mut Dataset<F>,
+    kind: ScalingKind,
+) -> anyhow::Result<()> {
     if kind != ScalingKind::None {
         let scaling = data.fit_scaling(kind);
         data.apply_scaling(&scaling).context("scaling the training data")?;

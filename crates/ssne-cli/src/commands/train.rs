@@ -11,11 +11,12 @@ use ssne_model::{
 };
 
 use super::{figure, save_model, scale_training_data};
-use crate::data_args::{DataArgs, Loaded};
+use crate::data_args::{DataArgs, Loaded, TrainingData};
 use crate::interrupt::{self, Interrupted};
 use crate::output;
 use crate::progress::{TrainProgress, Ui};
 use crate::train_args::{TrainArgs, flag};
+use ssne_data::Features;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -61,7 +62,19 @@ pub(crate) struct TrainCmdArgs {
 
 pub(crate) fn run(args: &TrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
     if let Some(n) = args.ensemble {
-        return run_ensemble(args, usize::from(n), ui);
+        let paths = ensemble_paths(&args.model, n.into());
+        for path in &paths {
+            output::check_model_output(
+                path,
+                &super::default_log_path(path),
+                &args.data.input_paths(),
+                args.force,
+            )?;
+        }
+        return match load_training(args, ui)? {
+            TrainingData::Floats(loaded) => run_ensemble(args, loaded, &paths, ui),
+            TrainingData::Bytes(loaded) => run_ensemble(args, loaded, &paths, ui),
+        };
     }
     output::check_model_output(
         &args.model,
@@ -69,7 +82,28 @@ pub(crate) fn run(args: &TrainCmdArgs, ui: &Ui) -> anyhow::Result<()> {
         &args.data.input_paths(),
         args.force,
     )?;
-    let mut loaded = args.data.load(ui)?;
+    match load_training(args, ui)? {
+        TrainingData::Floats(loaded) => train_loaded(args, loaded, ui),
+        TrainingData::Bytes(loaded) => train_loaded(args, loaded, ui),
+    }
+}
+
+/// The training rows, `u8` codes where the data holds `u8` values, saying so.
+fn load_training(args: &TrainCmdArgs, ui: &Ui) -> anyhow::Result<TrainingData> {
+    let training = args.data.load_training(ui)?;
+    if let TrainingData::Bytes(loaded) = &training {
+        let values = loaded.data.n_points() as u64 * loaded.data.n_features() as u64;
+        ui.note(format!(
+            "keeping the inputs as u8 ({}, not {} as f32), decoded and scaled per batch",
+            output::bytes_text(values),
+            output::bytes_text(values * 4)
+        ));
+    }
+    Ok(training)
+}
+
+/// `train` of one model on loaded rows in either storage.
+fn train_loaded<F: Features>(args: &TrainCmdArgs, mut loaded: Loaded<F>, ui: &Ui) -> anyhow::Result<()> {
     let (config, adapted) = prepare_adapted(&mut loaded, &args.train, ui)?;
     let resume = match &args.resume {
         Some(path) => {
@@ -141,17 +175,13 @@ pub(crate) fn ensemble_paths(model: &std::path::Path, n: usize) -> Vec<PathBuf> 
 /// `train --ensemble N`: the same data and flags with seeds `seed..seed + N`, every model kept in
 /// memory until the last one is trained, then each written atomically with its log, so an error or
 /// Ctrl-C during training writes none of them.
-fn run_ensemble(args: &TrainCmdArgs, n: usize, ui: &Ui) -> anyhow::Result<()> {
-    let paths = ensemble_paths(&args.model, n);
-    for path in &paths {
-        output::check_model_output(
-            path,
-            &super::default_log_path(path),
-            &args.data.input_paths(),
-            args.force,
-        )?;
-    }
-    let mut loaded = args.data.load(ui)?;
+fn run_ensemble<F: Features>(
+    args: &TrainCmdArgs,
+    mut loaded: Loaded<F>,
+    paths: &[PathBuf],
+    ui: &Ui,
+) -> anyhow::Result<()> {
+    let n = paths.len();
     let (config, adapted) = prepare_adapted(&mut loaded, &args.train, ui)?;
     let mut trained = Vec::with_capacity(n);
     let started = Instant::now();
@@ -185,7 +215,7 @@ fn run_ensemble(args: &TrainCmdArgs, n: usize, ui: &Ui) -> anyhow::Result<()> {
     }
     let seconds = started.elapsed().as_secs_f64();
     let mut members = Vec::with_capacity(n);
-    for ((model, progress, member_seconds), path) in trained.iter().zip(&paths) {
+    for ((model, progress, member_seconds), path) in trained.iter().zip(paths) {
         let log = save_model(model, path, None, progress, ui)?;
         members.push((model, path, log, *member_seconds));
     }
@@ -266,13 +296,17 @@ fn interrupted(err: &ModelError, args: &TrainCmdArgs, kept: Option<String>) -> I
 /// Scales the training rows as the flags ask, builds and checks the training
 /// configuration, and says what is about to be trained (shared by `train`,
 /// `pretrain` and `demo`).
-pub(crate) fn prepare_training(loaded: &mut Loaded, train: &TrainArgs, ui: &Ui) -> anyhow::Result<TrainConfig> {
+pub(crate) fn prepare_training<F: Features>(
+    loaded: &mut Loaded<F>,
+    train: &TrainArgs,
+    ui: &Ui,
+) -> anyhow::Result<TrainConfig> {
     prepare_adapted(loaded, train, ui).map(|(config, _)| config)
 }
 
 /// [`prepare_training`], also returning the defaults it adapted to the data (for `--json`).
-pub(crate) fn prepare_adapted(
-    loaded: &mut Loaded,
+pub(crate) fn prepare_adapted<F: Features>(
+    loaded: &mut Loaded<F>,
     train: &TrainArgs,
     ui: &Ui,
 ) -> anyhow::Result<(TrainConfig, Vec<Adaptation>)> {
@@ -282,7 +316,9 @@ pub(crate) fn prepare_adapted(
             loaded.description
         );
     }
-    let training = train.to_training(&DataSummary::of(&loaded.data))?;
+    let data = &loaded.data;
+    let summary = DataSummary::of(data);
+    let training = train.to_training(&summary)?;
     scale_training_data(&mut loaded.data, training.scaling)?;
     let config = training.config;
     config.validate().context("checking the training flags")?;
@@ -306,7 +342,7 @@ fn adapted_json(adapted: &[Adaptation]) -> serde_json::Value {
 }
 
 /// Says what is about to be trained.
-pub(crate) fn announce(loaded: &Loaded, config: &TrainConfig, pretraining: bool, ui: &Ui) {
+pub(crate) fn announce<F: Features>(loaded: &Loaded<F>, config: &TrainConfig, pretraining: bool, ui: &Ui) {
     let data = &loaded.data;
     let classes = data
         .n_classes()
@@ -345,13 +381,13 @@ pub(crate) enum Trained<'a> {
 /// defaults adapted to the data as `adapted_defaults`). `seconds` is
 /// this command's training time, measured by the command: a model file stores no time, so the
 /// model's own report cannot say how long this run took.
-pub(crate) fn report(
+pub(crate) fn report<F: Features>(
     report: &TrainReport,
     seconds: f64,
     trained: Trained<'_>,
     model: &std::path::Path,
     log: &std::path::Path,
-    loaded: &Loaded,
+    loaded: &Loaded<F>,
     ui: &Ui,
 ) {
     let adapted = match trained {

@@ -260,8 +260,8 @@ fn a_csv_with_a_target_column_is_read_with_labels() {
 fn a_file_too_large_for_memory_is_refused_before_loading_naming_embed() {
     let dir = tempfile::tempdir().expect("temp dir");
     let huge = dir.path().join("huge.npy");
-    // 10^8 images of 784 bytes: 78.4 GB on disk but sparse (nothing stored), 313.6 GB as f32,
-    // more than any memory this machine could have available.
+    // 10^8 images of 784 bytes: 78.4 GB on disk but sparse (nothing stored), and as the u8 codes
+    // that `train` keeps, more than any memory this machine could have available.
     let dict = "{'descr': '|u1', 'fortran_order': False, 'shape': (100000000, 784), }";
     let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
     let padded = format!("{dict:<117}\n");
@@ -275,7 +275,12 @@ fn a_file_too_large_for_memory_is_refused_before_loading_naming_embed() {
     let (output, took) = train_on(&huge, dir.path());
     fails_with(
         &output,
-        &["huge.npy", "100000000 x 784", "313600000000 bytes", "salient-sne embed"],
+        &[
+            "huge.npy",
+            "100000000 x 784",
+            "78400000000 bytes in memory as u8 codes",
+            "salient-sne embed",
+        ],
     );
     assert!(took < Duration::from_secs(10), "took {took:?}");
     let model = crate::shared_model();

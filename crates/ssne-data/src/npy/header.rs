@@ -54,7 +54,10 @@ impl Values {
         match self {
             Values::F32(values) => values,
             Values::F64(values) => values.into_iter().map(|v| v as f32).collect(),
-            Values::U8(values) => values.into_iter().map(f32::from).collect(),
+            Values::U8(values) => values
+                .into_iter()
+                .map(|code| crate::ByteDecoding::Value.decode(code))
+                .collect(),
             Values::I32(values) => values.into_iter().map(|v| v as f32).collect(),
             Values::I64(values) => values.into_iter().map(|v| v as f32).collect(),
         }

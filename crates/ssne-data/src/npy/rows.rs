@@ -129,6 +129,39 @@ impl NpyRows {
         self.image_shape
     }
 
+    /// Whether the array holds `u8` values.
+    pub(crate) fn holds_u8(&self) -> bool {
+        self.header.dtype == Dtype::U8
+    }
+
+    /// Every row as `u8` codes, `n x d` in C order, when the array holds `u8` (the file's
+    /// length was checked against its header in `open`, so the allocation is the file's size);
+    /// `None` for another element type.
+    pub(crate) fn read_codes(mut self) -> Result<Option<ndarray::Array2<u8>>, DataError> {
+        if !self.holds_u8() {
+            return Ok(None);
+        }
+        self.read_span(0, self.n_points * self.n_features)?;
+        let bytes = std::mem::take(&mut self.bytes);
+        let data_len = bytes.len() as u64;
+        let mismatch = |header: &Header| wrong_axes(header, data_len, &self.path, "they do not match the data");
+        if !self.header.fortran_order {
+            // C order is already the rows' order: no copy (an n x h x w array is n x (h * w)).
+            return ndarray::Array2::from_shape_vec((self.n_points, self.n_features), bytes)
+                .map(Some)
+                .map_err(|_| mismatch(&self.header));
+        }
+        use ndarray::ShapeBuilder as _;
+        let array = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&self.header.shape).f(), bytes)
+            .map_err(|_| mismatch(&self.header))?;
+        let codes = array
+            .as_standard_layout()
+            .into_owned()
+            .into_shape_with_order((self.n_points, self.n_features))
+            .map_err(|_| mismatch(&self.header))?;
+        Ok(Some(codes))
+    }
+
     /// Moves past up to `n` rows without reading them; returns how many.
     pub(crate) fn skip(&mut self, n: usize) -> usize {
         let skipped = n.min(self.n_points - self.next_row);

@@ -3,6 +3,7 @@
 mod atomic;
 #[cfg(feature = "bundled-mnist")]
 mod bundled;
+mod codes;
 mod csv;
 mod idx;
 mod load;

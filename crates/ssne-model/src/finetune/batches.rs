@@ -45,7 +45,7 @@ pub(super) fn run_fixed(
     let mut batches = Vec::with_capacity(index_batches.len());
     let mut unconverged = 0;
     for (b, indices) in index_batches.into_iter().enumerate() {
-        let xb = gather_rows(points.x, &indices);
+        let xb = gather_rows(points.x, &indices)?;
         let dense = ssne_affinity::joint_dense(xb.view(), perplexity, &SearchOptions::default())?;
         unconverged += dense.unconverged.len();
         batches.push(Batch { indices, p: dense.p });
@@ -69,7 +69,7 @@ pub(super) fn run_fixed(
         let (mut loss_sum, mut kl_sum) = (0.0, 0.0);
         for &b in &visit {
             let batch = &batches[b];
-            let xb = gather_rows(points.x, &batch.indices);
+            let xb = gather_rows(points.x, &batch.indices)?;
             let labels = labels_of(&points, &batch.indices);
             let stats = stepper.step(xb, labels.as_deref(), StepLoss::Kl(&batch.p))?;
             loss_sum += stats.loss;
@@ -131,7 +131,7 @@ pub(super) fn run_redrawn(
                 continue;
             }
             p.mapv_inplace(|v| (f64::from(v) / mass) as f32);
-            let xb = gather_rows(points.x, &indices);
+            let xb = gather_rows(points.x, &indices)?;
             let labels = labels_of(&points, &indices);
             let stats = stepper.step(xb, labels.as_deref(), StepLoss::Kl(&p))?;
             loss_sum += stats.loss;

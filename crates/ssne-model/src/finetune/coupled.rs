@@ -72,7 +72,7 @@ pub(super) fn run(
             indices[k] = i as usize;
             indices[edges_per_step + k] = j as usize;
         }
-        let xb = gather_rows(points.x, &indices);
+        let xb = gather_rows(points.x, &indices)?;
         let labels: Option<Vec<u32>> = points.labels.map(|l| indices.iter().map(|&i| l[i]).collect());
         let loss = match negatives {
             None => StepLoss::Coupled(&edges),
@@ -85,7 +85,7 @@ pub(super) fn run(
         if let Some(repulsion) = config.mid_near {
             draw_mid_near(
                 &mut mid_near_pairs,
-                points.x,
+                xb.view(),
                 &indices,
                 repulsion.pairs_per_point,
                 &mut rngs.edges,

@@ -18,7 +18,8 @@ fn sq_dist(a: ArrayView1<'_, f32>, b: ArrayView1<'_, f32>) -> f64 {
         .sum()
 }
 
-/// Fills `out` with the mid-near pairs of a step whose row `r` is point `indices[r]` of `x`:
+/// Fills `out` with the mid-near pairs of a step whose row `r`, `batch.row(r)`, is point
+/// `indices[r]` of the training set:
 /// for every row, `pairs_per_point` times, [`MidNearRepulsion::CANDIDATES`] other rows are drawn
 /// uniformly (with replacement) and the second nearest of them to the row, in input space, is its
 /// partner (the nearest when only one other row exists). A partner that is the same point as the
@@ -26,7 +27,7 @@ fn sq_dist(a: ArrayView1<'_, f32>, b: ArrayView1<'_, f32>) -> f64 {
 /// on `rng`'s position.
 pub(super) fn draw_mid_near(
     out: &mut Vec<(u32, u32)>,
-    x: ArrayView2<'_, f32>,
+    batch: ArrayView2<'_, f32>,
     indices: &[usize],
     pairs_per_point: usize,
     rng: &mut ChaCha8Rng,
@@ -36,7 +37,7 @@ pub(super) fn draw_mid_near(
     if rows < 2 {
         return;
     }
-    let row = |r: usize| x.row(indices[r]);
+    let row = |r: usize| batch.row(r);
     let mut candidates = [(0.0_f64, 0u32); MidNearRepulsion::CANDIDATES];
     for a in 0..rows {
         let xa = row(a);
@@ -96,7 +97,8 @@ mod tests {
         let mut pairs = Vec::new();
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         for _ in 0..20 {
-            draw_mid_near(&mut pairs, x.view(), &[3, 3, 5, 5], 3, &mut rng);
+            let batch = x.select(ssne_tensor::ndarray::Axis(0), &[3, 3, 5, 5]);
+            draw_mid_near(&mut pairs, batch.view(), &[3, 3, 5, 5], 3, &mut rng);
             let point = [3, 3, 5, 5];
             assert!(pairs.iter().all(|&(a, b)| point[a as usize] != point[b as usize]));
         }

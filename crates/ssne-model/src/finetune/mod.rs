@@ -12,7 +12,8 @@ use rand::RngCore;
 use rand_chacha::ChaCha8Rng;
 use ssne_affinity::{NnDescentOptions, Perplexity, SearchOptions, SparseP};
 use ssne_autodiff::{StudentT, Tape, Var};
-use ssne_tensor::ndarray::{Array2, ArrayView2};
+use ssne_data::FeatureRows;
+use ssne_tensor::ndarray::{Array2, CowArray};
 
 use crate::ReferenceSpace;
 use crate::config::{FinetuneConfig, Scheme};
@@ -28,8 +29,9 @@ pub use sampler::EdgeSampler;
 /// Unlabelled or labelled training points for fine-tuning.
 #[derive(Debug, Clone, Copy)]
 pub struct TrainingPoints<'a> {
-    /// Features `[n, d]`, already scaled as the model expects.
-    pub x: ArrayView2<'a, f32>,
+    /// Features `[n, d]`, already scaled as the model expects: `f32` rows or `u8` codes
+    /// (`view.into()` for an `f32` matrix).
+    pub x: FeatureRows<'a>,
     /// Labels (used only by a cross-entropy term).
     pub labels: Option<&'a [u32]>,
     /// `[height, width]` when the rows are images (needed by `shift_pixels`).
@@ -161,7 +163,7 @@ const RECALL_SAMPLE: usize = 200;
 /// The global P over each point's `3 * perplexity` neighbours, found as `config.knn` and
 /// `config.knn_space` say; progress in rounds of the approximate search.
 fn global_affinities(
-    x: ArrayView2<'_, f32>,
+    x: FeatureRows<'_>,
     perplexity: Perplexity,
     config: &FinetuneConfig,
     rng: &FinetuneRngs,
@@ -175,13 +177,15 @@ fn global_affinities(
     let nn_options = NnDescentOptions::for_points(n, seed);
     let total = if approximate { nn_options.n_iters + 2 } else { 1 };
     observer.stage_started(Stage::Affinities, total);
-    let projected = match config.knn_space {
+    // The search needs all rows at once: their projection, or (raw space) every row as f32.
+    let space = match config.knn_space {
         ReferenceSpace::Pca { components } if components > 0 && components < x.ncols() => {
-            Some(Pca::fit(x, components.min(n), seed)?.transform(x)?)
+            let pca = Pca::fit_rows(x, components.min(n), seed, crate::pca::PcaOptions::default())?;
+            CowArray::from(pca.transform_rows(x)?)
         }
-        _ => None,
+        _ => x.to_f32(),
     };
-    let space = projected.as_ref().map_or(x, |p| p.view());
+    let space = space.view();
     let nn = if approximate {
         let nn = ssne_affinity::nn_descent_observed(space, k, &nn_options, &mut |r| {
             observer.progress(Stage::Affinities, r.round + 1);

@@ -5,6 +5,7 @@ mod model_file;
 mod refine;
 mod training;
 mod training_state;
+mod u8_storage;
 
 use ssne_data::Dataset;
 use ssne_model::{Preset, Scheme, TrainConfig};
