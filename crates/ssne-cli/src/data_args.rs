@@ -373,19 +373,13 @@ impl DataArgs {
         let read_as;
         let data = if path.is_dir() {
             self.check_folder_flags(path)?;
-            let split = match self.split.unwrap_or(SplitArg::Train) {
-                SplitArg::Train => SplitName::Train,
-                SplitArg::Test => SplitName::Test,
-            };
+            let split = self.split_name();
             read_as = ReadAs::Folder;
             RowStream::open_mnist_dir(path, split)?.check_memory_as(memory_limit(), 1)?;
             ssne_data::mnist::load_dir_codes(path, split)?
         } else {
             self.check_file_flags(path)?;
-            let format = match self.format(path) {
-                Format::Auto => ssne_data::detect_format(path)?,
-                format => format,
-            };
+            let format = self.file_format(path)?;
             read_as = match format {
                 Format::Idx => ReadAs::Idx,
                 Format::Npy => ReadAs::Npy,
@@ -398,6 +392,22 @@ impl DataArgs {
             }
         };
         Ok(Some((self.with_flags(data, path)?, Some(read_as))))
+    }
+
+    /// The split of an MNIST-style folder that `--split` names (the training split by default).
+    fn split_name(&self) -> SplitName {
+        match self.split.unwrap_or(SplitArg::Train) {
+            SplitArg::Train => SplitName::Train,
+            SplitArg::Test => SplitName::Test,
+        }
+    }
+
+    /// The format of the file at `path`: `--format`, or detected from the file.
+    fn file_format(&self, path: &Path) -> anyhow::Result<Format> {
+        Ok(match self.format(path) {
+            Format::Auto => ssne_data::detect_format(path)?,
+            format => format,
+        })
     }
 
     /// `--labels` and `--image-shape` applied to data read from `path`.
@@ -424,19 +434,13 @@ impl DataArgs {
         let read_as;
         let mut data = if path.is_dir() {
             self.check_folder_flags(path)?;
-            let split = match self.split.unwrap_or(SplitArg::Train) {
-                SplitArg::Train => SplitName::Train,
-                SplitArg::Test => SplitName::Test,
-            };
+            let split = self.split_name();
             read_as = ReadAs::Folder;
             RowStream::open_mnist_dir(path, split)?.check_memory(memory_limit())?;
             ssne_data::mnist::load_dir(path, split)?
         } else {
             self.check_file_flags(path)?;
-            let format = match self.format(path) {
-                Format::Auto => ssne_data::detect_format(path)?,
-                format => format,
-            };
+            let format = self.file_format(path)?;
             read_as = match format {
                 Format::Idx => ReadAs::Idx,
                 Format::Npy => ReadAs::Npy,
@@ -500,17 +504,11 @@ impl DataArgs {
     fn open_stream(&self, path: &Path, text_labels: bool) -> anyhow::Result<RowStream> {
         let mut stream = if path.is_dir() {
             self.check_folder_flags(path)?;
-            let split = match self.split.unwrap_or(SplitArg::Train) {
-                SplitArg::Train => SplitName::Train,
-                SplitArg::Test => SplitName::Test,
-            };
+            let split = self.split_name();
             RowStream::open_mnist_dir(path, split)?
         } else {
             self.check_file_flags(path)?;
-            let format = match self.format(path) {
-                Format::Auto => ssne_data::detect_format(path)?,
-                format => format,
-            };
+            let format = self.file_format(path)?;
             RowStream::open(path, format)?
         };
         if let Some(labels_path) = &self.labels {

@@ -313,6 +313,11 @@ pub fn adapted_scaling(adapted: &[Adaptation]) -> Option<ScalingKind> {
 mod tests {
     use super::*;
 
+    /// The settings `config.adapt_to(data)` changed, in order.
+    fn settings_of(config: &mut TrainConfig, data: &DataSummary) -> Vec<Setting> {
+        config.adapt_to(data).into_iter().map(|a| a.setting).collect()
+    }
+
     fn summary(n_points: usize, side: usize, classes: usize, hi: f32) -> DataSummary {
         DataSummary {
             n_points,
@@ -338,11 +343,7 @@ mod tests {
     #[test]
     fn large_data_trains_in_graph_epochs_on_projections() {
         let mut config = TrainConfig::preset(Preset::Default, 1);
-        let settings: Vec<_> = config
-            .adapt_to(&summary(60_000, 28, 10, 1.0))
-            .into_iter()
-            .map(|a| a.setting)
-            .collect();
+        let settings = settings_of(&mut config, &summary(60_000, 28, 10, 1.0));
         assert_eq!(
             settings,
             vec![
@@ -365,11 +366,7 @@ mod tests {
         // Rows narrower than a projection keep their features; a bias-free (additive) network
         // gets no centring projection; a batch scheme keeps its epochs of the data.
         let mut narrow = TrainConfig::preset(Preset::Default, 1);
-        let settings: Vec<_> = narrow
-            .adapt_to(&summary(60_000, 7, 10, 1.0))
-            .into_iter()
-            .map(|a| a.setting)
-            .collect();
+        let settings = settings_of(&mut narrow, &summary(60_000, 7, 10, 1.0));
         assert!(
             !settings
                 .iter()
@@ -396,11 +393,7 @@ mod tests {
     #[test]
     fn small_images_and_few_rows_are_adapted() {
         let mut config = TrainConfig::preset(Preset::Default, 1);
-        let settings: Vec<_> = config
-            .adapt_to(&summary(1500, 8, 10, 16.0))
-            .into_iter()
-            .map(|a| a.setting)
-            .collect();
+        let settings = settings_of(&mut config, &summary(1500, 8, 10, 16.0));
         assert_eq!(
             settings,
             vec![
@@ -469,7 +462,7 @@ mod tests {
             n_classes: None,
             value_range: Some((-0.5, 0.5)),
         };
-        let settings: Vec<_> = config.adapt_to(&data).into_iter().map(|a| a.setting).collect();
+        let settings = settings_of(&mut config, &data);
         assert_eq!(
             settings,
             vec![Setting::FinetuneSteps(2250), Setting::Scaling(ScalingKind::UnitRange)]
