@@ -11,8 +11,8 @@ use clap::{Args, ValueEnum};
 use ssne_data::csv::{CsvOptions, LABEL_COLUMN_NAMES, LabelColumn};
 use ssne_data::mnist::SplitName;
 use ssne_data::ndarray::{Array2, s};
-use ssne_data::stream::RowStream;
-use ssne_data::{ByteFeatures, DataError, Dataset, Features, Format, LoadOptions};
+use ssne_data::stream::{RowChunk, RowStream};
+use ssne_data::{ByteDecoding, ByteFeatures, DataError, Dataset, Features, Format, LoadOptions};
 
 use crate::progress::Ui;
 
@@ -704,6 +704,9 @@ enum Rows {
 /// One chunk of rows: features and, when the data has them, the labels as the user wrote them.
 pub(crate) type Chunk = (Array2<f32>, Option<Vec<String>>);
 
+/// One chunk of rows as `u8` codes, with the labels as the user wrote them.
+pub(crate) type CodeChunk = (ByteFeatures, Option<Vec<String>>);
+
 impl Streamed {
     /// The number of rows that will be handed out, when known before reading (not for CSV).
     pub(crate) fn n_points(&self) -> Option<usize> {
@@ -733,52 +736,80 @@ impl Streamed {
         }
     }
 
+    /// How the file's rows decode from `u8` codes, when it holds them (IDX images, `u8` NPY):
+    /// then [`Streamed::next_codes`] reads them without the `f32` copy. `None` for the bundled
+    /// sample, which is already in memory as `f32`.
+    pub(crate) fn byte_decoding(&self) -> Option<ByteDecoding> {
+        match &self.rows {
+            Rows::Memory { .. } => None,
+            Rows::File(stream) => stream.byte_decoding(),
+        }
+    }
+
     /// The next rows, at most `max_rows`; `None` when the wanted rows are done.
     pub(crate) fn next_chunk(&mut self, max_rows: usize) -> anyhow::Result<Option<Chunk>> {
+        if let Rows::Memory { loaded, labels, next } = &mut self.rows {
+            let n_points = loaded.data.n_points();
+            if *next >= n_points {
+                return Ok(None);
+            }
+            let end = (*next + max_rows).min(n_points);
+            let features = loaded.data.features.slice(s![*next..end, ..]).to_owned();
+            let part = labels.as_ref().map(|labels| labels[*next..end].to_vec());
+            *next = end;
+            return Ok(Some((features, part)));
+        }
+        let chunk = self.next_from_file(max_rows, RowStream::next_chunk)?;
+        Ok(chunk.map(|chunk| (chunk.features, chunk.labels)))
+    }
+
+    /// [`Streamed::next_chunk`] as `u8` codes, for a file whose
+    /// [`byte_decoding`](Streamed::byte_decoding) is known.
+    pub(crate) fn next_codes(&mut self, max_rows: usize) -> anyhow::Result<Option<CodeChunk>> {
+        anyhow::ensure!(
+            !matches!(self.rows, Rows::Memory { .. }),
+            "{} is held as f32 features, not u8 codes",
+            self.source
+        );
+        let chunk = self.next_from_file(max_rows, RowStream::next_codes)?;
+        Ok(chunk.map(|chunk| (chunk.features, chunk.labels)))
+    }
+
+    /// The next rows of the file, at most `max_rows`, read by `read` after the rows before
+    /// `--rows` are skipped; `None` when the wanted rows are done.
+    fn next_from_file<F>(
+        &mut self,
+        max_rows: usize,
+        read: impl FnOnce(&mut RowStream, usize) -> Result<Option<RowChunk<F>>, DataError>,
+    ) -> anyhow::Result<Option<RowChunk<F>>> {
         let wanted_end = self.wanted_end();
         let labels_path = self.labels_path.clone();
-        match &mut self.rows {
-            Rows::Memory { loaded, labels, next } => {
-                let n_points = loaded.data.n_points();
-                if *next >= n_points {
-                    return Ok(None);
-                }
-                let end = (*next + max_rows).min(n_points);
-                let features = loaded.data.features.slice(s![*next..end, ..]).to_owned();
-                let part = labels.as_ref().map(|labels| labels[*next..end].to_vec());
-                *next = end;
-                Ok(Some((features, part)))
+        let Rows::File(stream) = &mut self.rows else {
+            return Ok(None);
+        };
+        if self.pending_skip > 0 {
+            let wanted = self.pending_skip;
+            let skipped = stream.skip(wanted).context("reading the data")?;
+            self.pending_skip = 0;
+            if skipped < wanted {
+                // Only a CSV file's length is unknown until now: the range lies outside.
+                let n_points = stream.next_row();
+                return Err(self.outside(n_points));
             }
-            Rows::File(stream) => {
-                if self.pending_skip > 0 {
-                    let wanted = self.pending_skip;
-                    let skipped = stream.skip(wanted).context("reading the data")?;
-                    self.pending_skip = 0;
-                    if skipped < wanted {
-                        // Only a CSV file's length is unknown until now: the range lies outside.
-                        let n_points = stream.next_row();
-                        return Err(self.outside(n_points));
-                    }
-                }
-                let max_rows = match wanted_end {
-                    Some(end) => max_rows.min(end.saturating_sub(stream.next_row())),
-                    None => max_rows,
-                };
-                if max_rows == 0 {
-                    return Ok(None);
-                }
-                let chunk = match stream.next_chunk(max_rows) {
-                    Err(DataError::LabelCount { images, labels, .. }) if labels_path.is_some() => {
-                        let labels_path = labels_path.unwrap_or_default();
-                        bail!(label_count_message(&labels_path, labels, stream.path(), images))
-                    }
-                    other => other.context("reading the data")?,
-                };
-                let Some(chunk) = chunk else {
-                    return Ok(None);
-                };
-                Ok(Some((chunk.features, chunk.labels)))
+        }
+        let max_rows = match wanted_end {
+            Some(end) => max_rows.min(end.saturating_sub(stream.next_row())),
+            None => max_rows,
+        };
+        if max_rows == 0 {
+            return Ok(None);
+        }
+        match read(stream, max_rows) {
+            Err(DataError::LabelCount { images, labels, .. }) if labels_path.is_some() => {
+                let labels_path = labels_path.unwrap_or_default();
+                bail!(label_count_message(&labels_path, labels, stream.path(), images))
             }
+            other => other.context("reading the data"),
         }
     }
 

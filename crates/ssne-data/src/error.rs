@@ -194,6 +194,13 @@ pub enum DataError {
         /// Number of columns in the file.
         n_columns: usize,
     },
+    /// Rows asked for as `u8` codes from a file that holds other values (a CSV file, an NPY
+    /// array of another element type).
+    #[error("{}: holds no u8 codes to read as such (only IDX images and u8 NPY arrays do)", path.display())]
+    NotCodes {
+        /// The file.
+        path: PathBuf,
+    },
     /// A file without a single row or column of data where one was needed.
     #[error("{}: no data", path.display())]
     Empty {

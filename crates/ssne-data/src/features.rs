@@ -122,6 +122,20 @@ impl ByteFeatures {
             })
     }
 
+    /// Writes the decoded, scaled values of the rows in `rows` (in range, checked by the caller)
+    /// into `out`, one row after another (`out` holds `rows.len() x ncols` values): the one
+    /// place codes become features.
+    #[inline]
+    fn decode_rows(&self, rows: Range<usize>, out: &mut [f32]) {
+        let width = self.codes.ncols().max(1);
+        for (row, target) in rows.zip(out.chunks_exact_mut(width)) {
+            let codes = self.codes.row(row);
+            for ((o, &code), table) in target.iter_mut().zip(codes).zip(self.table.chunks_exact(256)) {
+                *o = table[usize::from(code)];
+            }
+        }
+    }
+
     /// The codes of `indices` (checked by the caller), with this decoding and table.
     pub(crate) fn select_checked(&self, indices: &[usize]) -> Self {
         ByteFeatures {
@@ -313,12 +327,7 @@ impl<'a> FeatureRows<'a> {
         }
         match self {
             FeatureRows::F32(x) => out.iter_mut().zip(x.row(row)).for_each(|(o, &v)| *o = v),
-            FeatureRows::Bytes(b) => {
-                let codes = b.codes.row(row);
-                for ((o, &code), table) in out.iter_mut().zip(codes).zip(b.table.chunks_exact(256)) {
-                    *o = table[usize::from(code)];
-                }
-            }
+            FeatureRows::Bytes(b) => b.decode_rows(row..row + 1, out),
         }
         Ok(())
     }
@@ -332,13 +341,42 @@ impl<'a> FeatureRows<'a> {
             FeatureRows::F32(x) => CowArray::from(x.slice_move(s![start..end, ..])),
             FeatureRows::Bytes(b) => {
                 let mut out = Array2::zeros((end - start, b.ncols()));
-                for (row, mut target) in (start..end).zip(out.rows_mut()) {
-                    let codes = b.codes.row(row);
-                    for ((o, &code), table) in target.iter_mut().zip(codes).zip(b.table.chunks_exact(256)) {
-                        *o = table[usize::from(code)];
-                    }
+                if let Some(values) = out.as_slice_mut() {
+                    b.decode_rows(start..end, values);
                 }
                 CowArray::from(out)
+            }
+        }
+    }
+
+    /// [`chunk`](Self::chunk) without an allocation per call: a view of `f32` rows, or the
+    /// codes decoded into `buf` (resized to fit) and viewed there. The values are those of
+    /// [`chunk`](Self::chunk), bit for bit. A range past the end is cut at the end.
+    ///
+    /// ```
+    /// use ssne_data::{ByteDecoding, ByteFeatures, FeatureRows};
+    ///
+    /// let codes = ndarray::array![[0_u8, 255], [51, 102], [204, 153]];
+    /// let bytes = ByteFeatures::new(codes, ByteDecoding::UnitInterval);
+    /// let mut buf = Vec::new();
+    /// let rows = FeatureRows::Bytes(&bytes);
+    /// let chunk = rows.chunk_in(1..3, &mut buf);
+    /// assert_eq!(chunk, ndarray::array![[0.2_f32, 0.4], [0.8, 0.6]]);
+    /// ```
+    pub fn chunk_in<'b>(&self, range: Range<usize>, buf: &'b mut Vec<f32>) -> ArrayView2<'b, f32>
+    where
+        'a: 'b,
+    {
+        let end = range.end.min(self.nrows());
+        let start = range.start.min(end);
+        match *self {
+            FeatureRows::F32(x) => x.slice_move(s![start..end, ..]),
+            FeatureRows::Bytes(b) => {
+                let len = (end - start) * b.ncols();
+                buf.resize(len, 0.0);
+                b.decode_rows(start..end, &mut buf[..len]);
+                // Cannot fail: `buf` holds exactly `(end - start) x ncols` values.
+                ArrayView2::from_shape((end - start, b.ncols()), &buf[..len]).expect("sized for the rows")
             }
         }
     }

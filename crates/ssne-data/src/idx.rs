@@ -384,6 +384,11 @@ impl IdxRows {
         })
     }
 
+    /// Appends up to `max_rows` images as their `u8` codes.
+    pub(crate) fn read_code_rows(&mut self, max_rows: usize, out: &mut Vec<u8>) -> Result<usize, DataError> {
+        self.read_rows(max_rows, |bytes| out.extend_from_slice(bytes))
+    }
+
     /// Appends up to `max_rows` labels.
     pub(crate) fn read_labels(&mut self, max_rows: usize, out: &mut Vec<u32>) -> Result<usize, DataError> {
         self.read_rows(max_rows, |bytes| {

@@ -29,18 +29,21 @@ use ndarray::Array2;
 
 use crate::csv::{CsvOptions, CsvRows};
 use crate::error::DataError;
+use crate::features::{ByteDecoding, ByteFeatures};
 use crate::idx::IdxRows;
 use crate::load::{Format, companion_labels, detect_format};
 use crate::mnist::{self, FileKind, SplitName};
 use crate::npy::{Holds, NpyRows};
 
-/// Rows of a [`RowStream`]: a part of the file, in order.
+/// Rows of a [`RowStream`]: a part of the file, in order, as `f32` features
+/// ([`RowStream::next_chunk`]) or as `u8` codes ([`RowStream::next_codes`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct RowChunk {
+pub struct RowChunk<F = Array2<f32>> {
     /// The index in the file of the chunk's first row.
     pub first_row: usize,
-    /// One row per point, as [`load`](crate::load) reads them.
-    pub features: Array2<f32>,
+    /// One row per point, as [`load`](crate::load) (or [`load_codes`](crate::load_codes)) reads
+    /// them.
+    pub features: F,
     /// Each row's label as the user wrote it, when the data has labels.
     pub labels: Option<Vec<String>>,
 }
@@ -410,12 +413,8 @@ impl RowStream {
                 rows.read(max_rows, &mut values, own)?
             }
         };
-        if n_rows == 0 {
-            self.check_labels_end(first_row)?;
+        if !self.end_chunk(first_row, n_rows, &mut labels)? {
             return Ok(None);
-        }
-        if let Some(labels) = labels.as_mut() {
-            self.read_labels(n_rows, labels, first_row)?;
         }
         let features = Array2::from_shape_vec((n_rows, self.n_features), values).map_err(|_| DataError::Empty {
             path: self.path.clone(),
@@ -423,12 +422,96 @@ impl RowStream {
         if !self.allow_non_finite {
             check_finite_from(&features, first_row, &self.path)?;
         }
-        self.next_row += n_rows;
         Ok(Some(RowChunk {
             first_row,
             features,
             labels,
         }))
+    }
+
+    /// How the rows' `u8` codes become features when the file holds codes (IDX images and `u8`
+    /// NPY arrays, as [`load_codes`](crate::load_codes) keeps them), so they can be read with
+    /// [`next_codes`](Self::next_codes) at a quarter of the memory traffic; `None` otherwise.
+    pub fn byte_decoding(&self) -> Option<ByteDecoding> {
+        match &self.features {
+            Features::Idx(_) => Some(ByteDecoding::UnitInterval),
+            Features::Npy(rows) if rows.holds_u8() => Some(ByteDecoding::Value),
+            Features::Npy(_) | Features::Csv { .. } => None,
+        }
+    }
+
+    /// The next rows as their `u8` codes, at most `max_rows` of them (at least one is asked
+    /// for); `None` at the end. The codes decode to the features [`next_chunk`](Self::next_chunk)
+    /// would give, bit for bit. Codes are always finite, so there is nothing to check there.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("images.npy");
+    /// let mut file = b"\x93NUMPY\x01\x00".to_vec();
+    /// let header = "{'descr': '|u1', 'fortran_order': False, 'shape': (3, 2), }";
+    /// let header = format!("{header:<117}\n");
+    /// file.extend((header.len() as u16).to_le_bytes());
+    /// file.extend(header.as_bytes());
+    /// file.extend([0_u8, 255, 10, 20, 30, 40]);
+    /// std::fs::write(&path, file)?;
+    /// let mut stream = ssne_data::stream::RowStream::open(&path, ssne_data::Format::Auto)?;
+    /// assert_eq!(stream.byte_decoding(), Some(ssne_data::ByteDecoding::Value));
+    /// let chunk = stream.next_codes(2)?.expect("two rows");
+    /// assert_eq!(chunk.features.codes(), ndarray::array![[0_u8, 255], [10, 20]]);
+    /// assert_eq!(stream.next_codes(2)?.expect("one row").first_row, 2);
+    /// assert!(stream.next_codes(2)?.is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`DataError::NotCodes`] when the file holds no codes ([`byte_decoding`](Self::byte_decoding)
+    /// is `None`), and the errors of [`next_chunk`](Self::next_chunk) but the CSV and non-finite
+    /// ones.
+    pub fn next_codes(&mut self, max_rows: usize) -> Result<Option<RowChunk<ByteFeatures>>, DataError> {
+        let decoding = self.byte_decoding().ok_or_else(|| DataError::NotCodes {
+            path: self.path.clone(),
+        })?;
+        let max_rows = max_rows.max(1);
+        let first_row = self.next_row;
+        let mut codes = Vec::with_capacity(max_rows.saturating_mul(self.n_features).min(MAX_RESERVE));
+        let n_rows = match &mut self.features {
+            Features::Idx(rows) => rows.read_code_rows(max_rows, &mut codes)?,
+            Features::Npy(rows) => rows.read_code_rows(max_rows, &mut codes)?.unwrap_or(0),
+            Features::Csv { .. } => 0,
+        };
+        let mut labels = self.has_labels().then(Vec::new);
+        if !self.end_chunk(first_row, n_rows, &mut labels)? {
+            return Ok(None);
+        }
+        let codes = Array2::from_shape_vec((n_rows, self.n_features), codes).map_err(|_| DataError::Empty {
+            path: self.path.clone(),
+        })?;
+        Ok(Some(RowChunk {
+            first_row,
+            features: ByteFeatures::new(codes, decoding),
+            labels,
+        }))
+    }
+
+    /// After `n_rows` rows were read from `first_row`: at the end (none read), checks that a
+    /// labels file ends too and returns `false`; else appends their labels from a labels file to
+    /// `labels` (a CSV file's own labels come with its rows) and moves on.
+    fn end_chunk(
+        &mut self,
+        first_row: usize,
+        n_rows: usize,
+        labels: &mut Option<Vec<String>>,
+    ) -> Result<bool, DataError> {
+        if n_rows == 0 {
+            self.check_labels_end(first_row)?;
+            return Ok(false);
+        }
+        if let Some(labels) = labels.as_mut() {
+            self.read_labels(n_rows, labels, first_row)?;
+        }
+        self.next_row += n_rows;
+        Ok(true)
     }
 
     /// Appends the labels of the `n_rows` rows just read (from `first_row`) when they come from

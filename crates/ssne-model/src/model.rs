@@ -519,7 +519,7 @@ impl ParametricTsne {
     ///
     /// # Errors
     /// [`ModelError::FeatureCount`] for data of the wrong width, or a scaling error.
-    pub fn prepare(&self, data: &mut Dataset) -> Result<()> {
+    pub fn prepare<F: Features>(&self, data: &mut Dataset<F>) -> Result<()> {
         self.network.check_features(data.n_features())?;
         if data.scaling == Scaling::None && self.scaling != Scaling::None {
             data.apply_scaling(&self.scaling)?;
@@ -590,19 +590,16 @@ impl ParametricTsne {
         Ok(out)
     }
 
-    /// [`ParametricTsne::embed`] of rows in either storage, a block of rows at a time (equal to
-    /// embedding them at once: blocks start on [`crate::EMBED_BLOCK_ROWS`]).
+    /// [`ParametricTsne::embed`] of rows in either storage ([`Network::embed_rows_into`]: codes
+    /// are decoded a block of rows at a time inside the parallel tasks). Equal, bit for bit, to
+    /// [`ParametricTsne::embed`] of the decoded rows.
     ///
     /// # Errors
     /// As [`ParametricTsne::embed`].
     pub fn embed_rows(&self, x: FeatureRows<'_>) -> Result<Array2<f32>> {
         self.network.check_features(x.ncols())?;
         let mut out = Array2::zeros((x.nrows(), self.network.spec.embedding_dim));
-        for_chunks(x, |start, chunk| {
-            let rows = start..start + chunk.nrows();
-            self.network
-                .embed_into(chunk, out.slice_mut(ssne_tensor::ndarray::s![rows, ..]))
-        })?;
+        self.network.embed_rows_into(x, out.view_mut())?;
         Ok(out)
     }
 

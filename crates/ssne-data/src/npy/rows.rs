@@ -172,13 +172,33 @@ impl NpyRows {
     /// Appends up to `max_rows` rows as `f32` (converted as [`super::read_features`] converts
     /// them) to `out`; returns how many.
     pub(crate) fn read_features(&mut self, max_rows: usize, out: &mut Vec<f32>) -> Result<usize, DataError> {
+        self.read_rows_as(max_rows, out, |header, bytes| header.decode(bytes).into_f32())
+    }
+
+    /// Appends up to `max_rows` rows of `u8` codes to `out` (in C order, whatever the file's);
+    /// returns how many, or `None` when the array does not hold `u8`.
+    pub(crate) fn read_code_rows(&mut self, max_rows: usize, out: &mut Vec<u8>) -> Result<Option<usize>, DataError> {
+        if !self.holds_u8() {
+            return Ok(None);
+        }
+        self.read_rows_as(max_rows, out, |_, bytes| bytes.to_vec()).map(Some)
+    }
+
+    /// Appends up to `max_rows` rows to `out`, each span of the file's bytes turned into values
+    /// by `decode`, and reordered from Fortran order when the file is; returns how many.
+    fn read_rows_as<T: Copy + Default>(
+        &mut self,
+        max_rows: usize,
+        out: &mut Vec<T>,
+        decode: impl Fn(&Header, &[u8]) -> Vec<T>,
+    ) -> Result<usize, DataError> {
         let n_rows = max_rows.min(self.n_points - self.next_row);
         if n_rows == 0 {
             return Ok(0);
         }
         if self.header.fortran_order {
             let base = out.len();
-            out.resize(base + n_rows * self.n_features, 0.0);
+            out.resize(base + n_rows * self.n_features, T::default());
             let height = self.image_shape.map_or(self.n_features, |[h, _]| h);
             for feature in 0..self.n_features {
                 // Feature (a, b) of an h x w image is C index a * w + b and Fortran column a + h * b.
@@ -187,14 +207,14 @@ impl NpyRows {
                     None => feature,
                 };
                 self.read_span(column * self.n_points + self.next_row, n_rows)?;
-                let values = self.header.decode(&self.bytes).into_f32();
+                let values = decode(&self.header, &self.bytes);
                 for (row, value) in values.into_iter().enumerate() {
                     out[base + row * self.n_features + feature] = value;
                 }
             }
         } else {
             self.read_span(self.next_row * self.n_features, n_rows * self.n_features)?;
-            out.extend(self.header.decode(&self.bytes).into_f32());
+            out.extend(decode(&self.header, &self.bytes));
         }
         self.next_row += n_rows;
         Ok(n_rows)

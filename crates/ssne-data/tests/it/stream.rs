@@ -7,7 +7,7 @@ use std::path::Path;
 use ndarray::{Array2, Array3, Axis, ShapeBuilder, array, concatenate};
 use ssne_data::idx::{IMAGES_MAGIC, LABELS_MAGIC};
 use ssne_data::stream::RowStream;
-use ssne_data::{DataError, Dataset, Format, LoadOptions};
+use ssne_data::{ByteDecoding, DataError, Dataset, Format, LoadOptions};
 
 use crate::{digit_labels, gzip, idx_bytes, pixels, write};
 
@@ -31,13 +31,52 @@ fn drain(mut stream: RowStream, chunk: usize) -> (Array2<f32>, Option<Vec<String
     (features, labels)
 }
 
+/// Every chunk of `stream` read as `u8` codes, decoded and joined; `None` when it refuses with
+/// [`DataError::NotCodes`] before reading anything.
+fn drain_codes(mut stream: RowStream, chunk: usize) -> Option<(Array2<f32>, Option<Vec<String>>)> {
+    let mut features = Array2::zeros((0, stream.n_features()));
+    let mut labels: Option<Vec<String>> = stream.has_labels().then(Vec::new);
+    let mut expected_first = 0;
+    loop {
+        let part = match stream.next_codes(chunk) {
+            Err(DataError::NotCodes { .. }) if stream.byte_decoding().is_none() => return None,
+            other => other.unwrap(),
+        };
+        let Some(part) = part else { break };
+        assert_eq!(part.first_row, expected_first);
+        expected_first += part.features.nrows();
+        features = concatenate(Axis(0), &[features.view(), part.features.to_f32().view()]).unwrap();
+        if let (Some(all), Some(part)) = (labels.as_mut(), part.labels) {
+            all.extend(part);
+        }
+    }
+    assert_eq!(stream.finish().unwrap(), features.nrows());
+    Some((features, labels))
+}
+
 fn assert_streams_like_load(path: &Path, data: &Dataset) {
+    let bits = |a: &Array2<f32>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    let holds_codes = RowStream::open(path, Format::Auto).unwrap().byte_decoding().is_some();
+    for chunk in [1, 3, 7, 1000] {
+        let stream = RowStream::open(path, Format::Auto).unwrap();
+        let Some((features, labels)) = drain_codes(stream, chunk) else {
+            assert!(!holds_codes, "{}", path.display());
+            continue;
+        };
+        assert!(holds_codes, "{}", path.display());
+        assert_eq!(
+            bits(&features),
+            bits(&data.features),
+            "{} codes, chunk {chunk}",
+            path.display()
+        );
+        assert_eq!(labels, data.shown_labels(), "{} codes, chunk {chunk}", path.display());
+    }
     for chunk in [1, 3, 7, 1000] {
         let stream = RowStream::open(path, Format::Auto).unwrap();
         assert_eq!(stream.image_shape(), data.image_shape, "{}", path.display());
         let (features, labels) = drain(stream, chunk);
         // Bit for bit: compare the bits, so that -0.0 and NaN payloads count too.
-        let bits = |a: &Array2<f32>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
         assert_eq!(features.dim(), data.features.dim(), "{} chunk {chunk}", path.display());
         assert_eq!(
             bits(&features),
@@ -84,6 +123,9 @@ fn npy_files_stream_as_they_load_in_every_layout_and_dtype() {
         let path = dir.path().join(format!("{name}.npy"));
         write_file(&path);
         let data = ssne_data::load(&path, Format::Auto).unwrap();
+        let decoding = RowStream::open(&path, Format::Auto).unwrap().byte_decoding();
+        let expected = name.contains("u8").then_some(ByteDecoding::Value);
+        assert_eq!(decoding, expected, "{name}: only u8 arrays stream as codes");
         assert_streams_like_load(&path, &data);
     }
 }
@@ -105,6 +147,8 @@ fn idx_pairs_stream_as_they_load_raw_and_gzip_with_their_labels() {
         write(&sub.join(format!("train-labels-idx1-ubyte{suffix}")), &wrap(&labels));
         let data = ssne_data::load(&path, Format::Auto).unwrap();
         assert!(data.label_names.is_some());
+        let decoding = RowStream::open(&path, Format::Auto).unwrap().byte_decoding();
+        assert_eq!(decoding, Some(ByteDecoding::UnitInterval));
         assert_streams_like_load(&path, &data);
     }
 }

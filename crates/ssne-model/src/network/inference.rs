@@ -4,6 +4,7 @@
 use std::cell::Cell;
 
 use rayon::prelude::*;
+use ssne_data::FeatureRows;
 use ssne_tensor::ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
 use ssne_tensor::{
     Csr, SPARSE_MAX_DENSITY, TensorError, Trans, add_row_bias, csr_gemm_serial, gemm_serial, worth_compressing,
@@ -40,7 +41,7 @@ impl Network {
         let [logits_width, embedding_width] = self.check_shapes()?;
         let mut logits = Array2::zeros((x.nrows(), logits_width));
         let mut embedding = Array2::zeros((x.nrows(), embedding_width));
-        self.run_inference(x, logits.view_mut(), Some(embedding.view_mut()), false)?;
+        self.run_inference(x.into(), logits.view_mut(), Some(embedding.view_mut()), false)?;
         Ok((logits, embedding))
     }
 
@@ -54,6 +55,34 @@ impl Network {
     /// order, [`ModelError::Tensor`] when `out` or the parameters have the
     /// wrong shape.
     pub fn embed_into(&self, x: ArrayView2<'_, f32>, out: ArrayViewMut2<'_, f32>) -> Result<()> {
+        self.embed_rows_into(x.into(), out)
+    }
+
+    /// [`Network::embed_into`] of rows in either storage: `u8` codes are decoded a fixed chunk
+    /// at a time inside the parallel tasks, into per-thread buffers that stay in cache, so a
+    /// large batch of codes is never held as `f32`. The map equals [`Network::embed_into`]'s of
+    /// the decoded rows bit for bit.
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// use ssne_data::{ByteDecoding, ByteFeatures, FeatureRows};
+    /// use ssne_model::{Network, Preset, TrainConfig};
+    /// use ssne_tensor::ndarray::{Array2, array};
+    ///
+    /// let spec = TrainConfig::preset(Preset::Default, 1).network_spec(2, 3);
+    /// let net = Network::init(spec, &mut rand_chacha::ChaCha8Rng::seed_from_u64(1))?;
+    /// let codes = ByteFeatures::new(array![[0_u8, 255], [51, 102]], ByteDecoding::UnitInterval);
+    /// let mut from_codes = Array2::zeros((2, 2));
+    /// net.embed_rows_into(FeatureRows::Bytes(&codes), from_codes.view_mut())?;
+    /// let mut from_values = Array2::zeros((2, 2));
+    /// net.embed_into(codes.to_f32().view(), from_values.view_mut())?;
+    /// assert_eq!(from_codes, from_values);
+    /// # Ok::<(), ssne_model::ModelError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Network::embed_into`].
+    pub fn embed_rows_into(&self, x: FeatureRows<'_>, out: ArrayViewMut2<'_, f32>) -> Result<()> {
         self.check_features(x.ncols())?;
         let [_, embedding_width] = self.check_shapes()?;
         if out.dim() != (x.nrows(), embedding_width) {
@@ -125,7 +154,7 @@ impl Network {
     /// is reported does not depend on the scheduling.
     fn run_inference(
         &self,
-        x: ArrayView2<'_, f32>,
+        x: FeatureRows<'_>,
         mut logits: ArrayViewMut2<'_, f32>,
         embedding: Option<ArrayViewMut2<'_, f32>>,
         check_finite: bool,
@@ -133,14 +162,17 @@ impl Network {
         let want_embedding = embedding.is_some();
         let mut no_embedding = Array2::zeros((x.nrows(), 0));
         let mut embedding = embedding.unwrap_or_else(|| no_embedding.view_mut());
-        let first_bad = x
-            .axis_chunks_iter(Axis(0), INFER_CHUNK)
+        let first_bad = logits
+            .axis_chunks_iter_mut(Axis(0), INFER_CHUNK)
             .into_par_iter()
-            .zip(logits.axis_chunks_iter_mut(Axis(0), INFER_CHUNK))
             .zip(embedding.axis_chunks_iter_mut(Axis(0), INFER_CHUNK))
             .enumerate()
-            .map(|(chunk_idx, ((x_chunk, logits_chunk), embedding_chunk))| {
+            .map(|(chunk_idx, (logits_chunk, embedding_chunk))| {
                 let mut scratch = INFER_SCRATCH.take().unwrap_or_default();
+                let start = chunk_idx * INFER_CHUNK;
+                // Codes are decoded here, per task, into a buffer kept with the scratch.
+                let mut decoded = std::mem::take(&mut scratch.decoded);
+                let x_chunk = x.chunk_in(start..start + logits_chunk.nrows(), &mut decoded);
                 let result = self.infer_chunk(
                     &mut scratch,
                     x_chunk,
@@ -148,6 +180,7 @@ impl Network {
                     want_embedding.then_some(embedding_chunk),
                     check_finite,
                 );
+                scratch.decoded = decoded;
                 INFER_SCRATCH.set(Some(scratch));
                 result.map(|bad| bad.map(|(row, col)| (chunk_idx * INFER_CHUNK + row, col)))
             })
@@ -181,6 +214,7 @@ impl Network {
             buffers,
             features,
             projected,
+            ..
         } = scratch;
         // The fixed projection reads the inputs (sparse when mostly zero, as a
         // first layer would); the layers then read its dense output.
@@ -309,6 +343,8 @@ struct InferScratch {
     buffers: [Vec<f32>; 2],
     features: Vec<f32>,
     projected: Vec<f32>,
+    /// The chunk's inputs decoded from `u8` codes.
+    decoded: Vec<f32>,
 }
 
 thread_local! {
