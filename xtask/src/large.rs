@@ -173,9 +173,8 @@ impl Source {
             .image_shape()
             .with_context(|| format!("{}: the source holds no images", dir.display()))?;
         let mut pixels = Vec::with_capacity(stream.n_points().unwrap_or(0) * shape[0] * shape[1]);
-        while let Some(chunk) = stream.next_chunk(CHUNK_ROWS)? {
-            // The loader's values are bytes / 255: this gives the bytes back exactly.
-            pixels.extend(chunk.features.iter().map(|&v| (v * 255.0).round() as u8));
+        while let Some(chunk) = stream.next_codes(CHUNK_ROWS)? {
+            pixels.extend(chunk.features.codes().iter());
         }
         let labels_file = candidate_names(SplitName::Train, FileKind::Labels)
             .iter()

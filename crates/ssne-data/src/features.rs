@@ -30,7 +30,7 @@ use std::ops::Range;
 use ndarray::{Array2, ArrayView2, Axis, CowArray, Ix2, s};
 
 use crate::error::DataError;
-use crate::scaling::{Scaling, ScalingKind, scaled};
+use crate::scaling::{Scaling, ScalingKind, ScalingParameters, scaled};
 
 /// How a file's `u8` values become features: the formula of the loader that reads the file as
 /// `f32`, so both storages hold the same numbers.
@@ -53,13 +53,16 @@ impl ByteDecoding {
     }
 }
 
-/// Rows of `u8` codes with their decoding and the scaling recorded on them, kept as a table of
-/// the value of every code in every column (`n_features x 256`), so reading a row is one table
-/// look-up per value.
+/// Rows of `u8` codes with their decoding and the scaling recorded on them. Rows are decoded
+/// by the decoding's formula and the scaling's, in vector registers; a table of the value of
+/// every code in every column (`n_features x 256`) answers the questions asked of every value
+/// (their range, whether one is not finite) without decoding them all.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ByteFeatures {
     codes: Array2<u8>,
     decoding: ByteDecoding,
+    /// The recorded scaling's parameters, `None` when unscaled.
+    scaling: Option<ScalingParameters>,
     /// `table[col * 256 + code]`: the decoded, scaled value of `code` in column `col`.
     table: Vec<f32>,
 }
@@ -74,7 +77,12 @@ impl ByteFeatures {
         };
         let decoded: Vec<f32> = (0..=255u8).map(|code| decoding.decode(code)).collect();
         let table = decoded.repeat(codes.ncols());
-        ByteFeatures { codes, decoding, table }
+        ByteFeatures {
+            codes,
+            decoding,
+            scaling: None,
+            table,
+        }
     }
 
     /// The codes, `n x d`.
@@ -125,13 +133,23 @@ impl ByteFeatures {
     /// Writes the decoded, scaled values of the rows in `rows` (in range, checked by the caller)
     /// into `out`, one row after another (`out` holds `rows.len() x ncols` values): the one
     /// place codes become features.
+    ///
+    /// The table holds the same values (it is made by the same two formulas), but a look-up per
+    /// value into a table of 784 x 256 floats misses the cache; the formulas run 8 values at a
+    /// time.
     #[inline]
     fn decode_rows(&self, rows: Range<usize>, out: &mut [f32]) {
         let width = self.codes.ncols().max(1);
+        let scaling = self.scaling.as_ref();
         for (row, target) in rows.zip(out.chunks_exact_mut(width)) {
             let codes = self.codes.row(row);
-            for ((o, &code), table) in target.iter_mut().zip(codes).zip(self.table.chunks_exact(256)) {
-                *o = table[usize::from(code)];
+            // Rows are contiguous: the codes are kept in standard layout (see `new`).
+            let codes = codes.as_slice().expect("codes in standard layout");
+            match self.decoding {
+                ByteDecoding::UnitInterval => {
+                    decode_row(codes, scaling, target, |code| ByteDecoding::UnitInterval.decode(code));
+                }
+                ByteDecoding::Value => decode_row(codes, scaling, target, |code| ByteDecoding::Value.decode(code)),
             }
         }
     }
@@ -141,6 +159,7 @@ impl ByteFeatures {
         ByteFeatures {
             codes: self.codes.select(Axis(0), indices),
             decoding: self.decoding,
+            scaling: self.scaling.clone(),
             table: self.table.clone(),
         }
     }
@@ -150,6 +169,7 @@ impl ByteFeatures {
         ByteFeatures {
             codes: self.codes.slice(s![range, ..]).to_owned(),
             decoding: self.decoding,
+            scaling: self.scaling.clone(),
             table: self.table.clone(),
         }
     }
@@ -182,7 +202,26 @@ impl ByteFeatures {
                 *value = scaled(self.decoding.decode(code as u8), shift, div);
             }
         }
+        self.scaling = Some(parameters);
         Ok(())
+    }
+}
+
+/// One row of codes decoded by `decode` and scaled by `scaling` (one offset and divisor per
+/// column) into `out`; monomorphised per decoding so that the loop vectorises.
+#[inline(always)]
+fn decode_row(codes: &[u8], scaling: Option<&ScalingParameters>, out: &mut [f32], decode: impl Fn(u8) -> f32) {
+    match scaling {
+        Some(p) => {
+            for (((o, &code), &shift), &div) in out.iter_mut().zip(codes).zip(&p.offset).zip(&p.divisor) {
+                *o = scaled(decode(code), shift, div);
+            }
+        }
+        None => {
+            for (o, &code) in out.iter_mut().zip(codes) {
+                *o = decode(code);
+            }
+        }
     }
 }
 

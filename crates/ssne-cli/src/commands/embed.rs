@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::Args;
 use serde_json::json;
-use ssne_data::DataError;
+use ssne_data::{DataError, Features as _};
 use ssne_model::ParametricTsne;
 use ssne_model::refine::RefineSummary;
 
 use super::refine_args::{RefineArgs, describe, insert_summary};
 use super::{EMBED_BATCH_ROWS, embed_batched, load_finetuned_model, prepare};
-use crate::data_args::DataArgs;
+use crate::data_args::{DataArgs, Streamed};
 use crate::output::{self, TableFormat};
 use crate::progress::Ui;
 
@@ -158,32 +158,49 @@ fn embed_streamed(
         None => ui.spinner("embedding"),
     };
     let mut writer = output::EmbeddingWriter::create(out, labels, false)?;
+    let count_known = rows.n_points().is_some();
     // IDX images and u8 NPY arrays stay u8 codes until each parallel task decodes its block:
     // a quarter of the memory traffic of f32 rows, and the same map bit for bit.
     let as_codes = rows.byte_decoding().is_some();
     let misfit = || format!("{} does not fit the model {}", data.source(), model_path.display());
-    loop {
-        let (embedding, chunk_labels) = if as_codes {
-            let Some((features, chunk_labels)) = rows.next_codes(chunk_rows)? else {
-                break;
-            };
-            let mut chunk = ssne_data::Dataset::from_codes(features, None)?;
-            (embed_chunk(model, &mut chunk, misfit)?, chunk_labels)
-        } else {
-            let Some((features, chunk_labels)) = rows.next_chunk(chunk_rows)? else {
-                break;
-            };
-            let mut chunk = ssne_data::Dataset::new(features, None)?;
-            (embed_chunk(model, &mut chunk, misfit)?, chunk_labels)
-        };
-        let n_rows = embedding.nrows();
-        writer.write(embedding.view(), chunk_labels.as_deref(), None)?;
-        progress.inc(n_rows as u64);
-        if rows.n_points().is_none() {
-            progress.set_message(format!("embedding: {} rows", writer.n_rows()));
+    // A reading thread reads, checks and scales the next chunk while this one is embedded and
+    // written; the channel holds one chunk, so at most three are in memory at once.
+    let description = std::thread::scope(|scope| -> anyhow::Result<String> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<anyhow::Result<PreparedChunk>>(1);
+        let reader = scope.spawn(move || -> anyhow::Result<Streamed> {
+            loop {
+                let next = read_chunk(&mut rows, as_codes, chunk_rows, model, misfit);
+                let done = !matches!(next, Ok(Some(_)));
+                // A closed channel means the embedding side stopped on an error of its own.
+                if let Some(message) = next.transpose()
+                    && sender.send(message).is_err()
+                {
+                    break;
+                }
+                if done {
+                    break;
+                }
+            }
+            Ok(rows)
+        });
+        for message in receiver {
+            let chunk = message?;
+            let embedding = match &chunk.rows {
+                ChunkRows::Codes(set) => model.embed_rows(set.features.feature_rows()),
+                ChunkRows::Values(set) => model.embed_rows(set.features.feature_rows()),
+            }
+            .context("embedding the points")?;
+            writer.write(embedding.view(), chunk.labels.as_deref(), None)?;
+            progress.inc(embedding.nrows() as u64);
+            if !count_known {
+                progress.set_message(format!("embedding: {} rows", writer.n_rows()));
+            }
         }
-    }
-    let description = rows.finish()?;
+        let rows = reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("the thread reading {} stopped unexpectedly", data.source()))??;
+        rows.finish()
+    })?;
     progress.finish_and_clear();
     let n_points = writer.n_rows();
     writer.finish()?;
@@ -195,17 +212,43 @@ fn embed_streamed(
     })
 }
 
-/// The map of one chunk of rows in either storage, after the model's own checks and scaling, as
-/// for a loaded data set.
-fn embed_chunk<F: ssne_data::Features>(
+/// A chunk of rows read, checked and scaled as the model's inputs, in the storage it was read in.
+struct PreparedChunk {
+    rows: ChunkRows,
+    labels: Option<Vec<String>>,
+}
+
+/// The rows of a [`PreparedChunk`].
+enum ChunkRows {
+    Codes(ssne_data::Dataset<ssne_data::ByteFeatures>),
+    Values(ssne_data::Dataset),
+}
+
+/// The next chunk of at most `chunk_rows` rows, as codes when `as_codes`, with the model's own
+/// checks and scaling, as for a loaded data set; `None` at the end.
+fn read_chunk(
+    rows: &mut Streamed,
+    as_codes: bool,
+    chunk_rows: usize,
     model: &ParametricTsne,
-    chunk: &mut ssne_data::Dataset<F>,
     misfit: impl FnOnce() -> String,
-) -> anyhow::Result<ssne_data::ndarray::Array2<f32>> {
-    model.prepare(chunk).with_context(misfit)?;
-    model
-        .embed_rows(chunk.features.feature_rows())
-        .context("embedding the points")
+) -> anyhow::Result<Option<PreparedChunk>> {
+    let (rows, labels) = if as_codes {
+        let Some((features, labels)) = rows.next_codes(chunk_rows)? else {
+            return Ok(None);
+        };
+        let mut set = ssne_data::Dataset::from_codes(features, None)?;
+        model.prepare(&mut set).with_context(misfit)?;
+        (ChunkRows::Codes(set), labels)
+    } else {
+        let Some((features, labels)) = rows.next_chunk(chunk_rows)? else {
+            return Ok(None);
+        };
+        let mut set = ssne_data::Dataset::new(features, None)?;
+        model.prepare(&mut set).with_context(misfit)?;
+        (ChunkRows::Values(set), labels)
+    };
+    Ok(Some(PreparedChunk { rows, labels }))
 }
 
 /// Whether `err` asks for a CSV file to be read again with text labels.

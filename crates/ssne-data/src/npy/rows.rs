@@ -181,7 +181,16 @@ impl NpyRows {
         if !self.holds_u8() {
             return Ok(None);
         }
-        self.read_rows_as(max_rows, out, |_, bytes| bytes.to_vec()).map(Some)
+        if self.header.fortran_order {
+            return self.read_rows_as(max_rows, out, |_, bytes| bytes.to_vec()).map(Some);
+        }
+        // C order: the file's bytes are the codes, read straight into `out`.
+        let n_rows = max_rows.min(self.n_points - self.next_row);
+        let base = out.len();
+        out.resize(base + n_rows * self.n_features, 0);
+        self.read_span_into(self.next_row * self.n_features, &mut out[base..])?;
+        self.next_row += n_rows;
+        Ok(Some(n_rows))
     }
 
     /// Appends up to `max_rows` rows to `out`, each span of the file's bytes turned into values
@@ -243,10 +252,18 @@ impl NpyRows {
 
     /// Reads `count` elements starting at element `start` of the data into `self.bytes`.
     fn read_span(&mut self, start: usize, count: usize) -> Result<(), DataError> {
+        let mut bytes = std::mem::take(&mut self.bytes);
+        bytes.resize(count * self.header.element_bytes(), 0);
+        let read = self.read_span_into(start, &mut bytes);
+        self.bytes = bytes;
+        read
+    }
+
+    /// Fills `buf` with the data's bytes from element `start` on.
+    fn read_span_into(&mut self, start: usize, buf: &mut [u8]) -> Result<(), DataError> {
         let size = self.header.element_bytes();
         // Within the data, whose size was checked against the file's length in `open`.
         let offset = (self.header.data_offset() + start * size) as u64;
-        self.bytes.resize(count * size, 0);
         let path = &self.path;
         let position = self.file.stream_position().map_err(|source| io_error(path, source))?;
         if position != offset {
@@ -254,8 +271,6 @@ impl NpyRows {
                 .seek(SeekFrom::Start(offset))
                 .map_err(|source| io_error(path, source))?;
         }
-        self.file
-            .read_exact(&mut self.bytes)
-            .map_err(|source| io_error(path, source))
+        self.file.read_exact(buf).map_err(|source| io_error(path, source))
     }
 }

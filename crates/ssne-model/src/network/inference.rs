@@ -159,6 +159,8 @@ impl Network {
         embedding: Option<ArrayViewMut2<'_, f32>>,
         check_finite: bool,
     ) -> Result<()> {
+        // Codes whose every decoded value is finite need no check chunk by chunk.
+        let check_finite = check_finite && (!x.is_bytes() || x.find_non_finite().is_some());
         let want_embedding = embedding.is_some();
         let mut no_embedding = Array2::zeros((x.nrows(), 0));
         let mut embedding = embedding.unwrap_or_else(|| no_embedding.view_mut());
@@ -228,7 +230,13 @@ impl Network {
         // Layer i writes buffers[i % 2] and reads buffers[(i + 1) % 2], so the
         // logits and the last hidden layer end up in different buffers.
         let [even, odd] = buffers;
-        for (idx, layer) in self.layers.iter().enumerate() {
+        // A map read from the last hidden layer, with no logits wanted, needs no classifier layer.
+        let skip_classifier = logits_out.ncols() == 0
+            && embedding_out.is_some()
+            && self.spec.head_input == HeadInput::Hidden
+            && n_layers > 1;
+        let n_run = if skip_classifier { n_layers - 1 } else { n_layers };
+        for (idx, layer) in self.layers.iter().enumerate().take(n_run) {
             let width = layer.weight.ncols();
             let (out_buf, in_buf) = if idx.is_multiple_of(2) {
                 (&mut *even, &*odd)
@@ -258,7 +266,7 @@ impl Network {
         } else {
             (&*odd, &*even)
         };
-        let logits = view(logits_buf, rows, logits_width);
+        let logits = view(logits_buf, rows, if skip_classifier { 0 } else { logits_width });
         if logits_out.ncols() > 0 {
             logits_out.assign(&logits);
         }
