@@ -8,29 +8,54 @@ use ssne_tensor::ndarray::{Array2, Axis};
 /// by its own random offset of up to `max_shift` pixels along each axis,
 /// filling the uncovered border with zeros (the background of MNIST-like data).
 pub(crate) fn shift_rows(x: &mut Array2<f32>, shape: [usize; 2], max_shift: usize, rng: &mut ChaCha8Rng) {
-    let [height, width] = shape;
     let span = 2 * max_shift as i64 + 1;
-    let mut shifted = vec![0.0_f32; height * width];
+    let mut shifted = vec![0.0_f32; shape[0] * shape[1]];
     for mut row in x.axis_iter_mut(Axis(0)) {
         let dy = rng.random_range(0..span) - max_shift as i64;
         let dx = rng.random_range(0..span) - max_shift as i64;
         if dx == 0 && dy == 0 {
             continue;
         }
-        shifted.fill(0.0);
-        for r in 0..height as i64 {
-            let src_r = r - dy;
-            if !(0..height as i64).contains(&src_r) {
-                continue;
-            }
-            for c in 0..width as i64 {
-                let src_c = c - dx;
-                if (0..width as i64).contains(&src_c) {
-                    shifted[(r as usize) * width + c as usize] = row[(src_r as usize) * width + src_c as usize];
-                }
-            }
+        if let Some(pixels) = row.as_slice() {
+            shift_image(pixels, &mut shifted, shape, [dy, dx]);
+        } else {
+            let pixels = row.to_vec();
+            shift_image(&pixels, &mut shifted, shape, [dy, dx]);
         }
         row.iter_mut().zip(&shifted).for_each(|(d, &s)| *d = s);
+    }
+}
+
+/// Writes `image` (`shape = [height, width]`, row-major) moved `down` rows and `right` columns
+/// (`[down, right]`, either negative) into `out`, zeros where no pixel lands: the shift that
+/// fine-tuning's augmentation draws at random, for anyone who needs a fixed one (bench fixtures
+/// that grow a data set with shifted copies, say). Slices shorter than `height * width` are
+/// filled as far as they reach.
+///
+/// ```
+/// let image = [1.0_f32, 2.0, 3.0, 4.0, 5.0, 6.0]; // [[1, 2, 3], [4, 5, 6]]
+/// let mut out = [0.0_f32; 6];
+/// ssne_model::shift_image(&image, &mut out, [2, 3], [1, 1]);
+/// assert_eq!(out, [0.0, 0.0, 0.0, 0.0, 1.0, 2.0]);
+/// ```
+pub fn shift_image(image: &[f32], out: &mut [f32], shape: [usize; 2], [down, right]: [i64; 2]) {
+    let [height, width] = shape;
+    out.fill(0.0);
+    for r in 0..height as i64 {
+        let src_r = r - down;
+        if !(0..height as i64).contains(&src_r) {
+            continue;
+        }
+        for c in 0..width as i64 {
+            let src_c = c - right;
+            if !(0..width as i64).contains(&src_c) {
+                continue;
+            }
+            let (to, from) = (r as usize * width + c as usize, src_r as usize * width + src_c as usize);
+            if let (Some(slot), Some(&pixel)) = (out.get_mut(to), image.get(from)) {
+                *slot = pixel;
+            }
+        }
     }
 }
 

@@ -25,6 +25,7 @@ mod row_batches;
 pub mod training_state;
 
 pub use activation::Activation;
+pub use augment::shift_image;
 pub use config::{FinetuneConfig, KnnSearch, MidNearRepulsion, Preset, PretrainConfig, Scheme, TrainConfig};
 pub use data_defaults::{Adaptation, DataSummary, Setting, adapted_preset, adapted_scaling};
 pub use error::{ModelError, Result};
