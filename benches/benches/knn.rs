@@ -5,8 +5,9 @@
 //! `n=5000` and `n=10000` are the bundled sample's first rows. `n=60000` is the 10,000 bundled
 //! digits and five copies of them moved by one pixel ([`ssne_benches::with_shifted_copies`] with
 //! [`ssne_benches::ONE_PIXEL_SHIFTS`]), projected on their own PCA-50. A 60,000-point search takes
-//! seconds, so those benches sample flat (one search per sample, ten samples) rather than
-//! criterion's linear 1 + 2 + ... + 10 searches. Before them the bench prints (to stderr) the
+//! seconds (one exact run measured 18 s at load 4, 9.4 s quiet), so those benches sample flat
+//! (each of the ten samples one search; criterion's automatic mode falls back to it for runs this
+//! long anyway). Before them the bench prints (to stderr) the
 //! recall of one NN-descent graph against brute force on 200 evenly spaced rows
 //! ([`ssne_affinity::knn_recall`]). Runs on other data (Fashion-MNIST's 60,000 training images,
 //! or millions of rows from `cargo xtask make-large`) are `benches/examples/knn_scale.rs`'s.

@@ -26,8 +26,8 @@
 //!   (`Dense::pca_projection`, centred since the network has biases, `Network::init_projected`).
 //!
 //! The rows carry no image shape, so the default's one-pixel shifts are off: the figures are the
-//! network's step. A run takes about a second, so these benches sample flat (one run per sample)
-//! rather than criterion's linear 1 + 2 + ... + 10 runs.
+//! network's step. A run takes one to two seconds, so these benches sample flat (each of the ten
+//! samples one run; criterion's automatic mode falls back to it for runs this long anyway).
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use ssne_data::Dataset;
