@@ -8,13 +8,34 @@
 //! One fine-tuning epoch of the paper's scheme is the difference between the medians of
 //! `finetune/fixed-batches/epochs=6` and `epochs=1` divided by 5: both include the same
 //! per-batch affinities, which are computed once per run.
+//!
+//! One coupled fine-tuning step (500 edges of the global kNN graph, in-batch normaliser) is
+//! derived the same way, for each network shape, from `finetune/coupled/n=8000/edges=500/SHAPE`
+//! at `steps=50` and `steps=250`: (median at 250 - median at 50) / 200. Every run computes the
+//! same global P first (exact kNN of the 8000 raw rows, perplexity 15), which the difference
+//! cancels. The shapes (all with `Preset::Default`'s fine-tuning and no input mask, as the
+//! older `coupled/n=8000/steps=100/edges=500` on the default network):
+//!
+//! - `narrow-784-100-10-logits`: `Preset::Additive`'s spec, 784-100-10 ReLU with the linear
+//!   2-D head on the 10 logits (no biases, output scale 1);
+//! - `wide-784-100-100-100-hidden`: `Preset::Default`'s spec, three ReLU layers of 100 with the
+//!   linear head on the last one (the classifier reads a fourth layer, 100-10; output scale 10);
+//! - `wide-pca100-100-100-100-hidden`: the same with `input_pca = Some(100)`, the fixed
+//!   PCA-100 projection the large-data rule sets (`Setting::InputPca(100)`), fitted outside the
+//!   timed loop on the 8000 rows with `Pca::fit` and built as `ParametricTsne::fit` builds it
+//!   (`Dense::pca_projection`, centred since the network has biases, `Network::init_projected`).
+//!
+//! The rows carry no image shape, so the default's one-pixel shifts are off: the figures are the
+//! network's step. A run takes one to two seconds, so these benches sample flat (each of the ten
+//! samples one run; criterion's automatic mode falls back to it for runs this long anyway).
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use ssne_data::Dataset;
+use ssne_model::pca::Pca;
 use ssne_model::refine::{RefineReference, refine};
 use ssne_model::{
-    FinetuneRngs, Labelled, Network, ParametricTsne, Preset, Scheme, Silent, TrainConfig, TrainingPoints, finetune,
-    pretrain,
+    Dense, FinetuneRngs, Labelled, Network, ParametricTsne, Preset, Scheme, Silent, TrainConfig, TrainingPoints,
+    finetune, pretrain,
 };
 use std::hint::black_box;
 
@@ -88,7 +109,59 @@ fn bench_training(c: &mut Criterion) {
             finetune(&mut net, points, &ft, &mut FinetuneRngs::from_seed(3), &mut Silent).expect("trains")
         })
     });
+
+    group.sampling_mode(SamplingMode::Flat);
+    for (shape, start) in finetune_shapes(&data) {
+        for steps in [50usize, 250] {
+            let mut ft = ft.clone();
+            ft.scheme = Scheme::Coupled {
+                steps,
+                edges_per_step: 500,
+            };
+            group.bench_with_input(
+                BenchmarkId::new(format!("coupled/n=8000/edges=500/{shape}"), format!("steps={steps}")),
+                &ft,
+                |b, ft| {
+                    b.iter(|| {
+                        let mut net = start.clone();
+                        let points = TrainingPoints {
+                            x: data.features.view().into(),
+                            labels: None,
+                            image_shape: None,
+                        };
+                        finetune(&mut net, points, ft, &mut FinetuneRngs::from_seed(3), &mut Silent).expect("trains")
+                    })
+                },
+            );
+        }
+    }
     group.finish();
+}
+
+/// The three network shapes of the coupled per-step benches (the module doc says what each is),
+/// freshly initialised with the same seed.
+fn finetune_shapes(data: &Dataset) -> [(&'static str, Network); 3] {
+    let narrow = TrainConfig::preset(Preset::Additive, 1).network_spec(784, 10);
+    let mut wide = TrainConfig::preset(Preset::Default, 1);
+    let wide_spec = wide.network_spec(784, 10);
+    wide.input_pca = Some(100);
+    let projected_spec = wide.network_spec(784, 10);
+    let pca = Pca::fit(data.features.view(), 100, 1).expect("PCA-100 of the 8000 rows");
+    let projection = Dense::pca_projection(&pca, None, projected_spec.biases);
+    [
+        (
+            "narrow-784-100-10-logits",
+            Network::init(narrow, &mut rng(1)).expect("valid spec"),
+        ),
+        (
+            "wide-784-100-100-100-hidden",
+            Network::init(wide_spec, &mut rng(1)).expect("valid spec"),
+        ),
+        (
+            "wide-pca100-100-100-100-hidden",
+            Network::init_projected(projected_spec, projection, &mut rng(1)).expect("valid projection"),
+        ),
+    ]
 }
 
 fn trained_model(train: &Dataset) -> ParametricTsne {
