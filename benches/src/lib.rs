@@ -38,10 +38,11 @@ pub fn mnist_sample_pixels(n: usize) -> Array2<f32> {
 /// The five one-pixel moves `(down, right)` that [`with_shifted_copies`] makes the 60,000-point
 /// kNN fixture with: the four axis directions and one diagonal (six copies of the 10,000 bundled
 /// digits in all).
-pub const ONE_PIXEL_SHIFTS: [(isize, isize); 5] = [(0, 1), (0, -1), (1, 0), (-1, 0), (1, 1)];
+pub const ONE_PIXEL_SHIFTS: [(i64, i64); 5] = [(0, 1), (0, -1), (1, 0), (-1, 0), (1, 1)];
 
 /// `images` followed by one copy of all of them for each `(down, right)` move in `shifts`, every
-/// image of a copy moved by that many pixels with zeros shifted in at the edges.
+/// image of a copy moved by that many pixels with zeros shifted in at the edges
+/// ([`ssne_model::shift_image`], the shift of fine-tuning's augmentation).
 ///
 /// A digit moved by a pixel is still a realistic digit (training's augmentation does the same
 /// moves), so this grows the bundled sample to sizes it does not reach, deterministically, for
@@ -51,7 +52,7 @@ pub const ONE_PIXEL_SHIFTS: [(isize, isize); 5] = [(0, 1), (0, -1), (1, 0), (-1,
 /// # Panics
 /// If a row of `images` does not hold `height * width` pixels: a bench fixture has no caller to
 /// report to.
-pub fn with_shifted_copies(images: ArrayView2<'_, f32>, shape: [usize; 2], shifts: &[(isize, isize)]) -> Array2<f32> {
+pub fn with_shifted_copies(images: ArrayView2<'_, f32>, shape: [usize; 2], shifts: &[(i64, i64)]) -> Array2<f32> {
     let [height, width] = shape;
     let n = images.nrows();
     assert_eq!(
@@ -60,22 +61,16 @@ pub fn with_shifted_copies(images: ArrayView2<'_, f32>, shape: [usize; 2], shift
         "rows of {} pixels are not {height} x {width} images",
         images.ncols()
     );
+    let images = images.as_standard_layout();
     let mut out = Array2::zeros((n * (shifts.len() + 1), height * width));
     out.slice_mut(s![..n, ..]).assign(&images);
     for (c, &(down, right)) in shifts.iter().enumerate() {
         let mut copy = out.slice_mut(s![(c + 1) * n..(c + 2) * n, ..]);
         for (mut to, from) in copy.rows_mut().into_iter().zip(images.rows()) {
-            for row in 0..height {
-                // The source row of target row `row`; rows shifted in from outside stay zero.
-                let Some(src_row) = row.checked_add_signed(-down).filter(|&r| r < height) else {
-                    continue;
-                };
-                for col in 0..width {
-                    if let Some(src_col) = col.checked_add_signed(-right).filter(|&c| c < width) {
-                        to[row * width + col] = from[src_row * width + src_col];
-                    }
-                }
-            }
+            let (Some(to), Some(from)) = (to.as_slice_mut(), from.as_slice()) else {
+                unreachable!("rows of standard-layout arrays are contiguous");
+            };
+            ssne_model::shift_image(from, to, shape, [down, right]);
         }
     }
     out
