@@ -34,8 +34,8 @@ use ssne_data::Dataset;
 use ssne_model::pca::Pca;
 use ssne_model::refine::{RefineReference, refine};
 use ssne_model::{
-    Dense, FinetuneRngs, Labelled, Network, ParametricTsne, Preset, Scheme, Silent, TrainConfig, TrainingPoints,
-    finetune, pretrain,
+    Dense, FinetuneConfig, FinetuneReport, FinetuneRngs, Labelled, Network, ParametricTsne, Preset, Scheme, Silent,
+    TrainConfig, TrainingPoints, finetune, pretrain,
 };
 use std::hint::black_box;
 
@@ -46,6 +46,18 @@ fn sample() -> Dataset {
 fn rng(seed: u64) -> rand_chacha::ChaCha8Rng {
     use rand::SeedableRng;
     rand_chacha::ChaCha8Rng::seed_from_u64(seed)
+}
+
+/// One fine-tuning run of a copy of `start` on `data`'s rows (unlabelled, no image shape), the
+/// global P computed inside, with fixed seeds: what every `finetune` bench times.
+fn finetune_from(start: &Network, data: &Dataset, ft: &FinetuneConfig) -> FinetuneReport {
+    let mut net = start.clone();
+    let points = TrainingPoints {
+        x: data.features.view().into(),
+        labels: None,
+        image_shape: None,
+    };
+    finetune(&mut net, points, ft, &mut FinetuneRngs::from_seed(3), &mut Silent).expect("trains")
 }
 
 fn bench_training(c: &mut Criterion) {
@@ -78,17 +90,7 @@ fn bench_training(c: &mut Criterion) {
         group.bench_with_input(
             BenchmarkId::new("fixed-batches/n=8000/batch=1000", format!("epochs={epochs}")),
             &ft,
-            |b, ft| {
-                b.iter(|| {
-                    let mut net = start.clone();
-                    let points = TrainingPoints {
-                        x: data.features.view().into(),
-                        labels: None,
-                        image_shape: None,
-                    };
-                    finetune(&mut net, points, ft, &mut FinetuneRngs::from_seed(3), &mut Silent).expect("trains")
-                })
-            },
+            |b, ft| b.iter(|| finetune_from(&start, &data, ft)),
         );
     }
     let mut ft = TrainConfig::preset(Preset::Default, 1).finetune;
@@ -99,15 +101,7 @@ fn bench_training(c: &mut Criterion) {
     let default_spec = TrainConfig::preset(Preset::Default, 1).network_spec(784, 10);
     let start = Network::init(default_spec, &mut rng(1)).expect("valid spec");
     group.bench_function("coupled/n=8000/steps=100/edges=500", |b| {
-        b.iter(|| {
-            let mut net = start.clone();
-            let points = TrainingPoints {
-                x: data.features.view().into(),
-                labels: None,
-                image_shape: None,
-            };
-            finetune(&mut net, points, &ft, &mut FinetuneRngs::from_seed(3), &mut Silent).expect("trains")
-        })
+        b.iter(|| finetune_from(&start, &data, &ft))
     });
 
     group.sampling_mode(SamplingMode::Flat);
@@ -121,17 +115,7 @@ fn bench_training(c: &mut Criterion) {
             group.bench_with_input(
                 BenchmarkId::new(format!("coupled/n=8000/edges=500/{shape}"), format!("steps={steps}")),
                 &ft,
-                |b, ft| {
-                    b.iter(|| {
-                        let mut net = start.clone();
-                        let points = TrainingPoints {
-                            x: data.features.view().into(),
-                            labels: None,
-                            image_shape: None,
-                        };
-                        finetune(&mut net, points, ft, &mut FinetuneRngs::from_seed(3), &mut Silent).expect("trains")
-                    })
-                },
+                |b, ft| b.iter(|| finetune_from(&start, &data, ft)),
             );
         }
     }

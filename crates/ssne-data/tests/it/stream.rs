@@ -55,36 +55,24 @@ fn drain_codes(mut stream: RowStream, chunk: usize) -> Option<(Array2<f32>, Opti
 }
 
 fn assert_streams_like_load(path: &Path, data: &Dataset) {
+    // Bit for bit: compare the bits, so that -0.0 and NaN payloads count too.
     let bits = |a: &Array2<f32>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    let like_load = |read_as: &str, chunk: usize, (features, labels): (Array2<f32>, Option<Vec<String>>)| {
+        let case = format!("{} as {read_as}, chunk {chunk}", path.display());
+        assert_eq!(features.dim(), data.features.dim(), "{case}");
+        assert_eq!(bits(&features), bits(&data.features), "{case}");
+        assert_eq!(labels, data.shown_labels(), "{case}");
+    };
     let holds_codes = RowStream::open(path, Format::Auto).unwrap().byte_decoding().is_some();
     for chunk in [1, 3, 7, 1000] {
         let stream = RowStream::open(path, Format::Auto).unwrap();
-        let Some((features, labels)) = drain_codes(stream, chunk) else {
-            assert!(!holds_codes, "{}", path.display());
-            continue;
-        };
-        assert!(holds_codes, "{}", path.display());
-        assert_eq!(
-            bits(&features),
-            bits(&data.features),
-            "{} codes, chunk {chunk}",
-            path.display()
-        );
-        assert_eq!(labels, data.shown_labels(), "{} codes, chunk {chunk}", path.display());
-    }
-    for chunk in [1, 3, 7, 1000] {
-        let stream = RowStream::open(path, Format::Auto).unwrap();
         assert_eq!(stream.image_shape(), data.image_shape, "{}", path.display());
-        let (features, labels) = drain(stream, chunk);
-        // Bit for bit: compare the bits, so that -0.0 and NaN payloads count too.
-        assert_eq!(features.dim(), data.features.dim(), "{} chunk {chunk}", path.display());
-        assert_eq!(
-            bits(&features),
-            bits(&data.features),
-            "{} chunk {chunk}",
-            path.display()
-        );
-        assert_eq!(labels, data.shown_labels(), "{} chunk {chunk}", path.display());
+        like_load("f32", chunk, drain(stream, chunk));
+        let codes = drain_codes(RowStream::open(path, Format::Auto).unwrap(), chunk);
+        assert_eq!(codes.is_some(), holds_codes, "{}", path.display());
+        if let Some(decoded) = codes {
+            like_load("codes", chunk, decoded);
+        }
     }
 }
 
